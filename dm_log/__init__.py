@@ -1,0 +1,70 @@
+"""dm_log: write debug events as JSON lines, one file per process, in ``$DM_LOG_DIR``.
+
+Recording is on when ``DM_LOG_DIR`` is set (or after :func:`configure` with a
+``log_dir``); otherwise every call below returns at once.
+
+>>> import dm_log
+>>> with dm_log.span("import-prices", source="s3"):
+...     dm_log.metric("prices.rows", 1200)
+...     dm_log.panel("Enrollment", "kv", {"course": "demo", "mode": "audit"})
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._api import (
+    Span,
+    capture_exception,
+    metric,
+    panel,
+    progress,
+    record,
+    span,
+    start_span,
+    traceparent,
+)
+from ._config import Config, configure
+from ._logging import LogHandler, structlog_processor
+from ._redact import REDACTED
+from ._runtime import RuntimeSampler, start_runtime_sampler
+from ._writer import enabled
+
+
+def instrument_http() -> None:
+    """Trace outgoing calls made with requests, httpx and urllib3 (see ``dm_log.http``)."""
+    from .http import instrument
+
+    instrument()
+
+
+def log_file() -> str | None:
+    """The file this process writes now, or None."""
+    from ._writer import sink
+
+    s = sink()
+    return str(s.path) if s is not None and s.path is not None else None
+
+
+__all__ = [
+    "REDACTED",
+    "Config",
+    "LogHandler",
+    "RuntimeSampler",
+    "Span",
+    "__version__",
+    "capture_exception",
+    "configure",
+    "enabled",
+    "instrument_http",
+    "log_file",
+    "metric",
+    "panel",
+    "progress",
+    "record",
+    "span",
+    "start_runtime_sampler",
+    "start_span",
+    "structlog_processor",
+    "traceparent",
+]

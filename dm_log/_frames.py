@@ -1,0 +1,135 @@
+"""Stack frames: call sites for hot-path events and full frames for exceptions."""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import os
+import sys
+import sysconfig
+from collections.abc import Iterable
+from types import FrameType, TracebackType
+from typing import Any
+
+__all__ = ["call_site", "exception_fields", "fingerprint", "is_library_file"]
+
+_DM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.abspath(path) + os.sep)
+    for path in sys.path:
+        if path.endswith(("site-packages", "dist-packages")):
+            roots.add(os.path.abspath(path) + os.sep)
+    return tuple(sorted(roots, key=len, reverse=True))
+
+
+_LIB_ROOTS = _library_roots()
+_lib_cache: dict[str, bool] = {}
+
+
+def is_library_file(filename: str) -> bool:
+    """True for the standard library, installed packages and dm_log itself."""
+    found = _lib_cache.get(filename)
+    if found is None:
+        found = (
+            filename.startswith("<")
+            or filename.startswith(_DM_DIR)
+            or filename.startswith(_LIB_ROOTS)
+            or os.sep + "site-packages" + os.sep in filename
+            or "frozen " in filename
+        )
+        if len(_lib_cache) < 10000:
+            _lib_cache[filename] = found
+    return found
+
+
+def call_site(skip: int = 1, extra_skip: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The first frame of the caller's own code: ``{"file", "line", "func"}``, or None.
+
+    Walks frame objects (no traceback extraction, no source reads), skipping the
+    standard library, installed packages, dm_log and any path prefix in ``extra_skip``.
+    """
+    frame: FrameType | None = sys._getframe(skip)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not is_library_file(filename) and not (extra_skip and filename.startswith(extra_skip)):
+            return {"file": filename, "line": frame.f_lineno, "func": frame.f_code.co_name}
+        frame = frame.f_back
+    return None
+
+
+def _module_of(frame: FrameType) -> str:
+    return str(frame.f_globals.get("__name__", "")) or os.path.basename(frame.f_code.co_filename)
+
+
+def _walk(tb: TracebackType | None) -> Iterable[tuple[FrameType, int]]:
+    while tb is not None:
+        yield tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _frames(exc: BaseException, limit: int = 64) -> list[dict[str, Any]]:
+    frames = []
+    for frame, lineno in _walk(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        src = linecache.getline(filename, lineno).strip() or None
+        frames.append(
+            {
+                "file": filename,
+                "line": lineno,
+                "func": frame.f_code.co_name,
+                "module": _module_of(frame),
+                "in_app": not is_library_file(filename),
+                "src": src[:500] if src else None,
+            }
+        )
+    if len(frames) > limit:
+        frames = frames[: limit // 2] + frames[-limit // 2 :]
+    return frames
+
+
+def _type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+
+
+def fingerprint(type_name: str, frames: list[dict[str, Any]]) -> str:
+    """16 hex digits from the type and the in-app frames' module and function.
+
+    Line numbers are left out so that an edit above the bug, or the same bug in
+    another process, keeps the same fingerprint. With no in-app frame, every
+    frame counts.
+    """
+    chosen = [f for f in frames if f.get("in_app")] or frames
+    key = type_name + "|" + "|".join(f"{f.get('module', '')}.{f.get('func', '')}" for f in chosen)
+    return hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def exception_fields(exc: BaseException) -> dict[str, Any]:
+    """The kind-specific fields of an ``exception`` event for ``exc``."""
+    type_name = _type_name(exc)
+    frames = _frames(exc)
+    try:
+        message = str(exc)
+    except Exception:  # a broken __str__ must not break reporting
+        message = f"<unprintable {type_name}>"
+    cause_exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    cause = None
+    if cause_exc is not None:
+        try:
+            cause = f"{_type_name(cause_exc)}: {cause_exc}"
+        except Exception:
+            cause = _type_name(cause_exc)
+    return {
+        "type": type_name,
+        "message": message,
+        "frames": frames,
+        "fingerprint": fingerprint(type_name, frames),
+        "cause": cause,
+    }

@@ -1,0 +1,84 @@
+"""The event schema, loaded from the JSON files in ``schema/`` (the only statement of the rules).
+
+The root document dispatches on ``event`` with one ``if``/``then`` per kind; this
+module reads that dispatch table and compiles a fast validator per kind with
+``fastjsonschema``, from the same files, so the writer never holds a second copy
+of the rules.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+
+__all__ = ["ROOT_ID", "kind_refs", "schema_dir", "schema_store", "validator_for"]
+
+ROOT_ID = "https://debug-monitor.dev/schema/v1/event.schema.json"
+_BASE = ROOT_ID.rsplit("/", 1)[0] + "/"
+_lock = threading.Lock()
+
+Validator = Callable[[dict[str, Any]], object]
+
+
+def schema_dir() -> Path:
+    """The folder holding ``event.schema.json``, inside the installed package."""
+    return Path(str(resources.files("dm_log") / "schema"))
+
+
+@cache
+def schema_store() -> dict[str, dict[str, Any]]:
+    """Every schema document keyed by its ``$id``."""
+    store: dict[str, dict[str, Any]] = {}
+    for path in sorted(schema_dir().rglob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        store[doc["$id"]] = doc
+    return store
+
+
+@cache
+def kind_refs() -> dict[str, str]:
+    """Map each known event kind to the absolute ``$ref`` of its own sub-schema."""
+    refs: dict[str, str] = {}
+    for part in schema_store()[ROOT_ID]["allOf"]:
+        const = part.get("if", {}).get("properties", {}).get("event", {}).get("const")
+        if const is not None:
+            refs[const] = _BASE + part["then"]["$ref"]
+    return refs
+
+
+def _resolve(uri: str) -> dict[str, Any]:
+    return schema_store()[uri.split("#", 1)[0]]
+
+
+_validators: dict[tuple[str, bool], Validator] = {}
+
+
+def validator_for(kind: str, *, envelope: bool) -> Validator:
+    """A compiled validator for ``kind``: its own fields, plus the envelope if asked.
+
+    Kinds outside the schema's list get the root document's verdict (``x.*`` only).
+    Raises ``fastjsonschema.JsonSchemaValueException`` on an invalid event.
+    """
+    key = (kind, envelope)
+    found = _validators.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _validators.get(key)
+        if found is None:
+            ref = kind_refs().get(kind)
+            parts: list[dict[str, str]] = []
+            if envelope:
+                parts.append({"$ref": _BASE + "envelope.schema.json"})
+            parts.append({"$ref": ref if ref is not None else ROOT_ID})
+            doc = {"$id": _BASE + f"compiled/{kind}.json", "allOf": parts}
+            found = fastjsonschema.compile(doc, handlers={"https": _resolve})
+            _validators[key] = found
+    return found

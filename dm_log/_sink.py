@@ -1,0 +1,289 @@
+"""The per-process file: one complete line per ``write()``, capped, never raising.
+
+``FileSink`` is the structlog "logger" at the end of the pipeline: its ``msg``
+takes one rendered line (bytes ending in ``\\n``) and appends it to this
+process's own file with a single ``os.write`` on an ``O_APPEND`` descriptor, so
+concurrent threads never interleave inside a line and a line is on disk when
+the call returns (no buffer to lose on SIGKILL).
+
+Failures (unwritable folder, folder deleted, disk full, file-size limit, a
+descriptor closed under us) never reach the caller: the line is counted as
+dropped and the count is written as ``dm.dropped`` once writing works again.
+At the cap the sink writes ``dm.capped`` and either rotates to a new segment
+(keeping two, so disk use stays under the cap) or stops.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import __version__
+from ._clock import file_stamp, now_ts
+from ._config import Config
+from ._redact import REDACTED, is_secret_key
+
+__all__ = ["FileSink"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_CHECK_EVERY_S = 1.0
+_CAP_RESERVE = 4096
+
+
+def _safe_name(text: str) -> str:
+    return _UNSAFE.sub("-", text).strip("-")[:60] or "x"
+
+
+def _redacted_argv(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    hide_next = False
+    for arg in argv[:64]:
+        arg = str(arg)[:500]
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        key, eq, _ = arg.partition("=")
+        if key.startswith("-") and is_secret_key(key.lstrip("-")):
+            if eq:
+                out.append(f"{key}={REDACTED}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(arg)
+    return out
+
+
+class FileSink:
+    """Appends lines to ``<dir>/<svc>.<host>.<pid>.<stamp>[.<n>].jsonl``."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._lock = threading.RLock()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.pid = os.getpid()
+        self._seq = itertools.count()
+        self._fd: int | None = None
+        self._path: Path | None = None
+        self._base = f"{_safe_name(self.config.service)}.{_safe_name(self.config.host)}.{self.pid}.{file_stamp()}"
+        self._segment = 0
+        self._size = 0
+        self._stopped = False
+        self._dropped = 0
+        self._drop_reason = ""
+        self._drop_since = ""
+        self._next_check = 0.0
+        self._retry_open_at = 0.0
+
+    # -- public --------------------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        """The file written now (None until the first line)."""
+        return self._path
+
+    @property
+    def dropped(self) -> int:
+        """Lines lost and not yet reported in the file."""
+        return self._dropped
+
+    def next_seq(self) -> int:
+        """The per-process sequence number of the next event."""
+        return next(self._seq)
+
+    def msg(self, line: bytes) -> None:
+        """Append one rendered line. Never raises."""
+        try:
+            with self._lock:
+                self._append(line)
+        except Exception as exc:  # the application must never see our failure
+            self.count_drop(f"{type(exc).__name__}: {exc}")
+
+    info = msg  # structlog's bound loggers name the sink method after the log method
+
+    def after_fork_in_child(self) -> None:
+        """A forked child starts a file of its own on its first event."""
+        self._lock = threading.RLock()
+        fd = self._fd
+        self._reset_state()
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+                self._fd = None
+
+    # -- internals -------------------------------------------------------------
+
+    def _append(self, line: bytes) -> None:
+        if self._stopped:
+            self.count_drop("cap reached")
+            return
+        now = time.monotonic()
+        if self._fd is not None and now >= self._next_check:
+            self._next_check = now + _CHECK_EVERY_S
+            self._check_file_still_there()
+        if self._fd is None and not self._open(now):
+            return
+        if self._dropped:
+            self._report_drops()
+        limit = self._segment_limit()
+        if self._size + len(line) > limit - _CAP_RESERVE:
+            self._reach_cap(limit)
+            if self._stopped or self._fd is None:
+                self.count_drop("cap reached")
+                return
+        self._write(line)
+
+    def _segment_limit(self) -> int:
+        cap = self.config.max_bytes
+        return cap if self.config.cap_action == "stop" else cap // 2
+
+    def _open(self, now: float) -> bool:
+        if now < self._retry_open_at:
+            self.count_drop(self._drop_reason or "log folder unavailable")
+            return False
+        directory = self.config.log_dir
+        assert directory is not None
+        name = self._base + (f".{self._segment}" if self._segment else "") + ".jsonl"
+        path = directory / name
+        try:
+            if not directory.is_dir():
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(directory, 0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            self._retry_open_at = now + _CHECK_EVERY_S
+            self.count_drop(_reason(exc))
+            return False
+        try:
+            os.fchmod(fd, 0o600)
+            self._size = os.fstat(fd).st_size
+        except OSError:
+            self._size = 0
+        self._fd = fd
+        self._path = path
+        self._next_check = now + _CHECK_EVERY_S
+        self._write(self._own_line("process.start", self._process_fields()))
+        return self._fd is not None
+
+    def _process_fields(self) -> dict[str, Any]:
+        return {
+            "argv": _redacted_argv(list(sys.argv)),
+            "python": sys.version.split()[0],
+            "cwd": os.getcwd() if os.path.isdir(".") else "",
+            "dm_version": __version__,
+            "parent_pid": os.getppid(),
+            "cap_bytes": self.config.max_bytes,
+            "segment": self._segment,
+        }
+
+    def _check_file_still_there(self) -> None:
+        """Reopen if our file was deleted or replaced (folder removed, rotated by hand)."""
+        assert self._fd is not None and self._path is not None
+        try:
+            here = os.fstat(self._fd)
+            there = os.stat(self._path)
+            gone = here.st_nlink == 0 or (here.st_ino, here.st_dev) != (there.st_ino, there.st_dev)
+        except OSError:
+            gone = True
+        if gone:
+            self.close()
+
+    def _write(self, line: bytes) -> bool:
+        fd = self._fd
+        if fd is None:
+            self.count_drop("no file")
+            return False
+        try:
+            n = os.write(fd, line)
+        except OSError as exc:
+            if exc.errno in (errno.EBADF, errno.EIO, errno.ESTALE):
+                self._fd = None
+            self.count_drop(_reason(exc))
+            return False
+        if n < len(line):
+            # Disk full mid-line: end the fragment so the next line starts clean.
+            try:
+                os.write(fd, b"\n")
+            except OSError:
+                pass
+            self._size += n
+            self.count_drop("short write (disk full?)")
+            return False
+        self._size += n
+        return True
+
+    def _own_line(self, kind: str, fields: dict[str, Any]) -> bytes:
+        event = {
+            "v": 1,
+            "ts": now_ts(),
+            "event": kind,
+            "svc": self.config.service,
+            "host": self.config.host,
+            "pid": self.pid,
+            "seq": self.next_seq(),
+            **fields,
+        }
+        return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+
+    def count_drop(self, reason: str) -> None:
+        if not self._dropped:
+            self._drop_since = now_ts()
+        self._dropped += 1
+        self._drop_reason = reason
+
+    def _report_drops(self) -> None:
+        count, reason, since = self._dropped, self._drop_reason, self._drop_since
+        self._dropped = 0
+        line = self._own_line("dm.dropped", {"count": count, "reason": reason, "since": since})
+        if not self._write(line):
+            self._dropped += count
+
+    def _reach_cap(self, limit: int) -> None:
+        if self.config.cap_action == "stop":
+            self._write(self._own_line("dm.capped", {"limit": self.config.max_bytes, "action": "stop"}))
+            self._stopped = True
+            self.close()
+            return
+        old_segment = self._segment - 1
+        self._segment += 1
+        next_name = f"{self._base}.{self._segment}.jsonl"
+        self._write(
+            self._own_line(
+                "dm.capped", {"limit": self.config.max_bytes, "action": "rotate", "next": next_name}
+            )
+        )
+        self.close()
+        if old_segment >= 0 and self.config.log_dir is not None:
+            stale = self._base + (f".{old_segment}" if old_segment else "") + ".jsonl"
+            try:
+                os.unlink(self.config.log_dir / stale)
+            except OSError:
+                pass
+        self._open(time.monotonic())
+
+
+def _reason(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "OSError")
+    return f"{name}: {exc.strerror or exc}"

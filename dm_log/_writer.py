@@ -1,0 +1,94 @@
+"""Assembles the structlog pipeline over the file sink and keeps it in step with the config."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import structlog
+
+from . import _config
+from ._config import Config
+from ._processors import Envelope, Render, Validate, redact
+from ._redact import set_extra_keys
+from ._sink import FileSink
+
+__all__ = ["emit", "emit_kw", "enabled", "sink"]
+
+
+class _Writer:
+    """The process's one writer: a sink and the bound structlog logger feeding it."""
+
+    __slots__ = ("config", "logger", "sink")
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.sink: FileSink | None = None
+        self.logger: Any = None
+        if config.enabled:
+            self._build()
+
+    def _build(self, sink: FileSink | None = None) -> None:
+        sink = sink or FileSink(self.config)
+        self.sink = sink
+        self.logger = structlog.wrap_logger(
+            sink,
+            processors=[
+                Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
+                redact,
+                Validate(self.config.validate_all),
+                Render(self.config.max_line_bytes),
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(0),
+        ).bind()
+
+    def after_fork_in_child(self) -> None:
+        """The child keeps the configuration and opens a file of its own."""
+        if self.sink is not None:
+            self.sink.after_fork_in_child()
+            self._build(self.sink)
+
+
+_writer = _Writer(_config.current())
+set_extra_keys(_config.current().redact_keys)
+
+
+def _reconfigure(config: Config) -> None:
+    global _writer
+    old = _writer
+    set_extra_keys(config.redact_keys)
+    _writer = _Writer(config)
+    if old.sink is not None:
+        old.sink.close()
+
+
+_config.on_change(_reconfigure)
+os.register_at_fork(after_in_child=lambda: _writer.after_fork_in_child())
+
+
+def enabled() -> bool:
+    """True when ``DM_LOG_DIR`` (or :func:`dm_log.configure`) has turned recording on."""
+    return _writer.logger is not None
+
+
+def sink() -> FileSink | None:
+    """The file sink in use, or None when off."""
+    return _writer.sink
+
+
+def emit(kind: str, fields: dict[str, Any]) -> None:
+    """Write one event of ``kind`` through the pipeline. Never raises."""
+    emit_kw(kind, **fields)
+
+
+def emit_kw(kind: str, /, **fields: Any) -> None:
+    """:func:`emit` taking the fields as keywords (one dict built, not two)."""
+    logger = _writer.logger
+    if logger is None:
+        return
+    try:
+        logger.msg(kind, **fields)
+    except Exception as exc:
+        s = _writer.sink
+        if s is not None:
+            s.count_drop(f"pipeline error: {type(exc).__name__}: {exc}")
