@@ -25,6 +25,7 @@ from ._api import (
     traceparent,
 )
 from ._config import Config, configure
+from ._frames import call_site
 from ._logging import LogHandler, structlog_processor
 from ._redact import REDACTED
 from ._runtime import RuntimeSampler, start_runtime_sampler
@@ -53,6 +54,7 @@ __all__ = [
     "RuntimeSampler",
     "Span",
     "__version__",
+    "call_site",
     "capture_exception",
     "configure",
     "enabled",
