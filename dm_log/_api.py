@@ -83,7 +83,9 @@ class Span:
         """Fields to write with the end event (status, rows, …)."""
         self._end_fields.update(fields)
 
-    def end(self, *, outcome: str | None = None, error: BaseException | str | None = None, **fields: Any) -> None:
+    def end(
+        self, *, outcome: str | None = None, error: BaseException | str | None = None, **fields: Any
+    ) -> None:
         """Write ``<kind>.end`` with ``ms`` and the outcome, and restore the previous span."""
         if self._ended:
             return
@@ -217,9 +219,18 @@ def traceparent() -> str | None:
 
 
 @overload
-def panel(title: str, type: Literal["text", "markdown", "code"], content: str, *, op: str = ..., **options: Any) -> None: ...
+def panel(
+    title: str,
+    type: Literal["text", "markdown", "code"],
+    content: str,
+    *,
+    op: str = ...,
+    **options: Any,
+) -> None: ...
 @overload
-def panel(title: str, type: Literal["kv"], content: Mapping[str, Any], *, op: str = ..., **options: Any) -> None: ...
+def panel(
+    title: str, type: Literal["kv"], content: Mapping[str, Any], *, op: str = ..., **options: Any
+) -> None: ...
 @overload
 def panel(title: str, type: PanelType, content: Any, *, op: str = ..., **options: Any) -> None: ...
 
@@ -280,7 +291,12 @@ def capture_exception(
     try:
         fields = exception_fields(exc)
     except Exception as failure:  # never let reporting break the caller
-        fields = {"type": type(exc).__name__, "message": f"<unreportable: {failure}>", "frames": [], "fingerprint": "0" * 15 + "1"}
+        fields = {
+            "type": type(exc).__name__,
+            "message": f"<unreportable: {failure}>",
+            "frames": [],
+            "fingerprint": "0" * 15 + "1",
+        }
     fields["handled"] = handled
     fields["mechanism"] = mechanism
     emit("exception", fields)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Config", "configure", "current", "default_service"]
 
@@ -83,7 +85,9 @@ class Config:
         except ValueError:
             max_line_kb = DEFAULT_MAX_LINE_KB
         action = (env.get("DM_LOG_CAP_ACTION") or "rotate").strip().lower()
-        extra = tuple(k.strip().lower() for k in (env.get("DM_REDACT_KEYS") or "").split(",") if k.strip())
+        extra = tuple(
+            k.strip().lower() for k in (env.get("DM_REDACT_KEYS") or "").split(",") if k.strip()
+        )
         return cls(
             log_dir=Path(log_dir).expanduser().absolute() if log_dir else None,
             service=env.get("DM_SERVICE") or default_service(),
@@ -97,7 +101,7 @@ class Config:
 
 
 _current: Config = Config.from_env()
-_listeners: list = []
+_listeners: list[Callable[[Config], None]] = []
 
 
 def current() -> Config:
@@ -105,7 +109,7 @@ def current() -> Config:
     return _current
 
 
-def configure(**changes: object) -> Config:
+def configure(**changes: Any) -> Config:
     """Replace fields of the configuration in force and reopen the writer.
 
     ``configure(log_dir="/tmp/logs", service="api")`` turns recording on from code;
@@ -114,12 +118,12 @@ def configure(**changes: object) -> Config:
     global _current
     if "log_dir" in changes and changes["log_dir"] is not None:
         changes["log_dir"] = Path(str(changes["log_dir"])).expanduser().absolute()
-    _current = replace(_current, **changes)  # type: ignore[arg-type]
+    _current = replace(_current, **changes)
     for listener in list(_listeners):
         listener(_current)
     return _current
 
 
-def on_change(listener) -> None:  # type: ignore[no-untyped-def]
+def on_change(listener: Callable[[Config], None]) -> None:
     """Call ``listener(config)`` whenever :func:`configure` runs."""
     _listeners.append(listener)

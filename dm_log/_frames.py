@@ -96,7 +96,9 @@ def _frames(exc: BaseException, limit: int = 64) -> list[dict[str, Any]]:
 def _type_name(exc: BaseException) -> str:
     cls = type(exc)
     module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    return (
+        cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    )
 
 
 def fingerprint(type_name: str, frames: list[dict[str, Any]]) -> str:

@@ -84,7 +84,11 @@ def structlog_processor(
     try:
         level = _LEVELS.get(str(event_dict.get("level", method_name)).lower(), "info")
         rest = {k: v for k, v in event_dict.items() if k not in ("event", "level", "exc_info")}
-        fields: dict[str, Any] = {"level": level, "msg": str(event_dict.get("event", "")), "logger": str(rest.pop("logger", "structlog"))}
+        fields: dict[str, Any] = {
+            "level": level,
+            "msg": str(event_dict.get("event", "")),
+            "logger": str(rest.pop("logger", "structlog")),
+        }
         if rest:
             fields["fields"] = rest
         emit("log", fields)

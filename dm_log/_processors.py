@@ -11,6 +11,7 @@ context, whether to validate) and never reach the file.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import fastjsonschema
@@ -54,7 +55,7 @@ MAX_STRING = 16 * 1024
 MAX_ITEMS = 500
 MAX_DEPTH = 20
 
-EventDict = dict[str, Any]
+EventDict = MutableMapping[str, Any]
 
 
 class Envelope:

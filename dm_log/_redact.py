@@ -170,12 +170,11 @@ def _sql_secret_slots(sql: str) -> tuple[frozenset[int], frozenset[str]]:
         [c.strip().strip('"`[]') for c in insert.group(1).split(",")] if insert is not None else []
     )
     values_at = insert.end() if insert is not None else -1
-    index = 0
-    for m in _PLACEHOLDER.finditer(sql):
+    for index, m in enumerate(_PLACEHOLDER.finditer(sql)):
         name = m.group(1) or m.group(2)
         column: str | None = None
         if values_at >= 0 and m.start() > values_at and columns:
-            column = columns[index % len(columns)] if index >= 0 else None
+            column = columns[index % len(columns)]
         else:
             lhs = _LHS.search(sql, max(0, m.start() - 120), m.start())
             column = lhs.group(1) if lhs is not None else None
@@ -183,7 +182,6 @@ def _sql_secret_slots(sql: str) -> tuple[frozenset[int], frozenset[str]]:
             positions.add(index)
             if name:
                 names.add(name)
-        index += 1
     return frozenset(positions), frozenset(names)
 
 

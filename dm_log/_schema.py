@@ -24,7 +24,7 @@ ROOT_ID = "https://debug-monitor.dev/schema/v1/event.schema.json"
 _BASE = ROOT_ID.rsplit("/", 1)[0] + "/"
 _lock = threading.Lock()
 
-Validator = Callable[[dict[str, Any]], object]
+Validator = Callable[[Any], object]
 
 
 def schema_dir() -> Path:
@@ -63,7 +63,8 @@ _validators: dict[tuple[str, bool], Validator] = {}
 def validator_for(kind: str, *, envelope: bool) -> Validator:
     """A compiled validator for ``kind``: its own fields, plus the envelope if asked.
 
-    Kinds outside the schema's list get the root document's verdict (``x.*`` only).
+    ``x.*`` kinds get the envelope's checks only; other unknown kinds get the
+    root document's verdict, which refuses them.
     Raises ``fastjsonschema.JsonSchemaValueException`` on an invalid event.
     """
     key = (kind, envelope)
@@ -75,9 +76,13 @@ def validator_for(kind: str, *, envelope: bool) -> Validator:
         if found is None:
             ref = kind_refs().get(kind)
             parts: list[dict[str, str]] = []
-            if envelope:
+            if envelope or (ref is None and kind.startswith("x.")):
+                # x.* kinds carry only the envelope's guarantees.
                 parts.append({"$ref": _BASE + "envelope.schema.json"})
-            parts.append({"$ref": ref if ref is not None else ROOT_ID})
+            if ref is not None:
+                parts.append({"$ref": ref})
+            elif not kind.startswith("x."):
+                parts.append({"$ref": ROOT_ID})  # refuses the kind with the root's own message
             doc = {"$id": _BASE + f"compiled/{kind}.json", "allOf": parts}
             found = fastjsonschema.compile(doc, handlers={"https": _resolve})
             _validators[key] = found

@@ -19,6 +19,7 @@ import errno
 import itertools
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -77,15 +78,19 @@ class FileSink:
         self._seq = itertools.count()
         self._fd: int | None = None
         self._path: Path | None = None
-        self._base = f"{_safe_name(self.config.service)}.{_safe_name(self.config.host)}.{self.pid}.{file_stamp()}"
+        svc, host = _safe_name(self.config.service), _safe_name(self.config.host)
+        self._base = f"{svc}.{host}.{self.pid}.{file_stamp()}"
         self._segment = 0
         self._size = 0
+        self._fast_limit = self._segment_limit() - _CAP_RESERVE
         self._stopped = False
         self._dropped = 0
         self._drop_reason = ""
         self._drop_since = ""
         self._next_check = 0.0
         self._retry_open_at = 0.0
+        self._lines_since_check = 0
+        self._torn = False
 
     # -- public --------------------------------------------------------------
 
@@ -104,7 +109,32 @@ class FileSink:
         return next(self._seq)
 
     def msg(self, line: bytes) -> None:
-        """Append one rendered line. Never raises."""
+        """Append one rendered line. Never raises.
+
+        The common case takes no lock: a single ``write()`` on an ``O_APPEND``
+        descriptor is atomic for regular files, so threads cannot interleave
+        inside a line. Opening, rotation, drop reports and failures go through
+        the locked slow path.
+        """
+        fd = self._fd
+        if (
+            fd is not None
+            and not self._dropped
+            and self._size + len(line) <= self._fast_limit
+            and time.monotonic() < self._next_check
+        ):
+            try:
+                n = os.write(fd, line)
+            except OSError:
+                n = -1  # retried, and counted if it fails again, on the slow path
+            if n == len(line):
+                self._size += n
+                self._lines_since_check += 1
+                return
+            if n > 0:
+                with self._lock:
+                    self._end_fragment(fd, n)
+                return
         try:
             with self._lock:
                 self._append(line)
@@ -145,6 +175,8 @@ class FileSink:
             self._check_file_still_there()
         if self._fd is None and not self._open(now):
             return
+        if self._torn:
+            self._torn = not self._write_raw(b"\n")
         if self._dropped:
             self._report_drops()
         limit = self._segment_limit()
@@ -177,8 +209,10 @@ class FileSink:
             self.count_drop(_reason(exc))
             return False
         try:
-            os.fchmod(fd, 0o600)
-            self._size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
+                os.fchmod(fd, 0o600)
+            self._size = st.st_size
         except OSError:
             self._size = 0
         self._fd = fd
@@ -201,6 +235,7 @@ class FileSink:
     def _check_file_still_there(self) -> None:
         """Reopen if our file was deleted or replaced (folder removed, rotated by hand)."""
         assert self._fd is not None and self._path is not None
+        written, self._lines_since_check = self._lines_since_check, 0
         try:
             here = os.fstat(self._fd)
             there = os.stat(self._path)
@@ -209,6 +244,9 @@ class FileSink:
             gone = True
         if gone:
             self.close()
+            # What went into the removed file since the last look is lost with it.
+            if written:
+                self.count_drop("log file removed while in use", written)
 
     def _write(self, line: bytes) -> bool:
         fd = self._fd
@@ -223,16 +261,29 @@ class FileSink:
             self.count_drop(_reason(exc))
             return False
         if n < len(line):
-            # Disk full mid-line: end the fragment so the next line starts clean.
-            try:
-                os.write(fd, b"\n")
-            except OSError:
-                pass
-            self._size += n
-            self.count_drop("short write (disk full?)")
+            self._end_fragment(fd, n)
             return False
         self._size += n
         return True
+
+    def _write_raw(self, data: bytes) -> bool:
+        fd = self._fd
+        if fd is None:
+            return False
+        try:
+            return os.write(fd, data) == len(data)
+        except OSError:
+            return False
+
+    def _end_fragment(self, fd: int, written: int) -> None:
+        """Disk full mid-line: end the fragment so the next line starts clean."""
+        try:
+            ended = os.write(fd, b"\n") == 1
+        except OSError:
+            ended = False
+        self._torn = not ended
+        self._size += written
+        self.count_drop("short write (disk full?)")
 
     def _own_line(self, kind: str, fields: dict[str, Any]) -> bytes:
         event = {
@@ -247,22 +298,27 @@ class FileSink:
         }
         return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
 
-    def count_drop(self, reason: str) -> None:
+    def count_drop(self, reason: str, count: int = 1) -> None:
+        """Count lines lost; they are reported as ``dm.dropped`` once writing works."""
         if not self._dropped:
             self._drop_since = now_ts()
-        self._dropped += 1
+        self._dropped += count
         self._drop_reason = reason
 
     def _report_drops(self) -> None:
-        count, reason, since = self._dropped, self._drop_reason, self._drop_since
-        self._dropped = 0
-        line = self._own_line("dm.dropped", {"count": count, "reason": reason, "since": since})
-        if not self._write(line):
-            self._dropped += count
+        line = self._own_line(
+            "dm.dropped",
+            {"count": self._dropped, "reason": self._drop_reason, "since": self._drop_since},
+        )
+        if self._write_raw(line):
+            self._size += len(line)
+            self._dropped = 0
 
     def _reach_cap(self, limit: int) -> None:
         if self.config.cap_action == "stop":
-            self._write(self._own_line("dm.capped", {"limit": self.config.max_bytes, "action": "stop"}))
+            self._write(
+                self._own_line("dm.capped", {"limit": self.config.max_bytes, "action": "stop"})
+            )
             self._stopped = True
             self.close()
             return

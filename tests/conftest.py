@@ -1,0 +1,71 @@
+"""Shared fixtures: a private log folder per test and a full-schema validator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from dm_log._schema import ROOT_ID, schema_store
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture(scope="session")
+def event_validator() -> Draft202012Validator:
+    """The root event schema as jsonschema (Draft 2020-12) sees it."""
+    store = schema_store()
+    registry: Registry = Registry().with_resources(
+        (uri, Resource.from_contents(doc)) for uri, doc in store.items()
+    )
+    return Draft202012Validator(store[ROOT_ID], registry=registry)
+
+
+def read_events(folder: Path) -> list[dict[str, Any]]:
+    """Every line of every ``*.jsonl`` under ``folder``, parsed; fails on a bad line."""
+    events = []
+    for path in sorted(folder.rglob("*.jsonl")):
+        for number, line in enumerate(path.read_bytes().splitlines(), 1):
+            try:
+                events.append(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                raise AssertionError(f"{path}:{number}: not JSON: {line[:200]!r}") from exc
+    return events
+
+
+def assert_all_valid(folder: Path, validator: Draft202012Validator) -> list[dict[str, Any]]:
+    """Every line parses and validates, and none is a ``dm.invalid`` report."""
+    events = read_events(folder)
+    assert events, f"no events under {folder}"
+    for event in events:
+        errors = [e.message for e in validator.iter_errors(event)]
+        assert not errors, (event, errors)
+        assert event["event"] != "dm.invalid", event
+    return events
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Iterator[Path]:
+    """Recording on, into a fresh folder, for this test only."""
+    import dm_log
+    from dm_log import _config
+
+    before = _config.current()
+    folder = tmp_path / "logs"
+    dm_log.configure(log_dir=folder, service="test-svc", validate_all=True)
+    try:
+        yield folder
+    finally:
+        dm_log.configure(
+            log_dir=before.log_dir,
+            service=before.service,
+            validate_all=before.validate_all,
+            max_bytes=before.max_bytes,
+            cap_action=before.cap_action,
+        )

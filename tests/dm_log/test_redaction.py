@@ -1,0 +1,90 @@
+"""Secrets never reach the file: by key where a key names them, by value everywhere else."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dm_log
+from dm_log import REDACTED
+from tests.conftest import read_events
+
+SECRETS = [
+    "Bearer-abc123SECRET",
+    "sess-zz9SECRET",
+    "hunter2SECRET",
+    "tok-qq7SECRET",
+    "key-55SECRET",
+]
+
+
+def test_no_secret_survives_anywhere(log_dir: Path) -> None:
+    logger = logging.getLogger("redaction.test")
+    logger.addHandler(handler := dm_log.LogHandler())
+    try:
+        req = dm_log.start_span(
+            "request",
+            method="POST",
+            path="/login",
+            query="next=/home&access_token=tok-qq7SECRET",
+            headers={
+                "Authorization": "Bearer Bearer-abc123SECRET",
+                "Cookie": "sessionid=sess-zz9SECRET; theme=dark",
+                "X-Api-Key": "key-55SECRET",
+                "Accept": "text/html",
+            },
+            form={"username": "bob", "password": "hunter2SECRET", "csrfmiddlewaretoken": "c" * 20},
+        )
+        # The same secrets turn up where no key names them.
+        dm_log.record(
+            "sql",
+            sql='SELECT * FROM "authtoken_token" WHERE "authtoken_token"."key" = %s',
+            params=["tok-qq7SECRET"],
+            ms=0.2,
+        )
+        dm_log.record(
+            "sql",
+            sql='UPDATE "auth_user" SET "password" = %s WHERE "id" = %s',
+            params=["pbkdf2_sha256$abc", 1],
+            ms=0.2,
+        )
+        logger.warning("login by bob with session sess-zz9SECRET")
+        with dm_log.span("call-out"):
+            http = dm_log.start_span(
+                "http",
+                method="GET",
+                url="https://user:pw-SECRET-99@api.local/x?api_key=key-55SECRET&q=1",
+            )
+            http.end(status=200)
+        dm_log.panel("Auth", "kv", {"user": "bob", "api_token": "tok-qq7SECRET"})
+        dm_log.panel("Auth", "json", {"nested": {"password": "hunter2SECRET"}})
+        req.end(status=200, headers={"Set-Cookie": "sessionid=sess-zz9SECRET; HttpOnly"})
+    finally:
+        logger.removeHandler(handler)
+
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*"))
+    for secret in [*SECRETS, "pw-SECRET-99", "pbkdf2_sha256", "c" * 20]:
+        assert secret.encode() not in raw, secret
+    events = read_events(log_dir)
+    start = next(e for e in events if e["event"] == "request.start")
+    assert start["headers"]["Accept"] == "text/html"
+    assert start["headers"]["Authorization"] == REDACTED
+    assert start["form"]["username"] == "bob"
+    assert "next=%2Fhome" in start["query"] or "next=/home" in start["query"]
+    sqls = [e for e in events if e["event"] == "sql"]
+    assert sqls[0]["params"] == [REDACTED]
+    assert sqls[1]["params"] == [REDACTED, 1]
+    log = next(e for e in events if e["event"] == "log")
+    assert log["msg"] == f"login by bob with session {REDACTED}"
+    url = next(e for e in events if e["event"] == "http.start")["url"]
+    assert url.startswith("https://user:" + REDACTED + "@api.local/x?") and "q=1" in url
+
+
+def test_extra_keys_are_configurable(log_dir: Path) -> None:
+    dm_log.configure(redact_keys=("ssn",))
+    try:
+        dm_log.panel("Person", "kv", {"name": "Ann", "ssn": "123-45-6789"})
+    finally:
+        dm_log.configure(redact_keys=())
+    panel = next(e for e in read_events(log_dir) if e["event"] == "panel")
+    assert panel["content"] == {"name": "Ann", "ssn": REDACTED}
