@@ -17,6 +17,19 @@ from dm_log._schema import ROOT_ID, schema_store
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak", action="store_true", default=False,
+        help="run the long reliability soak (1M events, a bigger hostile corpus)",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def soak(request: pytest.FixtureRequest) -> bool:
+    """True when the run was started with ``--soak``."""
+    return bool(request.config.getoption("--soak"))
+
+
 @pytest.fixture(scope="session")
 def event_validator() -> Draft202012Validator:
     """The root event schema as jsonschema (Draft 2020-12) sees it."""
