@@ -193,3 +193,25 @@ def test_same_bug_in_two_places_has_one_fingerprint(log_dir: Path) -> None:
     assert prints[0] == prints[1] != prints[2]
     frame = next(e for e in read_events(log_dir) if e["event"] == "exception")["frames"][-1]
     assert frame["func"] == "lookup" and frame["in_app"] and frame["src"] == 'return d["missing"]'
+
+
+def test_validation_policy_hot_path_only_under_dm_validate(log_dir: Path) -> None:
+    dm_log.configure(validate_all=False)
+    dm_log.record("sql", sql=123, ms="slow")  # our own hot-path kind: written as given
+    dm_log.metric("m", "not a number")  # type: ignore[arg-type]  # user input: always checked
+    dm_log.configure(validate_all=True)
+    dm_log.record("sql", sql=123, ms="slow")
+    kinds = [e["event"] for e in read_events(log_dir) if e["event"] != "process.start"]
+    assert kinds == ["sql", "dm.invalid", "dm.invalid"]
+
+
+def test_runtime_sampler_writes_resource_samples(log_dir: Path, event_validator) -> None:
+    import time
+
+    sampler = dm_log.start_runtime_sampler(interval=0.05)
+    time.sleep(0.3)
+    sampler.stop()
+    samples = [e for e in read_events(log_dir) if e["event"] == "runtime"]
+    assert len(samples) >= 3
+    assert all(s["rss"] > 1_000_000 and s["threads"] >= 2 and len(s["gc"]) == 3 for s in samples)
+    assert_all_valid(log_dir, event_validator)
