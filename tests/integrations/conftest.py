@@ -93,15 +93,23 @@ def services(
 def django_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Django configured in this process with the demo settings and a seeded database."""
     db = tmp_path_factory.mktemp("inproc") / "inproc.sqlite3"
-    os.environ["DEMO_DB"] = str(db)
-    os.environ["DEMO_DM_LOGGING"] = "0"  # leave the root logger of the test process alone
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courses.settings")
-    if os.environ["DJANGO_SETTINGS_MODULE"] != "courses.settings":
+    if os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courses.settings") != "courses.settings":
         pytest.skip("another Django settings module is configured in this process")
     import django
     from django.core.management import call_command
 
-    django.setup()
+    # The settings read these once, at django.setup(); subprocesses must not inherit them.
+    overrides = {"DEMO_DB": str(db), "DEMO_DM_LOGGING": "0"}  # leave pytest's root logger alone
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        django.setup()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     call_command("migrate", run_syncdb=True, verbosity=0)
     call_command("import_courses", count=3, disable_monitor=True)
     yield db
