@@ -1,0 +1,174 @@
+#!/usr/bin/env python
+"""Overhead of dm_log.django against bare Django, django-debug-toolbar and django-silk.
+
+    python bench/bench_django.py [-n 2000] [--rounds 10]
+
+One process, one SQLite database, one JSON view making 10 queries (2 of them
+duplicates), requested through ``django.test.Client``. Five configurations are
+measured interleaved, round after round, so drift in the machine affects all
+alike:
+
+* ``bare``       Django alone;
+* ``unset``      ``dm_log.django`` installed (app + middleware), ``DM_LOG_DIR`` unset;
+* ``recording``  the same, recording to a temp folder (SQL call sites included);
+* ``toolbar``    django-debug-toolbar, shown (so recording) on every request;
+* ``silk``       django-silk recording every request and its SQL.
+
+Prints microseconds per request (mean of the rounds' means) and the ratio to bare.
+Targets: recording <= 1.15x, unset <= 1.02x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean, median
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="dm-bench-"))
+os.environ.pop("DM_LOG_DIR", None)
+os.environ["DM_VALIDATE"] = "0"
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+settings.configure(
+    DEBUG=True,
+    SECRET_KEY="bench",
+    ALLOWED_HOSTS=["testserver"],
+    ROOT_URLCONF=__name__,
+    USE_TZ=True,
+    INSTALLED_APPS=[
+        "django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions",
+        "django.contrib.staticfiles", "debug_toolbar", "silk", "dm_log.django",
+    ],
+    MIDDLEWARE=[],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(WORK / "db.sqlite3"),
+                           "CONN_MAX_AGE": None}},
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}],
+    STATIC_URL="/static/",
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    DEBUG_TOOLBAR_CONFIG={"SHOW_TOOLBAR_CALLBACK": lambda request: True, "RESULTS_CACHE_SIZE": 50},
+    SILKY_PYTHON_PROFILER=False,
+    SILKY_MAX_RECORDED_REQUESTS=10**6,
+    SILKY_MAX_RECORDED_REQUESTS_CHECK_PERCENT=0,
+    DM_LOGGING=False,
+    DM_COMMANDS=False,
+    DM_INSTRUMENT_HTTP=False,
+    LOGGING_CONFIG=None,
+)  # fmt: skip
+django.setup()
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db.models.sql.compiler import SQLCompiler  # noqa: E402
+from django.http import JsonResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+import dm_log  # noqa: E402
+from dm_log.django import sql as dm_sql  # noqa: E402
+
+
+def view(request: Any) -> JsonResponse:
+    """10 queries, 2 of them repeated."""
+    rows = []
+    for pk in (1, 2, 3, 4, 5, 6, 7, 8, 1, 2):
+        ct = ContentType.objects.filter(pk=pk).first()
+        rows.append(ct.model if ct else None)
+    return JsonResponse({"rows": rows})
+
+
+urlpatterns = [path("v/", view), path("__debug__/", include("debug_toolbar.urls"))]
+
+DM = "dm_log.django.DebugMonitorMiddleware"
+CONFIGS: dict[str, list[str]] = {
+    "bare": [],
+    "unset": [DM],
+    "recording": [DM],
+    "toolbar": ["debug_toolbar.middleware.DebugToolbarMiddleware"],
+    "silk": ["silk.middleware.SilkyMiddleware"],
+}
+LOGS = WORK / "logs"
+
+
+def recording(on: bool) -> None:
+    if on != dm_log.enabled():
+        dm_log.configure(log_dir=LOGS if on else None, validate_all=False)
+
+
+def enter(name: str) -> None:
+    """Put the process in the state of configuration ``name``."""
+    recording(name == "recording")
+    if name in ("unset", "recording"):
+        dm_sql.install()
+    else:
+        dm_sql.uninstall()
+    if name != "silk" and hasattr(SQLCompiler, "_execute_sql"):  # silk patches it globally
+        SQLCompiler.execute_sql = SQLCompiler._execute_sql
+        del SQLCompiler._execute_sql
+
+
+def make_client(name: str) -> Client:
+    enter(name)
+    client = Client()
+    with override_settings(MIDDLEWARE=CONFIGS[name]):
+        response = client.get("/v/")  # builds the middleware chain now
+    assert response.status_code == 200, response.content[:300]
+    return client
+
+
+def run(client: Client, n: int) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        client.get("/v/")
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=2000, help="requests per configuration")
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    clients = {name: make_client(name) for name in CONFIGS}
+    per_round = max(1, args.n // args.rounds)
+    results: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    names = list(CONFIGS)
+    for name in names:  # warm-up
+        enter(name)
+        run(clients[name], min(100, per_round))
+    for r in range(args.rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            enter(name)
+            results[name].append(run(clients[name], per_round))
+    enter("bare")
+    base = mean(results["bare"])
+    print(f"Django {django.get_version()}, {per_round * args.rounds} requests per configuration, "
+          f"{args.rounds} interleaved rounds, 10 queries per request")  # fmt: skip
+    print(f"{'configuration':<12} {'us/request':>11} {'median':>9} {'x bare':>7}")
+    for name in names:
+        us = mean(results[name])
+        print(f"{name:<12} {us:>11.1f} {median(results[name]):>9.1f} {us / base:>7.2f}")
+    lines = (
+        sum(len(p.read_bytes().splitlines()) for p in LOGS.glob("*.jsonl")) if LOGS.exists() else 0
+    )
+    print(f"recording wrote {lines} lines")
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
