@@ -1,22 +1,47 @@
 """pytest plugin: a ``test`` span per test, with everything the test records under it.
 
 Loaded automatically through the ``pytest11`` entry point and inert unless
-``--dm-log-dir DIR`` is given or ``DM_LOG_DIR`` is set. Under pytest-xdist each
-worker is its own process and so writes its own file.
+``--dm-log-dir DIR`` is given or ``DM_LOG_DIR`` is set.
+
+Each test is the root of its own trace: ``test.start`` (``nodeid``, and under
+pytest-xdist the ``worker`` id) when its setup begins, ``test.end`` (``ms``
+covering setup, call and teardown, ``result`` and, for a failure, ``message``)
+after its teardown. The span is the current span while fixtures and the test
+body run, so requests made through Django's test client (sync or async), SQL,
+log records and exceptions recorded meanwhile hang under it. The exception that
+failed a test is recorded too, with ``mechanism`` ``pytest``.
+
+The service name is ``pytest`` unless ``DM_SERVICE`` says otherwise. Under
+pytest-xdist each worker is its own process and so writes its own file; the
+controller runs no test and writes nothing.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 import dm_log
 
-_SPAN_KEY = pytest.StashKey[Any]()
-_RESULT_KEY = pytest.StashKey[dict[str, str]]()
+__all__ = ["pytest_addoption", "pytest_configure"]
+
+_MAX_MESSAGE = 2000
+
+
+@dataclass(slots=True)
+class _TestState:
+    """What the reports of one test said so far."""
+
+    result: str = "passed"
+    message: str = ""
+
+
+_STATE_KEY = pytest.StashKey[_TestState]()
+_COUNT_KEY = pytest.StashKey[list[int]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,16 +49,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dm-log-dir",
         default=None,
-        help="record a debug-monitor trace of the test run into this folder (or set DM_LOG_DIR)",
+        metavar="DIR",
+        help="record a debug-monitor trace of the test run into DIR (or set DM_LOG_DIR)",
     )
 
 
+def _worker_id(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput.get("workerid")) if isinstance(workerinput, dict) else None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_COUNT_KEY] = [0]
     folder = config.getoption("--dm-log-dir", default=None)
+    service = os.environ.get("DM_SERVICE") or "pytest"
     if folder:
-        service = os.environ.get("DM_SERVICE") or "pytest"
         dm_log.configure(log_dir=folder, service=service)
-    config.stash[_RESULT_KEY] = {}
+    elif dm_log.enabled() and not os.environ.get("DM_SERVICE"):
+        # xdist workers run as ``python -c``: name them after the run, not the interpreter.
+        dm_log.configure(service=service)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -43,17 +77,20 @@ def pytest_runtest_protocol(
     if not dm_log.enabled():
         yield
         return
-    span = dm_log.start_span("test", nodeid=item.nodeid)
-    item.stash[_SPAN_KEY] = {"result": "passed", "message": ""}
+    fields: dict[str, Any] = {"nodeid": item.nodeid}
+    worker = _worker_id(item.config)
+    if worker is not None:
+        fields["worker"] = worker
+    span = dm_log.start_span("test", **fields)
+    state = item.stash[_STATE_KEY] = _TestState()
     try:
         yield
     finally:
-        state = item.stash[_SPAN_KEY]
-        result = state["result"]
-        fields: dict[str, Any] = {"nodeid": item.nodeid, "result": result}
-        if state["message"]:
-            fields["message"] = state["message"]
-        span.end(outcome="error" if result in ("failed", "error") else "ok", **fields)
+        end: dict[str, Any] = {"nodeid": item.nodeid, "result": state.result}
+        if state.message:
+            end["message"] = state.message
+        span.end(outcome="error" if state.result in ("failed", "error") else "ok", **end)
+        item.config.stash[_COUNT_KEY][0] += 1
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -61,16 +98,46 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, Any, None]:
     outcome = yield
-    state = item.stash.get(_SPAN_KEY, None)
+    state = item.stash.get(_STATE_KEY, None)
     if state is None:
         return
     report: pytest.TestReport = outcome.get_result()
     if hasattr(report, "wasxfail"):
-        state["result"] = "xfailed" if report.skipped else "xpassed"
+        state.result = "xfailed" if report.skipped else "xpassed"
     elif report.failed:
-        state["result"] = "failed" if report.when == "call" else "error"
-        state["message"] = str(report.longrepr)[-2000:] if report.longrepr else ""
-        if call.excinfo is not None and call.when == "call":
+        # A failing teardown after a failing call keeps "failed": the call is the news.
+        if state.result != "failed":
+            state.result = "failed" if report.when == "call" else "error"
+        if not state.message:
+            state.message = _message(report)
+        if call.excinfo is not None:
             dm_log.capture_exception(call.excinfo.value, handled=False, mechanism="pytest")
-    elif report.skipped and state["result"] == "passed":
-        state["result"] = "skipped"
+    elif report.skipped and state.result == "passed":
+        state.result = "skipped"
+        state.message = _message(report)
+
+
+def _message(report: pytest.TestReport) -> str:
+    """The short form of a report's failure or skip reason, ending with the error line."""
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (file, line, reason)
+        return str(longrepr[2])[:_MAX_MESSAGE]
+    crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
+    text = str(crash) if crash else str(longrepr)
+    return text[-_MAX_MESSAGE:]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line naming the folder, so the run's output says where its trace went."""
+    if not dm_log.enabled():
+        return
+    folder = config.getoption("--dm-log-dir", default=None) or os.environ.get("DM_LOG_DIR")
+    if not folder:
+        return
+    count = config.stash.get(_COUNT_KEY, [0])[0]
+    what = f"{count} tests" if count else "the tests"
+    terminalreporter.write_line(
+        f"debug-monitor: recorded {what} into {folder} (open it with: dm-explore {folder})"
+    )
