@@ -140,7 +140,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per configuration")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="configurations to run (bare always)"
+    )
     args = parser.parse_args()
+    if args.only:
+        for name in list(CONFIGS):
+            if name != "bare" and name not in args.only:
+                del CONFIGS[name]
     call_command("migrate", verbosity=0)
     clients = {name: make_client(name) for name in CONFIGS}
     per_round = max(1, args.n // args.rounds)

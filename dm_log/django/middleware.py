@@ -39,6 +39,7 @@ from .sql import SqlStats, sql_stats
 
 __all__ = ["DebugMonitorMiddleware"]
 
+_enabled = dm_log.enabled
 _HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _MAX_FORM_FIELDS = 50
@@ -162,7 +163,7 @@ class DebugMonitorMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        if not active():
+        if not _enabled():
             return self.get_response(request)
         try:
             span, token = _start(request, False)
@@ -184,7 +185,7 @@ class DebugMonitorMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> Any:
         get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
-        if not active():
+        if not _enabled():
             return await get_response(request)
         try:
             span, token = _start(request, True)

@@ -27,8 +27,6 @@ from django.db.backends.signals import connection_created
 
 import dm_log
 
-from .apps import active
-
 __all__ = ["SqlStats", "install", "sql_stats", "sql_wrapper"]
 
 _DJANGO_DIR = os.path.dirname(os.path.abspath(django.__file__)) + os.sep
@@ -37,6 +35,7 @@ _MAX_PARAMS = 100
 _MAX_ROWS = 5
 _MAX_STR = 500
 _record = dm_log.record
+_enabled = dm_log.enabled
 _call_site = dm_log.call_site
 _perf = time.perf_counter
 
@@ -62,10 +61,20 @@ def _clip(value: Any) -> Any:
     return value
 
 
+_PLAIN = (int, float, bool, type(None))
+
+
 def _params(params: Any, many: bool) -> Any:
     """A JSON-friendly, bounded copy of ``params``; never consumes an iterator."""
     if params is None:
         return None
+    if type(params) in (list, tuple) and len(params) <= _MAX_PARAMS and not many:
+        for v in params:  # the common case: a few numbers and short strings, copied as is
+            t = type(v)
+            if t not in _PLAIN and not (t is str and len(v) <= _MAX_STR):
+                break
+        else:
+            return list(params)
     if many:
         if not isinstance(params, list | tuple):
             return None
@@ -80,8 +89,12 @@ def _params(params: Any, many: bool) -> Any:
 def sql_wrapper(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    """The execute wrapper: runs the statement, then records it (when recording is on)."""
-    if not active():
+    """The execute wrapper: runs the statement, then records it (when recording is on).
+
+    Installed only once the DEBUG guard allowed recording, so it checks no more
+    than whether recording is on.
+    """
+    if not _enabled():
         return execute(sql, params, many, context)
     t0 = _perf()
     error: str | None = None
@@ -115,10 +128,11 @@ def _emit(
     }
     if many:
         fields["many"] = True
-    cursor = context.get("cursor")
-    rows = getattr(cursor, "rowcount", -1) if cursor is not None else -1
-    if isinstance(rows, int) and rows >= 0:
-        fields["rows"] = rows
+    if not fields["sql"].startswith("SELECT"):  # rowcount means something for DML only
+        cursor = context.get("cursor")
+        rows = getattr(cursor, "rowcount", -1) if cursor is not None else -1
+        if isinstance(rows, int) and rows >= 0:
+            fields["rows"] = rows
     if error is not None:
         fields["error"] = error
     site = _call_site(3, _SKIP)
