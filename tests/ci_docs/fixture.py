@@ -30,6 +30,7 @@ TRACE_TEST_FAIL = "5e0c63257de34c92bf9efcd03927a002"
 _SELECT_ENROLL = (
     'SELECT "courses_enrollment"."id" FROM "courses_enrollment" WHERE "student_id" = %s'
 )
+_COUNT_ENROLL = 'SELECT COUNT(*) FROM "courses_enrollment" WHERE "course_id" = %s'
 _SITE_WEB = {"file": "/srv/web/courses/views.py", "line": 31, "func": "detail"}
 _FRAMES_KEYERROR = [
     {"file": "/srv/web/shop/views.py", "line": 48, "func": "checkout", "module": "shop.views",
@@ -207,7 +208,7 @@ def _api() -> _File:
         "sql",
         **t,
         span=s,
-        sql='SELECT COUNT(*) FROM "courses_enrollment" WHERE "course_id" = %s',
+        sql=_COUNT_ENROLL,
         params=[42],
         ms=25.0,
         alias="default",

@@ -35,8 +35,8 @@ def test_shell_spans_join_the_python_trace(
     with dm_log.span("nightly-export") as caller:
         tp = caller.traceparent()
         assert tp is not None
-        code = _run(shell, str(SHELL / "backup.sh"), str(source),
-                    env={"DM_LOG_DIR": str(log_dir), "TRACEPARENT": tp, "DM_SERVICE": "backup"})  # fmt: skip
+        env = {"DM_LOG_DIR": str(log_dir), "TRACEPARENT": tp, "DM_SERVICE": "backup"}
+        code = _run(shell, str(SHELL / "backup.sh"), str(source), env=env)
     assert code == 0
     events = assert_all_valid(log_dir, event_validator)
     shell_events = [e for e in events if e["svc"] == "backup"]
