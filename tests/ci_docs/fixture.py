@@ -9,6 +9,8 @@ tests read it too. Everything is deterministic: ids, timestamps, durations.
 - traces ``…0001`` and ``…0002``: ``POST /checkout/`` fails twice with the same
   ``KeyError`` (one fingerprint), with an error log;
 - trace ``…0003``: api ``GET /api/grades/`` raises a ``ValueError``, status 500;
+- trace ``…0004``: worker starts ``courses.tasks.send_digest`` and is killed: no end;
+- api reports 17 events it could not write (``dm.dropped``);
 - a pytest run: ``test_detail`` passes, ``test_checkout`` fails, with the
   request it made under it and the exception that failed it.
 """
@@ -24,6 +26,7 @@ TRACE_PAGE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACE_CHECKOUT_1 = "0af7651916cd43dd8448eb211c800001"
 TRACE_CHECKOUT_2 = "0af7651916cd43dd8448eb211c800002"
 TRACE_GRADES = "0af7651916cd43dd8448eb211c800003"
+TRACE_KILLED = "0af7651916cd43dd8448eb211c800004"
 TRACE_TEST_OK = "5e0c63257de34c92bf9efcd03927a001"
 TRACE_TEST_FAIL = "5e0c63257de34c92bf9efcd03927a002"
 
@@ -266,6 +269,8 @@ def _api() -> _File:
         queries=0,
         sql_ms=0.0,
     )
+    f.add("dm.dropped", at=40.0, count=17, reason="ENOSPC: No space left on device",
+          since="2026-11-23T09:15:35.000000Z")  # fmt: skip
     return f  # fmt: skip
 
 
@@ -303,6 +308,12 @@ def _worker() -> _File:
         state="SUCCESS",
         retries=0,
     )
+    digest = {"trace": TRACE_KILLED, "span": "6666666666666666"}
+    f.add("task.start", at=30.0, **digest, task="courses.tasks.send_digest",
+          task_id="0c2d1e3f-0000-4000-8000-000000000004", args="() {}", retries=0,
+          queue="celery")  # fmt: skip
+    f.add("log", **digest, level="info", msg="sending 1200 digests", logger="courses.tasks")
+    # No task.end: the worker was killed mid-task.
     return f  # fmt: skip
 
 
