@@ -27,7 +27,7 @@ from ._api import (
 from ._config import Config, configure
 from ._frames import call_site
 from ._logging import LogHandler, structlog_processor
-from ._redact import REDACTED
+from ._redact import REDACTED, is_secret_key
 from ._runtime import RuntimeSampler, start_runtime_sampler
 from ._writer import enabled
 
@@ -59,6 +59,7 @@ __all__ = [
     "configure",
     "enabled",
     "instrument_http",
+    "is_secret_key",
     "log_file",
     "metric",
     "panel",

@@ -281,13 +281,23 @@ def progress(done: float, total: float | None = None, message: str | None = None
 def capture_exception(
     exc: BaseException | None = None, *, handled: bool = True, mechanism: str = "user"
 ) -> None:
-    """Record ``exc`` (default: the one being handled) with its frames and fingerprint."""
+    """Record ``exc`` (default: the one being handled) with its frames and fingerprint.
+
+    An exception is recorded once: later calls for the same object (the logging
+    handler after the middleware, say) do nothing.
+    """
     if not enabled():
         return
     if exc is None:
         exc = sys.exc_info()[1]
         if exc is None:
             return
+    if getattr(exc, "__dm_captured__", False):
+        return  # one exception, one event, however many layers report it
+    try:
+        exc.__dm_captured__ = True  # type: ignore[attr-defined]
+    except Exception:  # exceptions with __slots__ or a read-only __dict__
+        pass
     try:
         fields = exception_fields(exc)
     except Exception as failure:  # never let reporting break the caller

@@ -21,6 +21,7 @@ from ._clock import now_ts
 from ._context import SpanContext, current_span
 from ._frames import call_site
 from ._redact import (
+    redact_argv,
     redact_headers,
     redact_mapping,
     redact_query,
@@ -94,6 +95,7 @@ _FIELDS_OF_KIND = {
     "exception": ("message",),
     "request.start": ("headers", "query", "form"),
     "request.end": ("headers",),
+    "command.start": ("params", "argv"),
     "http.start": ("url",),
     "task.start": ("args",),
     "span.start": ("fields",),
@@ -124,6 +126,8 @@ def redact(logger: object, method: str, ed: EventDict) -> EventDict:
             ed[key] = redact_query(value, secrets)
         elif key == "url" and isinstance(value, str):
             ed[key] = redact_url(value, secrets)
+        elif key == "argv" and isinstance(value, list | tuple):
+            ed[key] = redact_argv(value, secrets)
         elif isinstance(value, str):
             if secrets:
                 ed[key] = scrub(value, secrets)

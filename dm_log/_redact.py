@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 __all__ = [
     "REDACTED",
     "is_secret_key",
+    "redact_argv",
     "redact_headers",
     "redact_mapping",
     "redact_query",
@@ -203,7 +204,7 @@ def redact_sql_params(sql: str, params: Any, secrets: set[str] | None = None) ->
             for k, v in params.items()
         }
     if isinstance(params, list | tuple):
-        if params and isinstance(params[0], list | tuple) and not positions:
+        if params and isinstance(params[0], list | tuple | Mapping):  # executemany: rows
             return [redact_sql_params(sql, row, secrets) for row in params]
         return [
             REDACTED if i in positions else _scrub_value(v, secrets) for i, v in enumerate(params)
@@ -215,3 +216,27 @@ def _scrub_value(value: Any, secrets: set[str] | None) -> Any:
     if isinstance(value, str) and secrets:
         return scrub(value, secrets)
     return value
+
+
+def redact_argv(argv: Iterable[Any], secrets: set[str] | None = None) -> list[str]:
+    """Command-line arguments with secret options redacted: ``--password=x``, ``--token x``."""
+    out: list[str] = []
+    hide_next = False
+    for arg in list(argv)[:64]:
+        arg = str(arg)[:500]
+        if hide_next:
+            _remember(secrets, arg)
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        key, eq, value = arg.partition("=")
+        if key.startswith("-") and is_secret_key(key.lstrip("-")):
+            if eq:
+                _remember(secrets, value)
+                out.append(f"{key}={REDACTED}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(scrub(arg, secrets))
+    return out

@@ -31,7 +31,7 @@ import orjson
 from . import __version__
 from ._clock import file_stamp, now_ts
 from ._config import Config
-from ._redact import REDACTED, is_secret_key
+from ._redact import redact_argv
 
 __all__ = ["FileSink"]
 
@@ -42,27 +42,6 @@ _CAP_RESERVE = 4096
 
 def _safe_name(text: str) -> str:
     return _UNSAFE.sub("-", text).strip("-")[:60] or "x"
-
-
-def _redacted_argv(argv: list[str]) -> list[str]:
-    out: list[str] = []
-    hide_next = False
-    for arg in argv[:64]:
-        arg = str(arg)[:500]
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        key, eq, _ = arg.partition("=")
-        if key.startswith("-") and is_secret_key(key.lstrip("-")):
-            if eq:
-                out.append(f"{key}={REDACTED}")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(arg)
-    return out
 
 
 class FileSink:
@@ -223,7 +202,7 @@ class FileSink:
 
     def _process_fields(self) -> dict[str, Any]:
         return {
-            "argv": _redacted_argv(list(sys.argv)),
+            "argv": redact_argv(sys.argv),
             "python": sys.version.split()[0],
             "cwd": os.getcwd() if os.path.isdir(".") else "",
             "dm_version": __version__,

@@ -73,8 +73,8 @@ def test_every_api_call_writes_lines_that_validate(log_dir: Path, event_validato
     ):
         assert kind in kinds, kind
     assert len(_by_kind(events, "panel")) == 7
-    # logger.exception wrote a log line and an exception; capture_exception another one.
-    assert len(_by_kind(events, "exception")) == 2
+    # logger.exception wrote a log line and the exception; capturing it again adds nothing.
+    assert len(_by_kind(events, "exception")) == 1
     log = next(e for e in events if e["event"] == "log" and e["msg"] == "imported 12 rows")
     assert log["fields"] == {"table": "prices"} and log["level"] == "info"
     assert any(e["event"] == "log" and e["msg"] == "from structlog" for e in events)

@@ -80,6 +80,44 @@ def test_no_secret_survives_anywhere(log_dir: Path) -> None:
     assert url.startswith("https://user:" + REDACTED + "@api.local/x?") and "q=1" in url
 
 
+def test_executemany_rows_and_command_argv(log_dir: Path) -> None:
+    dm_log.record(
+        "sql",
+        sql='INSERT INTO "auth_user" ("username", "password") VALUES (%s, %s)',
+        params=[["ann", "pw-one-SECRET"], ["bob", "pw-two-SECRET"]],
+        many=True,
+        ms=1.0,
+    )
+    cmd = dm_log.start_span(
+        "command", command="sync", params={"api_token": "tok-9SECRET", "n": 1},
+        argv=["manage.py", "sync", "--password", "pw-3SECRET", "--token=tok-4SECRET", "-v", "2"],
+    )  # fmt: skip
+    cmd.end(status="FINISHED")
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
+    for secret in (
+        b"pw-one-SECRET",
+        b"pw-two-SECRET",
+        b"tok-9SECRET",
+        b"pw-3SECRET",
+        b"tok-4SECRET",
+    ):
+        assert secret not in raw
+    events = read_events(log_dir)
+    sql = next(e for e in events if e["event"] == "sql")
+    assert sql["params"] == [["ann", REDACTED], ["bob", REDACTED]]
+    start = next(e for e in events if e["event"] == "command.start")
+    assert start["argv"] == [
+        "manage.py",
+        "sync",
+        "--password",
+        REDACTED,
+        f"--token={REDACTED}",
+        "-v",
+        "2",
+    ]
+    assert start["params"] == {"api_token": REDACTED, "n": 1}
+
+
 def test_extra_keys_are_configurable(log_dir: Path) -> None:
     dm_log.configure(redact_keys=("ssn",))
     try:
