@@ -23,12 +23,13 @@ if broker.startswith("filesystem"):
     folder = Path(
         os.environ.get("DEMO_BROKER_DIR") or Path(tempfile.gettempdir()) / "dm-demo-broker"
     )
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     options = {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
