@@ -123,8 +123,11 @@ def test_requests_succeed_whatever_happens_to_the_folder(
         dm_log.configure(log_dir=None, max_bytes=256 * 1024 * 1024, cap_action="rotate")
     reported = sum(e["count"] for e in events if e["event"] == "dm.dropped")
     capped = [e for e in events if e["event"] == "dm.capped"]
-    record_figure(f"app-fault {fault}", requests=len(PATHS) * (ROUNDS_AT_CAP + 1 if fault == "cap-reached" else 2),
-                  changed_responses=0, drops_reported=reported, drops_pending=dropped_now)  # fmt: skip
+    rounds = ROUNDS_AT_CAP + 1 if fault == "cap-reached" else 2
+    record_figure(
+        f"app-fault {fault}", requests=len(PATHS) * rounds, changed_responses=0,
+        drops_reported=reported, drops_pending=dropped_now,
+    )  # fmt: skip
     if fault == "cap-reached":
         assert capped and capped[0]["action"] == "stop" and dropped_now > 0
         assert sum(p.stat().st_size for p in folder.glob("*.jsonl")) <= 64 * 1024
