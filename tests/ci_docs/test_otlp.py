@@ -1,0 +1,119 @@
+"""OTLP/JSON export, checked the way the Collector reads it: hex ids, protobuf classes."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from dm_explore.otlp import to_unix_nanos, write_otlp
+from tests.ci_docs import fixture
+from tests.ci_docs.spans import spans_of
+
+
+def _hex_ids_to_base64(obj: Any) -> Any:
+    """What the Collector's OTLP/JSON reader does with ids, in the form json_format accepts."""
+    if isinstance(obj, dict):
+        return {
+            k: base64.b64encode(bytes.fromhex(v)).decode()
+            if k in ("traceId", "spanId", "parentSpanId") else _hex_ids_to_base64(v)
+            for k, v in obj.items()
+        }  # fmt: skip
+    if isinstance(obj, list):
+        return [_hex_ids_to_base64(v) for v in obj]
+    return obj
+
+
+def _export(tmp_path: Path) -> list[ExportTraceServiceRequest]:
+    folder = tmp_path / "logs"
+    fixture.write_fixture(folder)
+    out = io.BytesIO()
+    lines = write_otlp(spans_of(folder), out)
+    text = out.getvalue().decode()
+    assert text.count("\n") == lines == 7  # one request per trace in the fixture
+    requests = []
+    for line in text.splitlines():
+        request = ExportTraceServiceRequest()
+        json_format.ParseDict(_hex_ids_to_base64(orjson.loads(line)), request)
+        requests.append(request)
+    return requests
+
+
+def _spans(requests: list[ExportTraceServiceRequest]) -> dict[str, tuple[str, Span]]:
+    """span id (hex) -> (service.name, span), over every line."""
+    found = {}
+    for request in requests:
+        for rs in request.resource_spans:
+            svc = {a.key: a.value.string_value for a in rs.resource.attributes}["service.name"]
+            for scope in rs.scope_spans:
+                for span in scope.spans:
+                    found[span.span_id.hex()] = (svc, span)
+    return found
+
+
+def _attrs(item: Any) -> dict[str, Any]:
+    return {a.key: getattr(a.value, a.value.WhichOneof("value")) for a in item.attributes}
+
+
+def test_every_line_parses_with_the_protobuf_classes_and_ids_have_otlp_sizes(
+    tmp_path: Path,
+) -> None:
+    spans = _spans(_export(tmp_path))
+    assert len(spans) == 11  # web 4, api 2, worker 2, pytest 3
+    for _svc, span in spans.values():
+        assert len(span.trace_id) == 16 and len(span.span_id) == 8
+        assert len(span.parent_span_id) in (0, 8)
+        assert span.end_time_unix_nano >= span.start_time_unix_nano > 1_700_000_000 * 10**9
+
+
+def test_the_cross_service_trace_keeps_its_tree_kinds_and_attributes(tmp_path: Path) -> None:
+    spans = _spans(_export(tmp_path))
+    page = spans["00f067aa0ba902b7"][1]
+    call = spans["b7ad6b7169203331"][1]
+    served = spans["e457b5a2e4d86bd1"][1]
+    task = spans["5fb397be34d26b51"][1]
+    assert {spans[s][0] for s in ("00f067aa0ba902b7", "e457b5a2e4d86bd1", "5fb397be34d26b51")} == {
+        "web", "api", "worker"}  # fmt: skip
+    assert {s.trace_id.hex() for s in (page, call, served, task)} == {fixture.TRACE_PAGE}
+    assert page.parent_span_id == b"" and call.parent_span_id.hex() == "00f067aa0ba902b7"
+    assert served.parent_span_id.hex() == "b7ad6b7169203331"
+    assert task.parent_span_id.hex() == "e457b5a2e4d86bd1"
+    assert (page.kind, call.kind, served.kind, task.kind) == (
+        Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_SERVER,
+        Span.SPAN_KIND_CONSUMER)  # fmt: skip
+    assert page.name == "GET courses/<int:pk>/"
+    attrs = _attrs(page)
+    assert attrs["http.request.method"] == "GET" and attrs["url.path"] == "/courses/42/"
+    assert attrs["http.response.status_code"] == 200 and attrs["http.route"] == "courses/<int:pk>/"
+    assert page.start_time_unix_nano == to_unix_nanos("2026-11-23T09:15:02.000000Z")
+    assert page.end_time_unix_nano - page.start_time_unix_nano == 180_800_000
+    assert page.status.code == Status.STATUS_CODE_OK
+    sql = [e for e in page.events if e.name == "db.query"]
+    assert len(sql) == 5 and _attrs(sql[0])["db.statement"].startswith('SELECT "courses_enroll')
+    assert _attrs(sql[0])["db.system"] == "sqlite"
+    (log,) = [e for e in page.events if e.name == "log"]
+    assert _attrs(log)["log.message"] == "enrollment cache miss"
+    assert _attrs(call)["url.full"] == "http://api:8001/api/enrollments/?course=42"
+
+
+def test_errors_unfinished_spans_and_tests(tmp_path: Path) -> None:
+    spans = _spans(_export(tmp_path))
+    _, checkout = spans["1111111111111111"]
+    assert checkout.status.code == Status.STATUS_CODE_ERROR
+    (exc,) = [e for e in checkout.events if e.name == "exception"]
+    attrs = _attrs(exc)
+    assert attrs["exception.type"] == "KeyError" and attrs["exception.message"] == "'usd'"
+    assert 'File "/srv/web/shop/views.py", line 48, in checkout' in attrs["exception.stacktrace"]
+    assert attrs["dm.fingerprint"] == "8c1f0e2d3b4a5968"
+    _, killed = spans["6666666666666666"]
+    assert killed.status.code == Status.STATUS_CODE_ERROR and _attrs(killed)["dm.unfinished"]
+    assert killed.end_time_unix_nano > killed.start_time_unix_nano  # ends at its last event
+    _, test = spans["c1d2e3f4a5b6c7d9"]
+    assert test.kind == Span.SPAN_KIND_INTERNAL and test.name == "tests/test_shop.py::test_checkout"
+    assert _attrs(test)["test.case.result.status"] == "failed"
