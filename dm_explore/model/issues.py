@@ -1,0 +1,42 @@
+"""Exceptions grouped into issues by fingerprint, across processes and hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Issue"]
+
+MAX_SPANS_PER_ISSUE = 1000
+
+
+@dataclass(slots=True)
+class Issue:
+    """One bug: every exception with the same fingerprint."""
+
+    fingerprint: str
+    type: str
+    message: str
+    count: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    services: set[str] = field(default_factory=set)
+    example: dict[str, Any] = field(default_factory=dict)  # one exception event, frames included
+    spans: list[str] = field(default_factory=list)  # spans it happened in (newest last, bounded)
+    handled: int = 0
+
+    def add(self, event: dict[str, Any], ts: float, svc: str, span: str | None) -> None:
+        if self.count == 0 or ts < self.first_seen:
+            self.first_seen = ts
+        if ts >= self.last_seen:
+            self.last_seen = ts
+            self.example = event
+            self.message = str(event.get("message", ""))
+        self.count += 1
+        if event.get("handled"):
+            self.handled += 1
+        self.services.add(svc)
+        if span is not None:
+            self.spans.append(span)
+            if len(self.spans) > MAX_SPANS_PER_ISSUE:
+                del self.spans[: len(self.spans) - MAX_SPANS_PER_ISSUE]

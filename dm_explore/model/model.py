@@ -1,0 +1,428 @@
+"""The model: every file's events merged into traces, requests, issues, commands and metrics.
+
+Pure Python, no UI import. :meth:`Model.apply` takes one parsed event at a time,
+in any order across files; views read the indexes below and :attr:`Model.version`
+tells them when to redraw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .commands import command_status
+from .issues import Issue
+from .metrics import Series
+from .records import LogRec, ProcessKey, Span, SqlRec
+from .timeparse import parse_ts
+
+__all__ = ["FileInfo", "Model", "Trace"]
+
+_ENVELOPE = frozenset({"v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent"})
+ROOT_KINDS = frozenset({"request", "task", "command", "test"})
+MAX_PROBLEMS = 1000
+MAX_PROCESS_ITEMS = 2000
+
+
+@dataclass(slots=True)
+class FileInfo:
+    """One file of the folder: who wrote it and what was wrong with it."""
+
+    id: int
+    path: str
+    process: ProcessKey | None = None
+    events: int = 0
+    invalid: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 1000
+    gone: bool = False
+    partial: bool = False
+    capped: str | None = None  # "stop" or "rotate" once dm.capped was seen
+    dropped: int = 0  # events the writer reported it could not write
+    first_ts: float | None = None
+    last_ts: float | None = None
+
+
+@dataclass(slots=True)
+class ProcessInfo:
+    """What a process reported outside any span."""
+
+    key: ProcessKey
+    alive: bool | None = None  # None: unknown (another host)
+    argv: list[str] = field(default_factory=list)
+    runtime: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
+    panels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    logs: deque[LogRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
+    sql: deque[SqlRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
+    invalid_events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
+    last_ts: float = 0.0
+
+
+class Trace:
+    """The spans of one request chain, across services and hosts."""
+
+    __slots__ = ("first_ts", "last_ts", "orphans", "roots", "services", "spans", "trace_id")
+
+    def __init__(self, trace_id: str) -> None:
+        self.trace_id = trace_id
+        self.spans: dict[str, Span] = {}
+        self.roots: list[Span] = []  # spans whose parent is absent (root or still waiting)
+        self.orphans: dict[str, list[Span]] = defaultdict(list)  # parent id -> waiting children
+        self.services: set[str] = set()
+        self.first_ts = float("inf")
+        self.last_ts = 0.0
+
+    def root(self) -> Span | None:
+        """The earliest span with no parent in the trace."""
+        real = [s for s in self.roots if s.parent is None] or self.roots
+        return min(real, key=lambda s: (s.start_ts or float("inf"), s.seq)) if real else None
+
+
+class Model:
+    """Everything known about a folder. Not thread-safe: apply from one thread at a time."""
+
+    def __init__(self, *, max_traces: int = 50_000, n_plus_one: int = 5, history: int = 100) -> None:
+        self.max_traces = max_traces
+        self.n_plus_one = n_plus_one
+        self.history = history
+        self.version = 0
+        self.live = False  # following a live folder: "now" is the wall clock
+        self.files: dict[int, FileInfo] = {}
+        self.processes: dict[ProcessKey, ProcessInfo] = {}
+        self.traces: OrderedDict[str, Trace] = OrderedDict()
+        self.spans: dict[str, Span] = {}
+        self.requests: dict[str, Span] = {}  # request spans in arrival order
+        self.issues: dict[str, Issue] = {}
+        self.command_runs: dict[tuple[str, str], deque[Span]] = {}  # (host, command) -> runs
+        self.metrics: dict[str, Series] = {}
+        self.span_durations: dict[str, Series] = {}  # custom span name -> ms
+        self.request_latency: dict[str, Series] = {}  # service -> request ms
+        self.totals: dict[str, int] = defaultdict(int)  # survive eviction
+        self.first_ts: float | None = None
+        self.last_ts = 0.0
+        self._seq = 0
+
+    # -- input ------------------------------------------------------------------
+
+    def add_file(self, path: str) -> int:
+        """Register a file and return the id its events are applied with."""
+        file_id = len(self.files) + 1
+        self.files[file_id] = FileInfo(file_id, path)
+        self.version += 1
+        return file_id
+
+    def file_problem(self, file_id: int, line: int, reason: str) -> None:
+        """Count a line (or, with ``line`` 0, the file) that could not be used."""
+        info = self.files[file_id]
+        info.invalid += 1 if line else 0
+        if len(info.problems) < MAX_PROBLEMS:
+            info.problems.append((line, reason))
+        self.totals["invalid_lines"] += 1 if line else 0
+        self.version += 1
+
+    def set_file_state(self, file_id: int, *, gone: bool | None = None, partial: bool | None = None) -> None:
+        info = self.files[file_id]
+        if gone is not None:
+            info.gone = gone
+        if partial is not None:
+            info.partial = partial
+        self.version += 1
+
+    def set_process_alive(self, key: ProcessKey, alive: bool) -> None:
+        """Tell the model whether a process still runs; its open spans end as killed if not."""
+        proc = self.processes.get(key)
+        if proc is None or proc.alive == alive:
+            return
+        proc.alive = alive
+        if not alive:
+            for span in self.spans.values():
+                if span.process == key and span.end is None:
+                    span.killed = True
+        self.version += 1
+
+    def apply(self, file_id: int, event: dict[str, Any]) -> None:
+        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`)."""
+        self.version += 1
+        self._seq += 1
+        ts = parse_ts(event["ts"])
+        kind: str = event["event"]
+        key: ProcessKey = (event["svc"], event["host"], event["pid"])
+        info = self.files[file_id]
+        info.events += 1
+        if info.process is None:
+            info.process = key
+        if info.first_ts is None or ts < info.first_ts:
+            info.first_ts = ts
+        if info.last_ts is None or ts > info.last_ts:
+            info.last_ts = ts
+        if self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
+        if ts > self.last_ts:
+            self.last_ts = ts
+        self.totals["events"] += 1
+        proc = self.processes.get(key)
+        if proc is None:
+            proc = self.processes[key] = ProcessInfo(key)
+        if ts > proc.last_ts:
+            proc.last_ts = ts
+
+        span_id = event.get("span")
+        span = self._span_for(event, span_id, key, file_id, ts) if span_id else None
+        head, _, phase = kind.rpartition(".")
+        if span is not None and phase in ("start", "end") and head and head != "process":
+            self._span_event(span, head, phase, event, ts)
+            return
+        handler = _POINT.get(kind)
+        if handler is not None:
+            handler(self, event, ts, span, proc, info)
+
+    # -- spans ------------------------------------------------------------------
+
+    def _span_for(self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int, ts: float) -> Span:
+        span = self.spans.get(span_id)
+        if span is not None:
+            return span
+        trace_id: str = event["trace"]
+        trace = self.traces.get(trace_id)
+        if trace is None:
+            trace = self.traces[trace_id] = Trace(trace_id)
+            self.totals["traces"] += 1
+            if len(self.traces) > self.max_traces:
+                self._evict_oldest()
+        span = Span(span_id, trace_id, key, file_id)
+        span.seq = self._seq
+        self.spans[span_id] = span
+        trace.spans[span_id] = span
+        trace.services.add(key[0])
+        parent = event.get("parent")
+        self._link(trace, span, parent)
+        waiting = trace.orphans.pop(span_id, None)
+        if waiting:
+            for child in waiting:
+                trace.roots.remove(child)
+                span.children.append(child)
+        return span
+
+    @staticmethod
+    def _link(trace: Trace, span: Span, parent_id: str | None) -> None:
+        span.parent = parent_id
+        parent = trace.spans.get(parent_id) if parent_id else None
+        if parent is not None:
+            parent.children.append(span)
+        else:
+            trace.roots.append(span)
+            if parent_id:
+                trace.orphans[parent_id].append(span)
+
+    def _span_event(self, span: Span, kind: str, phase: str, event: dict[str, Any], ts: float) -> None:
+        trace = self.traces[span.trace]
+        trace.first_ts = min(trace.first_ts, ts)
+        trace.last_ts = max(trace.last_ts, ts)
+        fields = {k: v for k, v in event.items() if k not in _ENVELOPE}
+        if phase == "start":
+            span.kind = kind
+            span.start = fields
+            span.start_ts = ts
+            parent = event.get("parent")
+            if parent != span.parent and span.parent is None and parent:
+                trace.roots.remove(span)
+                self._link(trace, span, parent)
+            if kind == "request":
+                self.requests[span.span_id] = span
+                self.totals["requests"] += 1
+            elif kind == "command":
+                span.interval = _number(fields.get("interval"))
+                runs = self.command_runs.get((span.process[1], span.name))
+                if runs is None:
+                    runs = self.command_runs[(span.process[1], span.name)] = deque(maxlen=self.history)
+                runs.append(span)
+                self.totals["commands"] += 1
+        else:
+            if span.kind == "?":
+                span.kind = kind
+            span.end = fields
+            span.end_ts = ts
+            ms = _number(fields.get("ms"))
+            if ms is None and span.start_ts is not None:
+                ms = (ts - span.start_ts) * 1000
+            span.ms = ms
+            if span.start_ts is None and ms is not None:
+                span.start_ts = ts - ms / 1000
+            if fields.get("outcome") == "error":
+                self.totals["errors"] += 1
+            if kind == "request" and ms is not None:
+                self._series(self.request_latency, span.svc, "ms").add(ts, ms)
+                if span.span_id not in self.requests:  # end arrived without its start
+                    self.requests[span.span_id] = span
+            elif kind == "span" and ms is not None:
+                self._series(self.span_durations, span.name, "ms").add(ts, ms)
+
+    def _evict_oldest(self) -> None:
+        _, trace = self.traces.popitem(last=False)
+        for span_id in trace.spans:
+            self.spans.pop(span_id, None)
+            self.requests.pop(span_id, None)
+        self.totals["evicted_traces"] += 1
+
+    @staticmethod
+    def _series(table: dict[str, Series], name: str, unit: str | None) -> Series:
+        series = table.get(name)
+        if series is None:
+            series = table[name] = Series(name, unit)
+        return series
+
+    # -- point events -------------------------------------------------------------
+
+    def _sql(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        params = event.get("params")
+        rec = SqlRec(event, ts, _intern(event["sql"]), orjson.dumps(params).decode() if params else "")
+        self.totals["sql"] += 1
+        if span is None:
+            proc.sql.append(rec)
+            return
+        span.sql.append(rec)
+        span.sql_ms += rec.ms
+        # Count it for this span and its ancestors in the same process (a request's total).
+        current: Span | None = span
+        while current is not None and current.process == span.process:
+            current.queries += 1
+            current.queries_ms += rec.ms
+            current = self.spans.get(current.parent) if current.parent else None
+
+    def _log(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        rec = LogRec(event, ts)
+        self.totals["logs"] += 1
+        (span.logs if span is not None else proc.logs).append(rec)
+
+    def _exception(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        fp = str(event.get("fingerprint"))
+        issue = self.issues.get(fp)
+        if issue is None:
+            issue = self.issues[fp] = Issue(fp, str(event.get("type")), str(event.get("message", "")))
+        issue.add(event, ts, proc.key[0], span.span_id if span is not None else None)
+        self.totals["exceptions"] += 1
+        if span is not None:
+            span.exceptions.append(event)
+            current: Span | None = span
+            while current is not None:  # an error marks its span and every caller above
+                current.errors += 1
+                current = self.spans.get(current.parent) if current.parent else None
+
+    def _panel(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        panels = span.panels if span is not None else proc.panels
+        title = str(event["panel"])
+        entry = {k: v for k, v in event.items() if k not in _ENVELOPE}
+        if event.get("op") == "replace" or title not in panels:
+            panels[title] = [entry]
+        else:
+            panels[title].append(entry)
+
+    def _metric(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        value = event["value"]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            self._series(self.metrics, str(event["name"]), event.get("unit")).add(ts, float(value))
+
+    def _runtime(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        sample = {k: v for k, v in event.items() if k not in _ENVELOPE}
+        sample["ts"] = ts
+        proc.runtime.append(sample)
+
+    def _progress(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        if span is not None:
+            span.progress = {k: event.get(k) for k in ("done", "total", "message")}
+            span.heartbeat_ts = ts
+
+    def _heartbeat(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        if span is not None:
+            span.heartbeat_ts = ts
+            interval = _number(event.get("interval"))
+            if interval:
+                span.interval = interval
+
+    def _process_start(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        argv = event.get("argv")
+        if isinstance(argv, list):
+            proc.argv = [str(a) for a in argv]
+
+    def _dropped(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        count = event.get("count")
+        info.dropped += count if isinstance(count, int) else 0
+        self.totals["dropped"] += count if isinstance(count, int) else 0
+
+    def _capped(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        info.capped = str(event.get("action") or "stop")
+
+    def _invalid(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+        proc.invalid_events.append(event)
+        self.totals["dm_invalid"] += 1
+
+    # -- queries for views ----------------------------------------------------------
+
+    def now(self) -> float:
+        """The time against which liveness is judged: the clock when live, else the newest event."""
+        return time.time() if self.live else self.last_ts
+
+    def span(self, span_id: str) -> Span | None:
+        return self.spans.get(span_id)
+
+    def trace(self, trace_id: str) -> Trace | None:
+        """A trace by id, or by a unique prefix of its id."""
+        found = self.traces.get(trace_id)
+        if found is not None or len(trace_id) >= 32:
+            return found
+        matches = [t for tid, t in self.traces.items() if tid.startswith(trace_id)]
+        return matches[0] if len(matches) == 1 else None
+
+    def services(self) -> list[str]:
+        return sorted({key[0] for key in self.processes})
+
+    def command_status(self, run: Span, now: float | None = None) -> str:
+        """STARTED, RUNNING, FINISHED, FAILED or SYSTEM_KILL for one run."""
+        now = self.now() if now is None else now
+        runs = self.command_runs.get((run.process[1], run.name), ())
+        superseded = run.end is None and any(
+            other is not run and (other.start_ts or 0) > (run.start_ts or 0) for other in runs
+        )
+        return command_status(run, now, superseded)
+
+    def commands_by_status(self, now: float | None = None) -> dict[str, int]:
+        counts = {s: 0 for s in ("STARTED", "RUNNING", "FINISHED", "FAILED", "SYSTEM_KILL")}
+        for runs in self.command_runs.values():
+            for run in runs:
+                counts[self.command_status(run, now)] += 1
+        return counts
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+_interned: dict[str, str] = {}
+
+
+def _intern(text: str) -> str:
+    found = _interned.get(text)
+    if found is None:
+        if len(_interned) > 200_000:
+            _interned.clear()
+        _interned[text] = found = text
+    return found
+
+
+_POINT = {
+    "sql": Model._sql,
+    "log": Model._log,
+    "exception": Model._exception,
+    "panel": Model._panel,
+    "metric": Model._metric,
+    "runtime": Model._runtime,
+    "progress": Model._progress,
+    "command.heartbeat": Model._heartbeat,
+    "process.start": Model._process_start,
+    "dm.dropped": Model._dropped,
+    "dm.capped": Model._capped,
+    "dm.invalid": Model._invalid,
+}

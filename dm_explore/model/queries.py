@@ -1,0 +1,116 @@
+"""Read-only questions views ask of the model: filtered request lists, trees, SQL per span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .model import Model, Trace
+from .records import Span, SqlRec
+from .sqlstats import SqlReport, analyze_sql
+
+__all__ = ["RequestFilter", "TreeRow", "filter_requests", "span_sql", "trace_rows", "trace_sql"]
+
+
+@dataclass(slots=True, frozen=True)
+class RequestFilter:
+    """What the Requests view shows. Empty fields match everything.
+
+    ``text`` matches the path, the method, the service or the view (case-insensitive);
+    ``status`` is a class such as ``"5xx"`` or an exact code such as ``"404"``;
+    ``slow_ms`` keeps requests at least that slow.
+    """
+
+    text: str = ""
+    service: str = ""
+    status: str = ""
+    slow_ms: float | None = None
+    errors_only: bool = False
+    in_flight_only: bool = False
+
+    def matches(self, span: Span) -> bool:
+        if self.service and span.svc != self.service:
+            return False
+        if self.errors_only and not span.has_error:
+            return False
+        if self.in_flight_only and not span.in_flight:
+            return False
+        if self.slow_ms is not None and (span.ms or 0.0) < self.slow_ms:
+            return False
+        if self.status:
+            code = span.status
+            if code is None:
+                return False
+            wanted = self.status.lower()
+            if wanted.endswith("xx"):
+                if str(code)[:1] != wanted[:1]:
+                    return False
+            elif str(code) != wanted:
+                return False
+        if self.text:
+            needle = self.text.lower()
+            hay = f"{span.name} {span.svc} {span.field('view') or ''} {span.field('route') or ''}"
+            if needle not in hay.lower():
+                return False
+        return True
+
+
+def filter_requests(model: Model, flt: RequestFilter | None = None, order: str = "newest") -> list[Span]:
+    """Request spans matching ``flt``: ``newest`` first, ``oldest`` first, or ``slowest`` first."""
+    spans = [s for s in model.requests.values() if flt is None or flt.matches(s)]
+    if order == "slowest":
+        spans.sort(key=lambda s: (-(s.ms or 0.0), -s.seq))
+    elif order == "newest":
+        spans.sort(key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq), reverse=True)
+    else:
+        spans.sort(key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq))
+    return spans
+
+
+@dataclass(slots=True)
+class TreeRow:
+    """One line of a trace tree: the span, its depth, and its place on the waterfall."""
+
+    span: Span
+    depth: int
+    offset_ms: float  # start, relative to the trace's first start
+    waiting: bool  # an orphan: its parent has not arrived
+
+
+def trace_rows(trace: Trace) -> list[TreeRow]:
+    """The trace as a depth-first list, children in start order, orphans after the roots."""
+    first = min((s.start_ts for s in trace.spans.values() if s.start_ts is not None), default=0.0)
+    rows: list[TreeRow] = []
+
+    def walk(span: Span, depth: int, waiting: bool) -> None:
+        offset = ((span.start_ts or first) - first) * 1000
+        rows.append(TreeRow(span, depth, offset, waiting))
+        for child in sorted(span.children, key=_start_key):
+            walk(child, depth + 1, False)
+
+    for root in sorted(trace.roots, key=_start_key):
+        walk(root, 0, root.parent is not None)
+    return rows
+
+
+def _start_key(span: Span) -> tuple[float, int]:
+    return (span.start_ts if span.start_ts is not None else float("inf"), span.seq)
+
+
+def _subtree(span: Span, same_process: bool) -> Iterator[Span]:
+    yield span
+    for child in span.children:
+        if not same_process or child.process == span.process:
+            yield from _subtree(child, same_process)
+
+
+def span_sql(model: Model, span: Span, *, same_process: bool = True) -> tuple[list[SqlRec], SqlReport]:
+    """The span's statements (with its same-process descendants'), in time order, analysed."""
+    statements = sorted((r for s in _subtree(span, same_process) for r in s.sql), key=lambda r: r.ts)
+    return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)
+
+
+def trace_sql(model: Model, trace: Trace) -> tuple[list[SqlRec], SqlReport]:
+    """Every statement of the trace, across services, analysed."""
+    statements = sorted((r for s in trace.spans.values() for r in s.sql), key=lambda r: r.ts)
+    return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)

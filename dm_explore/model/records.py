@@ -1,0 +1,148 @@
+"""Compact records the model keeps: spans, and the point events hanging off them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LogRec", "ProcessKey", "Span", "SqlRec"]
+
+ProcessKey = tuple[str, str, int]  # (svc, host, pid)
+
+
+class SqlRec:
+    """One ``sql`` event, kept small: the statement text is interned and shared."""
+
+    __slots__ = ("alias", "error", "many", "ms", "params", "site", "sql", "ts", "vendor")
+
+    def __init__(self, event: dict[str, Any], ts: float, sql: str, params: str) -> None:
+        self.ts = ts
+        self.ms = float(event.get("ms") or 0.0)
+        self.sql = sql
+        self.params = params  # the parameters as compact JSON: equal text, equal params
+        site = event.get("site")
+        self.site: tuple[str, int, str] | None = (
+            (str(site.get("file", "")), int(site.get("line") or 0), str(site.get("func", "")))
+            if isinstance(site, dict)
+            else None
+        )
+        self.alias: str | None = event.get("alias")
+        self.vendor: str | None = event.get("vendor")
+        self.many = bool(event.get("many"))
+        self.error: str | None = event.get("error")
+
+    def site_text(self) -> str:
+        """``file:line in func`` of the application code that ran the statement."""
+        if self.site is None:
+            return ""
+        file, line, func = self.site
+        return f"{file}:{line} in {func}"
+
+
+class LogRec:
+    """One ``log`` event."""
+
+    __slots__ = ("fields", "level", "logger", "msg", "site", "ts")
+
+    def __init__(self, event: dict[str, Any], ts: float) -> None:
+        self.ts = ts
+        self.level: str = event.get("level") or "info"
+        self.msg: str = event.get("msg") or ""
+        self.logger: str = event.get("logger") or ""
+        fields = event.get("fields")
+        self.fields: dict[str, Any] | None = fields if isinstance(fields, dict) and fields else None
+        site = event.get("site")
+        self.site = (
+            f"{site.get('file', '')}:{site.get('line', '')}" if isinstance(site, dict) else ""
+        )
+
+
+class Span:
+    """A unit of work: a request, an outgoing call, a task, a command, a test, a custom span.
+
+    Created by its ``.start`` event, or earlier by any event that names it (then
+    ``kind`` is ``"?"`` until the start arrives). ``start``/``end`` hold the kind's
+    own fields of those events (envelope removed).
+    """
+
+    __slots__ = (
+        "children", "end", "end_ts", "errors", "exceptions", "file_id", "killed", "kind",
+        "logs", "ms", "panels", "parent", "process", "progress", "seq", "span_id", "sql",
+        "sql_ms", "start", "start_ts", "trace", "heartbeat_ts", "interval", "queries",
+        "queries_ms",
+    )  # fmt: skip
+
+    def __init__(self, span_id: str, trace: str, process: ProcessKey, file_id: int) -> None:
+        self.span_id = span_id
+        self.trace = trace
+        self.parent: str | None = None
+        self.kind = "?"
+        self.process = process
+        self.file_id = file_id
+        self.start: dict[str, Any] = {}
+        self.end: dict[str, Any] | None = None
+        self.start_ts: float | None = None
+        self.end_ts: float | None = None
+        self.ms: float | None = None
+        self.children: list[Span] = []
+        self.sql: list[SqlRec] = []
+        self.sql_ms = 0.0
+        self.logs: list[LogRec] = []
+        self.exceptions: list[dict[str, Any]] = []
+        self.panels: dict[str, list[dict[str, Any]]] = {}
+        self.progress: dict[str, Any] | None = None
+        self.errors = 0
+        self.killed = False
+        self.heartbeat_ts: float | None = None
+        self.interval: float | None = None
+        self.seq = 0  # arrival order, for stable sorting
+        self.queries = 0  # SQL statements in this span and its same-process descendants
+        self.queries_ms = 0.0
+
+    # -- derived, read by views -----------------------------------------------------
+
+    @property
+    def svc(self) -> str:
+        return self.process[0]
+
+    @property
+    def in_flight(self) -> bool:
+        """Started, not ended, and its process not known to be gone."""
+        return self.end is None and not self.killed
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``error``, ``in flight``, ``killed`` or ``unknown``."""
+        if self.end is not None:
+            return str(self.end.get("outcome") or "ok")
+        return "killed" if self.killed else ("in flight" if self.start_ts is not None else "unknown")
+
+    @property
+    def status(self) -> int | None:
+        value = (self.end or {}).get("status")
+        return value if isinstance(value, int) else None
+
+    @property
+    def has_error(self) -> bool:
+        return self.errors > 0 or self.outcome in ("error", "killed") or (self.status or 0) >= 500
+
+    @property
+    def name(self) -> str:
+        """What a person calls this span: ``GET /path``, a task name, a command, a test id."""
+        s, e = self.start, self.end or {}
+        if self.kind == "request":
+            return f"{s.get('method', '?')} {s.get('path', '?')}"
+        if self.kind == "http":
+            return f"{s.get('method', '?')} {s.get('url', '?')}"
+        if self.kind == "task":
+            return str(s.get("task") or e.get("task") or "task")
+        if self.kind == "command":
+            return str(s.get("command") or e.get("command") or "command")
+        if self.kind == "test":
+            return str(s.get("nodeid") or e.get("nodeid") or "test")
+        return str(s.get("name") or e.get("name") or self.kind)
+
+    def field(self, name: str) -> Any:
+        """A field of the end event, else of the start event."""
+        if self.end is not None and name in self.end:
+            return self.end[name]
+        return self.start.get(name)
