@@ -1,0 +1,1 @@
+"""One module per ``dm-explore`` subcommand: ``NAME``, ``HELP``, ``add_arguments``, ``run``."""
