@@ -11,6 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from . import __version__
 from .textsafe import safe_line
@@ -20,7 +21,7 @@ __all__ = ["folder_or_exit", "main"]
 SUBCOMMANDS = ("check", "summary", "tree", "tail", "report", "export", "demo", "open")
 
 
-def _load(name: str):  # type: ignore[no-untyped-def]
+def _load(name: str) -> ModuleType:
     return importlib.import_module(f"dm_explore.commands.{name}")
 
 

@@ -10,14 +10,44 @@ from .commands import STATUSES, command_status
 from .issues import Issue
 from .metrics import Bucket, Series, percentile
 from .model import FileInfo, Model, ProcessInfo, Trace
-from .queries import RequestFilter, TreeRow, filter_requests, span_sql, trace_rows, trace_sql
+from .queries import (
+    RequestFilter,
+    TreeRow,
+    filter_requests,
+    span_sql,
+    subtree,
+    trace_rows,
+    trace_sql,
+)
 from .records import LogRec, ProcessKey, Span, SqlRec
 from .sqlstats import SqlGroup, SqlReport, analyze_sql
 from .timeparse import format_ts, parse_ts
 
 __all__ = [
-    "STATUSES", "Bucket", "FileInfo", "Issue", "LogRec", "Model", "ProcessInfo", "ProcessKey",
-    "RequestFilter", "Series", "Span", "SqlGroup", "SqlRec", "SqlReport", "Trace", "TreeRow",
-    "analyze_sql", "command_status", "filter_requests", "format_ts", "parse_ts", "percentile",
-    "span_sql", "trace_rows", "trace_sql",
-]  # fmt: skip
+    "STATUSES",
+    "Bucket",
+    "FileInfo",
+    "Issue",
+    "LogRec",
+    "Model",
+    "ProcessInfo",
+    "ProcessKey",
+    "RequestFilter",
+    "Series",
+    "Span",
+    "SqlGroup",
+    "SqlRec",
+    "SqlReport",
+    "Trace",
+    "TreeRow",
+    "analyze_sql",
+    "command_status",
+    "filter_requests",
+    "format_ts",
+    "parse_ts",
+    "percentile",
+    "span_sql",
+    "subtree",
+    "trace_rows",
+    "trace_sql",
+]

@@ -54,11 +54,14 @@ class Bucket:
         """count, min, max, mean, p50, p95, p99."""
         ordered = sorted(self.samples)
         return {
-            "count": self.count, "min": self.min if self.count else 0.0,
-            "max": self.max if self.count else 0.0, "mean": self.mean,
-            "p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
+            "count": self.count,
+            "min": self.min if self.count else 0.0,
+            "max": self.max if self.count else 0.0,
+            "mean": self.mean,
+            "p50": percentile(ordered, 50),
+            "p95": percentile(ordered, 95),
             "p99": percentile(ordered, 99),
-        }  # fmt: skip
+        }
 
 
 class Series:

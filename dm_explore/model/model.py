@@ -84,7 +84,9 @@ class Trace:
 class Model:
     """Everything known about a folder. Not thread-safe: apply from one thread at a time."""
 
-    def __init__(self, *, max_traces: int = 50_000, n_plus_one: int = 5, history: int = 100) -> None:
+    def __init__(
+        self, *, max_traces: int = 50_000, n_plus_one: int = 5, history: int = 100
+    ) -> None:
         self.max_traces = max_traces
         self.n_plus_one = n_plus_one
         self.history = history
@@ -123,7 +125,9 @@ class Model:
         self.totals["invalid_lines"] += 1 if line else 0
         self.version += 1
 
-    def set_file_state(self, file_id: int, *, gone: bool | None = None, partial: bool | None = None) -> None:
+    def set_file_state(
+        self, file_id: int, *, gone: bool | None = None, partial: bool | None = None
+    ) -> None:
         info = self.files[file_id]
         if gone is not None:
             info.gone = gone
@@ -181,7 +185,9 @@ class Model:
 
     # -- spans ------------------------------------------------------------------
 
-    def _span_for(self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int, ts: float) -> Span:
+    def _span_for(
+        self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int, ts: float
+    ) -> Span:
         span = self.spans.get(span_id)
         if span is not None:
             return span
@@ -217,7 +223,9 @@ class Model:
             if parent_id:
                 trace.orphans[parent_id].append(span)
 
-    def _span_event(self, span: Span, kind: str, phase: str, event: dict[str, Any], ts: float) -> None:
+    def _span_event(
+        self, span: Span, kind: str, phase: str, event: dict[str, Any], ts: float
+    ) -> None:
         trace = self.traces[span.trace]
         trace.first_ts = min(trace.first_ts, ts)
         trace.last_ts = max(trace.last_ts, ts)
@@ -237,7 +245,9 @@ class Model:
                 span.interval = _number(fields.get("interval"))
                 runs = self.command_runs.get((span.process[1], span.name))
                 if runs is None:
-                    runs = self.command_runs[(span.process[1], span.name)] = deque(maxlen=self.history)
+                    runs = self.command_runs[(span.process[1], span.name)] = deque(
+                        maxlen=self.history
+                    )
                 runs.append(span)
                 self.totals["commands"] += 1
         else:
@@ -276,9 +286,13 @@ class Model:
 
     # -- point events -------------------------------------------------------------
 
-    def _sql(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _sql(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         params = event.get("params")
-        rec = SqlRec(event, ts, _intern(event["sql"]), orjson.dumps(params).decode() if params else "")
+        rec = SqlRec(
+            event, ts, _intern(event["sql"]), orjson.dumps(params).decode() if params else ""
+        )
         self.totals["sql"] += 1
         if span is None:
             proc.sql.append(rec)
@@ -292,16 +306,22 @@ class Model:
             current.queries_ms += rec.ms
             current = self.spans.get(current.parent) if current.parent else None
 
-    def _log(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _log(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         rec = LogRec(event, ts)
         self.totals["logs"] += 1
         (span.logs if span is not None else proc.logs).append(rec)
 
-    def _exception(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _exception(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         fp = str(event.get("fingerprint"))
         issue = self.issues.get(fp)
         if issue is None:
-            issue = self.issues[fp] = Issue(fp, str(event.get("type")), str(event.get("message", "")))
+            issue = self.issues[fp] = Issue(
+                fp, str(event.get("type")), str(event.get("message", ""))
+            )
         issue.add(event, ts, proc.key[0], span.span_id if span is not None else None)
         self.totals["exceptions"] += 1
         if span is not None:
@@ -311,7 +331,9 @@ class Model:
                 current.errors += 1
                 current = self.spans.get(current.parent) if current.parent else None
 
-    def _panel(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _panel(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         panels = span.panels if span is not None else proc.panels
         title = str(event["panel"])
         entry = {k: v for k, v in event.items() if k not in _ENVELOPE}
@@ -320,42 +342,58 @@ class Model:
         else:
             panels[title].append(entry)
 
-    def _metric(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _metric(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         value = event["value"]
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._series(self.metrics, str(event["name"]), event.get("unit")).add(ts, float(value))
 
-    def _runtime(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _runtime(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         sample = {k: v for k, v in event.items() if k not in _ENVELOPE}
         sample["ts"] = ts
         proc.runtime.append(sample)
 
-    def _progress(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _progress(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         if span is not None:
             span.progress = {k: event.get(k) for k in ("done", "total", "message")}
             span.heartbeat_ts = ts
 
-    def _heartbeat(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _heartbeat(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         if span is not None:
             span.heartbeat_ts = ts
             interval = _number(event.get("interval"))
             if interval:
                 span.interval = interval
 
-    def _process_start(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _process_start(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         argv = event.get("argv")
         if isinstance(argv, list):
             proc.argv = [str(a) for a in argv]
 
-    def _dropped(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _dropped(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         count = event.get("count")
         info.dropped += count if isinstance(count, int) else 0
         self.totals["dropped"] += count if isinstance(count, int) else 0
 
-    def _capped(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _capped(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         info.capped = str(event.get("action") or "stop")
 
-    def _invalid(self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo) -> None:
+    def _invalid(
+        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
+    ) -> None:
         proc.invalid_events.append(event)
         self.totals["dm_invalid"] += 1
 

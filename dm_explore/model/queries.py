@@ -9,7 +9,15 @@ from .model import Model, Trace
 from .records import Span, SqlRec
 from .sqlstats import SqlReport, analyze_sql
 
-__all__ = ["RequestFilter", "TreeRow", "filter_requests", "span_sql", "trace_rows", "trace_sql"]
+__all__ = [
+    "RequestFilter",
+    "TreeRow",
+    "filter_requests",
+    "span_sql",
+    "subtree",
+    "trace_rows",
+    "trace_sql",
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -55,7 +63,9 @@ class RequestFilter:
         return True
 
 
-def filter_requests(model: Model, flt: RequestFilter | None = None, order: str = "newest") -> list[Span]:
+def filter_requests(
+    model: Model, flt: RequestFilter | None = None, order: str = "newest"
+) -> list[Span]:
     """Request spans matching ``flt``: ``newest`` first, ``oldest`` first, or ``slowest`` first."""
     spans = [s for s in model.requests.values() if flt is None or flt.matches(s)]
     if order == "slowest":
@@ -97,16 +107,29 @@ def _start_key(span: Span) -> tuple[float, int]:
     return (span.start_ts if span.start_ts is not None else float("inf"), span.seq)
 
 
-def _subtree(span: Span, same_process: bool) -> Iterator[Span]:
-    yield span
-    for child in span.children:
-        if not same_process or child.process == span.process:
-            yield from _subtree(child, same_process)
+def subtree(span: Span, *, same_process: bool = True) -> Iterator[Span]:
+    """``span`` and its descendants, depth-first; with ``same_process``, only those of its process.
+
+    A child in another process (a call to another service) is left out with all of
+    its descendants, even ones that run in this process again. Each span comes once,
+    even when hostile files link spans into a cycle (A's parent B, B's parent A).
+    """
+    stack, seen = [span], {span.span_id}
+    while stack:  # iterative: a deep chain of spans must not hit the recursion limit
+        current = stack.pop()
+        yield current
+        for child in reversed(current.children):
+            if child.span_id not in seen and (not same_process or child.process == span.process):
+                seen.add(child.span_id)
+                stack.append(child)
 
 
-def span_sql(model: Model, span: Span, *, same_process: bool = True) -> tuple[list[SqlRec], SqlReport]:
+def span_sql(
+    model: Model, span: Span, *, same_process: bool = True
+) -> tuple[list[SqlRec], SqlReport]:
     """The span's statements (with its same-process descendants'), in time order, analysed."""
-    statements = sorted((r for s in _subtree(span, same_process) for r in s.sql), key=lambda r: r.ts)
+    spans = subtree(span, same_process=same_process)
+    statements = sorted((r for s in spans for r in s.sql), key=lambda r: r.ts)
     return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)
 
 

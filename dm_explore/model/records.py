@@ -65,11 +65,32 @@ class Span:
     """
 
     __slots__ = (
-        "children", "end", "end_ts", "errors", "exceptions", "file_id", "killed", "kind",
-        "logs", "ms", "panels", "parent", "process", "progress", "seq", "span_id", "sql",
-        "sql_ms", "start", "start_ts", "trace", "heartbeat_ts", "interval", "queries",
+        "children",
+        "end",
+        "end_ts",
+        "errors",
+        "exceptions",
+        "file_id",
+        "heartbeat_ts",
+        "interval",
+        "killed",
+        "kind",
+        "logs",
+        "ms",
+        "panels",
+        "parent",
+        "process",
+        "progress",
+        "queries",
         "queries_ms",
-    )  # fmt: skip
+        "seq",
+        "span_id",
+        "sql",
+        "sql_ms",
+        "start",
+        "start_ts",
+        "trace",
+    )
 
     def __init__(self, span_id: str, trace: str, process: ProcessKey, file_id: int) -> None:
         self.span_id = span_id
@@ -114,7 +135,9 @@ class Span:
         """``ok``, ``error``, ``in flight``, ``killed`` or ``unknown``."""
         if self.end is not None:
             return str(self.end.get("outcome") or "ok")
-        return "killed" if self.killed else ("in flight" if self.start_ts is not None else "unknown")
+        return (
+            "killed" if self.killed else ("in flight" if self.start_ts is not None else "unknown")
+        )
 
     @property
     def status(self) -> int | None:

@@ -39,7 +39,9 @@ class SqlReport:
     n_plus_one_ids: set[int] = field(default_factory=set)
 
 
-def analyze_sql(statements: Iterable[SqlRec], *, n_plus_one: int = DEFAULT_N_PLUS_ONE, top: int = 10) -> SqlReport:
+def analyze_sql(
+    statements: Iterable[SqlRec], *, n_plus_one: int = DEFAULT_N_PLUS_ONE, top: int = 10
+) -> SqlReport:
     """Group ``statements`` by text and by text+params.
 
     *Duplicate*: the same SQL with the same parameters more than once (a cache
@@ -65,7 +67,12 @@ def analyze_sql(statements: Iterable[SqlRec], *, n_plus_one: int = DEFAULT_N_PLU
         for same in by_params.values():
             if len(same) > 1:
                 report.duplicates.append(
-                    SqlGroup(sql, len(same), sum(r.ms for r in same), sorted({r.site_text() for r in same if r.site}))
+                    SqlGroup(
+                        sql,
+                        len(same),
+                        sum(r.ms for r in same),
+                        sorted({r.site_text() for r in same if r.site}),
+                    )
                 )
                 report.duplicate_ids.update(id(r) for r in same)
         if len(by_params) > 1:

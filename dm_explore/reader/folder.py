@@ -116,7 +116,9 @@ class FolderReader:
         if tail.gone != was_gone:
             model.set_file_state(file_id, gone=tail.gone)
         if tail.restarted != restarted:
-            model.file_problem(file_id, 0, "file was truncated or replaced: read again from the start")
+            model.file_problem(
+                file_id, 0, "file was truncated or replaced: read again from the start"
+            )
         for problem in problems:
             model.file_problem(file_id, problem.line, problem.reason)
         apply, problem_at = model.apply, model.file_problem
@@ -149,7 +151,11 @@ def _size(path: Path) -> int:
 
 
 async def follow(
-    reader: FolderReader, *, poll: bool = False, poll_ms: int = 250, stop: asyncio.Event | None = None
+    reader: FolderReader,
+    *,
+    poll: bool = False,
+    poll_ms: int = 250,
+    stop: asyncio.Event | None = None,
 ) -> AsyncIterator[int]:
     """Yield the number of new lines each time files under the folder change.
 
@@ -167,6 +173,8 @@ async def follow(
     from watchfiles import awatch
 
     yield reader.read()
-    async for _changes in awatch(reader.root, debounce=50, step=10, stop_event=stop, recursive=True):
+    async for _changes in awatch(
+        reader.root, debounce=50, step=10, stop_event=stop, recursive=True
+    ):
         count = reader.read()
         yield count

@@ -23,7 +23,13 @@ _NUM = (int, float)
 # Fields the model reads, by kind: name -> accepted types.
 _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "request.start": {"method": (str,), "path": (str,), "headers": (dict,), "query": (str,)},
-    "request.end": {"ms": _NUM, "status": (int,), "route": (str,), "view": (str,), "headers": (dict,)},
+    "request.end": {
+        "ms": _NUM,
+        "status": (int,),
+        "route": (str,),
+        "view": (str,),
+        "headers": (dict,),
+    },
     "http.start": {"method": (str,), "url": (str,)},
     "http.end": {"ms": _NUM, "status": (int, type(None))},
     "task.start": {"task": (str,), "task_id": (str,), "args": (str,)},
@@ -47,9 +53,12 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "dm.capped": {"limit": (int,), "action": (str,)},
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
-    "sql": ("sql",), "log": ("msg",), "exception": ("type", "fingerprint"),
-    "panel": ("panel", "type"), "metric": ("name", "value"),
-}  # fmt: skip
+    "sql": ("sql",),
+    "log": ("msg",),
+    "exception": ("type", "fingerprint"),
+    "panel": ("panel", "type"),
+    "metric": ("name", "value"),
+}
 
 
 def _is_hex(value: object, length: int) -> bool:

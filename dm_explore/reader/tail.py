@@ -21,6 +21,7 @@ __all__ = ["MAX_LINE", "Line", "Tail", "TailProblem"]
 MAX_LINE = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+_HEAD = 64
 
 
 @dataclass(slots=True)
@@ -51,8 +52,10 @@ class Tail:
         self.size_seen = -1
         self.restarted = 0  # times the file was found truncated or replaced
         self.gone = False
+        self.head = b""  # the file's first bytes: rewritten in place if they change
 
     def _reset(self) -> None:
+        self.head = b""
         self.offset = 0
         self.line_number = 0
         self.pending = b""
@@ -75,7 +78,9 @@ class Tail:
                 return [], [TailProblem(0, "not a regular file (FIFO, device or socket): skipped")]
             self.gone = False
             identity = (st.st_dev, st.st_ino)
-            if self.identity is not None and (identity != self.identity or st.st_size < self.size_seen):
+            if self.identity is not None and (
+                identity != self.identity or st.st_size < self.size_seen
+            ):
                 self._reset()
             self.identity = identity
             if st.st_size == self.size_seen and not self.gz:
@@ -86,6 +91,10 @@ class Tail:
                 self.size_seen = st.st_size
                 return self._read_gz(problems)
             self.size_seen = st.st_size
+            if self.head and os.pread(fd, len(self.head), 0) != self.head:
+                self._reset()  # truncated and rewritten past our offset before we looked
+            if not self.head:
+                self.head = os.pread(fd, _HEAD, 0)
             return self._read_plain(fd, problems), problems
         finally:
             os.close(fd)
@@ -143,7 +152,9 @@ class Tail:
             if self.skipping:
                 self.skipping = False
                 problems.append(
-                    TailProblem(self.line_number, f"line longer than {self.max_line} bytes: skipped")
+                    TailProblem(
+                        self.line_number, f"line longer than {self.max_line} bytes: skipped"
+                    )
                 )
             else:
                 raw = self.pending + chunk[start:nl] if self.pending else chunk[start:nl]
@@ -151,7 +162,9 @@ class Tail:
                 self.pending = b""
                 if len(raw) > self.max_line:
                     problems.append(
-                        TailProblem(self.line_number, f"line longer than {self.max_line} bytes: skipped")
+                        TailProblem(
+                            self.line_number, f"line longer than {self.max_line} bytes: skipped"
+                        )
                     )
                 elif raw.strip():
                     lines.append(Line(self.line_number, line_offset, raw))

@@ -1,0 +1,45 @@
+"""``dm-explore tree DIR TRACE_ID``: one trace as an indented text tree across services."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..cli import folder_or_exit
+from ..load import load_folder
+from ..model import trace_rows
+from ..textsafe import safe_line
+
+NAME = "tree"
+HELP = "print one trace as an indented tree across services, with durations"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="folder of *.jsonl files")
+    parser.add_argument("trace", help="trace id, or a unique prefix of one")
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = folder_or_exit(args.folder)
+    model = load_folder(folder).model
+    trace = model.trace(args.trace.lower())
+    if trace is None:
+        print(f"dm-explore: no single trace matches {safe_line(args.trace, 40)}", file=sys.stderr)
+        return 1
+    print(f"trace {trace.trace_id}  services: {safe_line(', '.join(sorted(trace.services)))}")
+    for row in trace_rows(trace):
+        span = row.span
+        ms = f"{span.ms:.1f} ms" if span.ms is not None else span.outcome
+        status = f" {span.status}" if span.status is not None else ""
+        flags = ""
+        if span.sql:
+            flags += f" sql={len(span.sql)}"
+        if span.exceptions:
+            flags += f" errors={len(span.exceptions)}"
+        if row.waiting:
+            flags += " (parent not seen)"
+        indent = "  " * row.depth
+        where = f"[{span.svc}] +{row.offset_ms:.1f} ms"
+        line = f"{indent}{span.kind} {span.name}{status}  {where}  {ms}{flags}"
+        print(safe_line(line, 400))
+    return 0
