@@ -13,7 +13,9 @@ HELP = "open the live explorer on a folder (the default: dm-explore DIR)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", help="folder of *.jsonl files")
-    parser.add_argument("--poll", action="store_true", help="poll instead of watching (NFS, containers)")
+    parser.add_argument(
+        "--poll", action="store_true", help="poll instead of watching (NFS, containers)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
