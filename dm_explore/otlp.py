@@ -1,6 +1,7 @@
-"""OTLP/JSON export: spans as ``ExportTraceServiceRequest`` lines for the OpenTelemetry Collector.
+"""OTLP/JSON export: the model's spans as ``ExportTraceServiceRequest`` lines for the Collector.
 
-``dm-explore export otlp DIR -o FILE`` writes one request per trace, one per
+``dm-explore export otlp DIR -o FILE`` reads the folder into a
+:class:`~dm_explore.model.Model` and writes one request per trace, one per
 line, as the Collector's ``otlpjsonfile`` receiver reads them. Within a line,
 spans are grouped by the process that wrote them (one resource per ``svc``,
 ``host``, ``pid``). Ids stay lowercase hex, as the OTLP/JSON encoding requires
@@ -12,19 +13,22 @@ else INTERNAL. ``sql``, ``log`` and ``exception`` events become span events;
 attributes use OpenTelemetry semantic-convention names where one exists
 (``http.request.method``, ``url.path``, ``http.response.status_code``,
 ``db.statement``, ``exception.type``...) and ``dm.*`` otherwise. A span with no
-end (the process was killed) ends at its last event, with status ERROR and
-``dm.unfinished`` true.
+end (the process was killed, or still runs) ends at the newest time the model
+holds for it (its last sql, log, exception or heartbeat), with status ERROR and
+``dm.unfinished`` true. A span whose end has no ``outcome`` is OK, as in the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import orjson
 
-__all__ = ["SpanLike", "export_requests", "span_to_otlp", "to_unix_nanos", "write_otlp"]
+from .model import LogRec, Model, ProcessKey, Span, SqlRec, parse_ts
+
+__all__ = ["export_requests", "span_to_otlp", "to_unix_nanos", "write_otlp"]
 
 SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER = 1, 2, 3, 5
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
@@ -70,22 +74,6 @@ _ATTRIBUTES: dict[str, dict[str, str]] = {
     },
     "span": {"name": "dm.name"},
 }
-_SQL = {"sql": "db.statement", "vendor": "db.system", "alias": "db.namespace", "ms": "dm.ms"}
-
-
-class SpanLike(Protocol):
-    """What the exporter reads of a span: its identity and its events, as written."""
-
-    kind: str
-    trace: str
-    span: str
-    parent: str | None
-    svc: str
-    host: str
-    pid: int
-    start: Mapping[str, Any] | None
-    end: Mapping[str, Any] | None
-    events: Sequence[Mapping[str, Any]]
 
 
 def to_unix_nanos(ts: str) -> int:
@@ -93,6 +81,15 @@ def to_unix_nanos(ts: str) -> int:
     head, _, frac = ts.rstrip("Z").partition(".")
     seconds = int(datetime.fromisoformat(head + "+00:00").timestamp())
     return seconds * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def _nanos(epoch: float) -> int:
+    """The model's epoch seconds as unix nanoseconds, rounded to the microsecond.
+
+    Event times are microseconds (docs/format.md); a float of epoch seconds holds
+    them to within a quarter of a microsecond, so the rounding gives them back exactly.
+    """
+    return round(epoch * 1_000_000) * 1000
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -113,19 +110,20 @@ def _attributes(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": k, "value": _value(v)} for k, v in pairs if v is not None]
 
 
-def _name(span: SpanLike, fields: Mapping[str, Any]) -> str:
+def _name(span: Span, fields: Mapping[str, Any]) -> str:
     if span.kind == "request":
         return f"{fields.get('method', 'GET')} {fields.get('route') or fields.get('path', '')}"
     if span.kind == "http":
         return str(fields.get("method") or "HTTP")
-    key = {"task": "task", "command": "command", "test": "nodeid", "span": "name"}.get(span.kind)
-    return str(fields.get(key) or span.kind) if key else span.kind
+    return span.name if span.kind in ("task", "command", "test", "span") else span.kind
 
 
 def _stacktrace(event: Mapping[str, Any]) -> str:
     """The frames as Python prints a traceback, outermost call first."""
     lines = ["Traceback (most recent call last):"]
     for frame in event.get("frames") or ():
+        if not isinstance(frame, Mapping):
+            continue
         lines.append(
             f'  File "{frame.get("file")}", line {frame.get("line")}, in {frame.get("func")}'
         )
@@ -135,76 +133,100 @@ def _stacktrace(event: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _event(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    kind = event.get("event")
-    site = event.get("site") or {}
-    code = [
-        ("code.filepath", site.get("file")),
-        ("code.lineno", site.get("line")),
-        ("code.function", site.get("func")),
+def _event(ts: float, name: str, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    return {"timeUnixNano": str(_nanos(ts)), "name": name, "attributes": _attributes(pairs)}
+
+
+def _sql_event(rec: SqlRec) -> dict[str, Any]:
+    file, line, func = rec.site or (None, None, None)
+    pairs = [
+        ("db.statement", rec.sql),
+        ("db.system", rec.vendor),
+        ("db.namespace", rec.alias),
+        ("dm.ms", rec.ms),
+        ("dm.sql.error", rec.error),
+        ("code.filepath", file),
+        ("code.lineno", line),
+        ("code.function", func),
     ]
-    if kind == "sql":
-        pairs = [(name, event.get(key)) for key, name in _SQL.items()] + code
-        name = "db.query"
-    elif kind == "log":
-        pairs = [
-            ("log.severity", event.get("level")),
-            ("log.message", event.get("msg")),
-            ("log.logger", event.get("logger")),
-            *code,
-        ]
-        name = "log"
-    elif kind == "exception":
-        pairs = [
-            ("exception.type", event.get("type")),
-            ("exception.message", event.get("message")),
-            ("exception.stacktrace", _stacktrace(event)),
-            ("exception.escaped", event.get("handled") is False),
-            ("dm.fingerprint", event.get("fingerprint")),
-            ("dm.mechanism", event.get("mechanism")),
-        ]
-        name = "exception"
-    else:
-        return None
-    return {
-        "timeUnixNano": str(to_unix_nanos(str(event["ts"]))),
-        "name": name,
-        "attributes": _attributes(pairs),
-    }
+    return _event(rec.ts, "db.query", pairs)
 
 
-def span_to_otlp(span: SpanLike) -> dict[str, Any]:
-    """One OTLP/JSON ``Span`` object."""
-    start, end = span.start or {}, span.end or {}
-    fields = {**start, **end}
-    times = [to_unix_nanos(str(e["ts"])) for e in (start, end, *span.events) if e.get("ts")]
-    start_ns = to_unix_nanos(str(start["ts"])) if start.get("ts") else min(times, default=0)
-    if end and isinstance(end.get("ms"), int | float):
-        end_ns = start_ns + round(end["ms"] * 1_000_000)
+def _log_event(rec: LogRec) -> dict[str, Any]:
+    file, _, line = rec.site.rpartition(":")  # LogRec keeps the site as "file:line"
+    pairs = [
+        ("log.severity", rec.level),
+        ("log.message", rec.msg),
+        ("log.logger", rec.logger or None),
+        ("code.filepath", file or None),
+        ("code.lineno", int(line) if line.isdigit() else None),
+    ]
+    return _event(rec.ts, "log", pairs)
+
+
+def _exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    pairs = [
+        ("exception.type", event.get("type")),
+        ("exception.message", event.get("message")),
+        ("exception.stacktrace", _stacktrace(event)),
+        ("exception.escaped", event.get("handled") is False),
+        ("dm.fingerprint", event.get("fingerprint")),
+        ("dm.mechanism", event.get("mechanism")),
+    ]
+    return _event(parse_ts(str(event["ts"])), "exception", pairs)
+
+
+def _span_events(span: Span) -> list[dict[str, Any]]:
+    """sql, log and exception of the span, in time order."""
+    timed: list[tuple[float, dict[str, Any]]] = [(r.ts, _sql_event(r)) for r in span.sql]
+    timed += [(r.ts, _log_event(r)) for r in span.logs]
+    timed += [(parse_ts(str(e["ts"])), _exception_event(e)) for e in span.exceptions]
+    timed.sort(key=lambda pair: pair[0])
+    return [event for _, event in timed]
+
+
+def _last_seen(span: Span) -> float | None:
+    """The newest time the model holds for a span: where an unfinished span is cut."""
+    times = [r.ts for r in span.sql] + [r.ts for r in span.logs]
+    times += [parse_ts(str(e["ts"])) for e in span.exceptions]
+    times += [t for t in (span.start_ts, span.end_ts, span.heartbeat_ts) if t is not None]
+    return max(times, default=None)
+
+
+def span_to_otlp(span: Span) -> dict[str, Any]:
+    """One OTLP/JSON ``Span`` object for one model span."""
+    end = span.end or {}
+    fields = {**span.start, **end}
+    last = _last_seen(span)
+    first = span.start_ts if span.start_ts is not None else last
+    start_ns = _nanos(first) if first is not None else 0
+    if span.end is not None and span.ms is not None:
+        end_ns = start_ns + round(span.ms * 1_000_000)
     else:
-        end_ns = max([start_ns, *times])
+        end_ns = _nanos(last) if last is not None else start_ns
     mapping = _ATTRIBUTES.get(span.kind, {})
     pairs: list[tuple[str, Any]] = [(name, fields.get(key)) for key, name in mapping.items()]
-    if span.kind == "span" and isinstance(start.get("fields"), Mapping):
-        pairs += [(f"dm.field.{k}", v) for k, v in start["fields"].items()]
+    if span.kind == "span" and isinstance(span.start.get("fields"), Mapping):
+        pairs += [(f"dm.field.{k}", v) for k, v in span.start["fields"].items()]
     pairs.append(("dm.kind", span.kind))
     outcome = end.get("outcome")
-    if not end:
+    if span.end is None:
         pairs.append(("dm.unfinished", True))
-        status = {"code": STATUS_ERROR, "message": "no end: still running or killed"}
-    elif outcome == "ok":
+        reason = "killed" if span.killed else "no end: still running or killed"
+        status: dict[str, Any] = {"code": STATUS_ERROR, "message": reason}
+    elif span.outcome == "ok":
         status = {"code": STATUS_OK}
     else:
-        status = {"code": STATUS_ERROR, "message": str(end.get("error") or outcome or "error")}
+        status = {"code": STATUS_ERROR, "message": str(end.get("error") or outcome)}
     otlp: dict[str, Any] = {
         "traceId": span.trace,
-        "spanId": span.span,
+        "spanId": span.span_id,
         "name": _name(span, fields),
         "kind": _KINDS.get(span.kind, SPAN_KIND_INTERNAL),
         "startTimeUnixNano": str(start_ns),
         "endTimeUnixNano": str(max(end_ns, start_ns)),
         "attributes": _attributes(pairs),
-        "events": [e for e in map(_event, span.events) if e is not None],
+        "events": _span_events(span),
         "status": status,
     }
     if span.parent:
@@ -212,13 +234,16 @@ def span_to_otlp(span: SpanLike) -> dict[str, Any]:
     return otlp
 
 
-def export_requests(spans: Iterable[SpanLike]) -> Iterator[dict[str, Any]]:
-    """One ``ExportTraceServiceRequest`` per trace, resources per process, traces in order seen."""
-    traces: dict[str, dict[tuple[str, str, int], list[dict[str, Any]]]] = {}
-    for span in spans:
-        by_process = traces.setdefault(span.trace, {})
-        by_process.setdefault((span.svc, span.host, span.pid), []).append(span_to_otlp(span))
-    for by_process in traces.values():
+def export_requests(model: Model) -> Iterator[dict[str, Any]]:
+    """One ``ExportTraceServiceRequest`` per trace of ``model``, in the order traces arrived.
+
+    Within a request, one resource per process (``svc``, ``host``, ``pid``), spans in
+    the order they arrived.
+    """
+    for trace in model.traces.values():
+        by_process: dict[ProcessKey, list[dict[str, Any]]] = {}
+        for span in trace.spans.values():
+            by_process.setdefault(span.process, []).append(span_to_otlp(span))
         yield {
             "resourceSpans": [
                 {
@@ -234,10 +259,10 @@ def export_requests(spans: Iterable[SpanLike]) -> Iterator[dict[str, Any]]:
         }
 
 
-def write_otlp(spans: Iterable[SpanLike], out: IO[bytes]) -> int:
+def write_otlp(model: Model, out: IO[bytes]) -> int:
     """Write the requests as JSON lines; returns how many lines (traces) were written."""
     count = 0
-    for request in export_requests(spans):
+    for request in export_requests(model):
         out.write(orjson.dumps(request) + b"\n")
         count += 1
     return count

@@ -1,244 +1,194 @@
 """``dm-explore report``: queries, repeats, slow spots and errors per test and per request.
 
-The report is one plain dict (what ``--format json`` prints); text and markdown
-are renderings of it (``dm_explore.report_render``). Definitions:
+:func:`build_report` reads a :class:`~dm_explore.model.Model` and returns one
+plain dict (what ``--format json`` prints); text and markdown are renderings of
+it (:mod:`dm_explore.report_render`). Definitions, all the model's:
 
-- *queries* of a request: its own ``sql`` events (SQL run in the spans it
-  opened, such as custom spans, counts too); of a test: every ``sql`` event in
-  its trace, fixtures and requests included.
-- *repeats* of a statement: how often the same SQL text ran in one request or
-  test; *identical* when the parameters were the same each time too.
-- *N+1 suspect*: the same SQL text from the same call site at least
-  :data:`N_PLUS_ONE` times in one request, with differing parameters.
-- *errors*: ``exception`` events grouped by fingerprint.
+- *queries* of a request or task: the ``sql`` events of its span and of the spans
+  under it in the same process (:func:`~dm_explore.model.span_sql`, the count the
+  explorer shows); of a test: of every span under it, in any process, fixtures
+  and requests included.
+- *duplicates*: the same SQL with the same parameters more than once;
+  *N+1 suspect*: the same SQL with differing parameters at least
+  ``model.n_plus_one`` times (:func:`~dm_explore.model.analyze_sql`).
+- *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``).
 
-Thresholds: ``max_queries`` and ``max_duplicates`` apply to each request and
-task (a test's count includes its fixtures, so it is reported, never gated);
-``fail_on_error`` to any ``exception`` event. Each crossing is listed under
+Thresholds: ``max_queries`` (more queries than that in one request or task) and
+``max_duplicates`` (one statement run more than that many times with the same
+parameters in one request or task) apply to requests and tasks; a test's count
+includes its fixtures, so it is reported, never gated. ``fail_on_error`` fails
+on any ``exception`` event, in a span or not. Each crossing is a line under
 ``thresholds.crossed``; ``failed`` is true when there is any.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .otlp import SpanLike
+from .model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
 
-__all__ = ["N_PLUS_ONE", "build_report"]
+__all__ = ["TOP", "build_report"]
 
-N_PLUS_ONE = 3
 TOP = 10
 _SQL_TEXT = 200
+_FAILED_RESULTS = ("failed", "error")
 
 
-def _key(params: Any) -> str:
-    return repr(params)
-
-
-def _sql_stats(sql_events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts, time, repeats and N+1 suspects of a list of ``sql`` events."""
-    by_text: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for event in sql_events:
-        by_text[str(event.get("sql", ""))].append(event)
-    repeated: list[dict[str, Any]] = []
-    suspects: list[dict[str, Any]] = []
-    for text, runs in by_text.items():
-        if len(runs) < 2:
-            continue
-        identical = len({_key(r.get("params")) for r in runs}) == 1
-        repeated.append({"sql": text[:_SQL_TEXT], "count": len(runs), "identical": identical})
-        sites = Counter(_site(r) for r in runs)
-        for site, count in sites.items():
-            if count >= N_PLUS_ONE and not identical:
-                suspects.append({"sql": text[:_SQL_TEXT], "count": count, "site": site})
-    repeated.sort(key=lambda r: -r["count"])
-    suspects.sort(key=lambda r: -r["count"])
+def _group(group: SqlGroup) -> dict[str, Any]:
     return {
-        "queries": len(sql_events),
-        "sql_ms": round(sum(float(e.get("ms") or 0) for e in sql_events), 3),
-        "max_repeats": repeated[0]["count"] if repeated else (1 if sql_events else 0),
-        "repeated": repeated,
-        "n_plus_one": suspects,
+        "sql": group.sql[:_SQL_TEXT],
+        "count": group.count,
+        "ms": round(group.total_ms, 3),
+        "sites": group.sites,
+        "distinct_params": group.distinct_params,
     }
 
 
-def _site(event: Mapping[str, Any]) -> str | None:
-    site = event.get("site")
-    if isinstance(site, Mapping) and site.get("file"):
-        return f"{site['file']}:{site.get('line')}"
-    return None
+def _sql_stats(report: SqlReport) -> dict[str, Any]:
+    """Counts, time, duplicates and N+1 suspects of one span's statements."""
+    return {
+        "queries": report.count,
+        "sql_ms": round(report.total_ms, 3),
+        "max_duplicates": max((g.count for g in report.duplicates), default=0),
+        "duplicates": [_group(g) for g in report.duplicates],
+        "n_plus_one": [_group(g) for g in report.n_plus_one],
+    }
 
 
-def _exception_summary(event: Mapping[str, Any]) -> dict[str, Any]:
+def _exception(event: dict[str, Any], span: Span) -> dict[str, Any]:
     return {
         "type": event.get("type"),
         "message": event.get("message"),
         "fingerprint": event.get("fingerprint"),
-        "svc": event.get("svc"),
+        "svc": span.svc,
     }
 
 
-class _Index:
-    """The spans of the folder, by id and by parent, with the subtree walk the report needs."""
-
-    def __init__(self, spans: Iterable[SpanLike]) -> None:
-        self.spans = list(spans)
-        self.children: dict[str, list[SpanLike]] = defaultdict(list)
-        for span in self.spans:
-            if span.parent:
-                self.children[span.parent].append(span)
-
-    def subtree(self, root: SpanLike) -> list[SpanLike]:
-        found, stack, seen = [], [root], {root.span}
-        while stack:
-            span = stack.pop()
-            found.append(span)
-            for child in self.children.get(span.span, ()):
-                if child.span not in seen:
-                    seen.add(child.span)
-                    stack.append(child)
-        return found
-
-    def own(self, root: SpanLike, kind: str) -> list[Mapping[str, Any]]:
-        """Events of ``kind`` in ``root`` and the spans under it that are not requests/tasks."""
-        events: list[Mapping[str, Any]] = []
-        stack = [root]
-        while stack:
-            span = stack.pop()
-            events.extend(e for e in span.events if e.get("event") == kind)
-            stack.extend(c for c in self.children.get(span.span, ()) if c.kind == "span")
-        return events
+def _errors_under(spans: list[Span]) -> list[dict[str, Any]]:
+    found = [(e, s) for s in spans for e in s.exceptions]
+    found.sort(key=lambda pair: str(pair[0].get("ts")))
+    return [_exception(e, s) for e, s in found]
 
 
-def _fields(span: SpanLike) -> dict[str, Any]:
-    return {**(span.start or {}), **(span.end or {})}
-
-
-def _request_row(span: SpanLike, index: _Index) -> dict[str, Any]:
-    fields = _fields(span)
-    row = {
+def _unit_row(model: Model, span: Span) -> dict[str, Any]:
+    """A request or a task: its own work, in its own process."""
+    spans = list(subtree(span))
+    return {
         "kind": span.kind,
         "svc": span.svc,
         "trace": span.trace,
-        "span": span.span,
-        "name": (
-            f"{fields.get('method', '')} {fields.get('path', '')}".strip()
-            if span.kind == "request"
-            else str(fields.get("task", span.kind))
-        ),
-        "status": fields.get("status") if span.kind == "request" else fields.get("state"),
-        "ms": fields.get("ms"),
-        "finished": span.end is not None,
-        **_sql_stats(index.own(span, "sql")),
-        "errors": [_exception_summary(e) for e in index.own(span, "exception")],
+        "span": span.span_id,
+        "name": span.name,
+        "status": span.status if span.kind == "request" else span.field("state"),
+        "ms": span.ms if span.end is not None else None,
+        "outcome": span.outcome,
+        **_sql_stats(span_sql(model, span)[1]),
+        "errors": _errors_under(spans),
     }
-    return row
 
 
-def _test_row(span: SpanLike, index: _Index) -> dict[str, Any]:
-    fields = _fields(span)
-    tree = index.subtree(span)
-    sql = [e for s in tree for e in s.events if e.get("event") == "sql"]
+def _test_row(model: Model, span: Span) -> dict[str, Any]:
+    """A test: everything under it, in every process it reached."""
+    spans = list(subtree(span, same_process=False))
     return {
-        "nodeid": fields.get("nodeid"),
-        "result": fields.get("result", "unfinished" if span.end is None else None),
-        "message": fields.get("message"),
-        "ms": fields.get("ms"),
+        "nodeid": span.name,
+        "result": span.field("result") or ("unfinished" if span.end is None else None),
+        "message": span.field("message"),
+        "ms": span.ms if span.end is not None else None,
         "svc": span.svc,
         "trace": span.trace,
-        **_sql_stats(sql),
+        **_sql_stats(span_sql(model, span, same_process=False)[1]),
         "requests": [
-            {
-                "name": f"{_fields(s).get('method', '')} {_fields(s).get('path', '')}".strip(),
-                "status": _fields(s).get("status"),
-                "svc": s.svc,
-            }
-            for s in tree
+            {"name": s.name, "status": s.status, "svc": s.svc}
+            for s in sorted(spans[1:], key=lambda s: (s.start_ts or 0.0, s.seq))
             if s.kind == "request"
         ],
-        "errors": [
-            _exception_summary(e) for s in tree for e in s.events if e.get("event") == "exception"
-        ],
+        "errors": _errors_under(spans),
     }
+
+
+def _crossed(
+    rows: list[dict[str, Any]], model: Model, max_queries: int | None,
+    max_duplicates: int | None, fail_on_error: bool,
+) -> list[str]:  # fmt: skip
+    crossed = []
+    for row in rows:
+        where = f"{row['name']} [{row['svc']}]"
+        if max_queries is not None and row["queries"] > max_queries:
+            crossed.append(f"{where}: {row['queries']} queries > {max_queries}")
+        if max_duplicates is not None and row["max_duplicates"] > max_duplicates:
+            crossed.append(
+                f"{where}: one statement ran {row['max_duplicates']} times with the same"
+                f" parameters > {max_duplicates}"
+            )
+    exceptions = model.totals["exceptions"]
+    if fail_on_error and exceptions:
+        crossed.append(f"{exceptions} exceptions recorded ({len(model.issues)} distinct)")
+    return crossed
 
 
 def build_report(
-    spans: Iterable[SpanLike],
+    model: Model,
     *,
     max_queries: int | None = None,
     max_duplicates: int | None = None,
     fail_on_error: bool = False,
 ) -> dict[str, Any]:
-    """The whole report as one JSON-ready dict (see the module docstring)."""
-    index = _Index(spans)
-    units = [s for s in index.spans if s.kind in ("request", "task")]
-    requests = [_request_row(s, index) for s in units]
-    tests = [_test_row(s, index) for s in index.spans if s.kind == "test"]
-    sql = [(s, e) for s in index.spans for e in s.events if e.get("event") == "sql"]
-    slow_sql = sorted(sql, key=lambda pair: -float(pair[1].get("ms") or 0))[:TOP]
-    exceptions = [e for s in index.spans for e in s.events if e.get("event") == "exception"]
-    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for event in exceptions:
-        groups[str(event.get("fingerprint"))].append(event)
-    errors = [
-        {
-            **_exception_summary(events[0]),
-            "count": len(events),
-            "services": sorted({str(e.get("svc")) for e in events}),
-        }
-        for events in sorted(groups.values(), key=lambda g: (-len(g), str(g[0].get("fingerprint"))))
-    ]
-    crossed = []
-    for row in requests:
-        if max_queries is not None and row["queries"] > max_queries:
-            crossed.append(
-                f"{row['name']} [{row['svc']}]: {row['queries']} queries > {max_queries}"
-            )
-        if max_duplicates is not None and row["max_repeats"] > max_duplicates:
-            crossed.append(
-                f"{row['name']} [{row['svc']}]: one statement ran {row['max_repeats']} times"
-                f" > {max_duplicates}"
-            )
-    if fail_on_error and exceptions:
-        crossed.append(f"{len(exceptions)} exceptions recorded ({len(errors)} distinct)")
+    """The whole report of ``model`` as one JSON-ready dict (see the module docstring).
+
+    N+1 suspects are the model's: ``Model(n_plus_one=N)`` sets how many runs make one.
+    """
+    spans = sorted(model.spans.values(), key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq))
+    units = [_unit_row(model, s) for s in spans if s.kind in ("request", "task")]
+    tests = [_test_row(model, s) for s in spans if s.kind == "test"]
+    slowest_requests = [s for s in filter_requests(model, order="slowest") if s.end is not None]
+    by_span = {row["span"]: row for row in units}
+    sql = sorted(((r, s) for s in spans for r in s.sql), key=lambda pair: -pair[0].ms)[:TOP]
+    issues = sorted(model.issues.values(), key=lambda i: (-i.count, i.fingerprint))
+    crossed = _crossed(units, model, max_queries, max_duplicates, fail_on_error)
     return {
         "summary": {
             "tests": len(tests),
-            "failed_tests": sum(t["result"] in ("failed", "error") for t in tests),
-            "requests": sum(r["kind"] == "request" for r in requests),
-            "tasks": sum(r["kind"] == "task" for r in requests),
-            "queries": len(sql),
-            "exceptions": len(exceptions),
-            "unfinished_spans": sum(s.end is None for s in index.spans),
+            "failed_tests": sum(t["result"] in _FAILED_RESULTS for t in tests),
+            "requests": sum(r["kind"] == "request" for r in units),
+            "tasks": sum(r["kind"] == "task" for r in units),
+            "queries": model.totals["sql"],
+            "exceptions": model.totals["exceptions"],
+            "unfinished_spans": sum(s.end is None for s in spans),
         },
-        "failing_tests": [t for t in tests if t["result"] in ("failed", "error")],
+        "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,
-        "requests": requests,
-        "slowest_requests": sorted(
-            (r for r in requests if r["kind"] == "request" and r["ms"] is not None),
-            key=lambda r: -float(r["ms"]),
-        )[:TOP],
+        "requests": units,
+        "slowest_requests": [by_span[s.span_id] for s in slowest_requests[:TOP]],
         "slowest_queries": [
             {
-                "ms": e.get("ms"),
-                "sql": str(e.get("sql", ""))[:_SQL_TEXT],
-                "svc": s.svc,
-                "site": _site(e),
-                "trace": s.trace,
+                "ms": rec.ms,
+                "sql": rec.sql[:_SQL_TEXT],
+                "svc": span.svc,
+                "site": rec.site_text() or None,
+                "trace": span.trace,
             }
-            for s, e in slow_sql
+            for rec, span in sql
         ],
         "n_plus_one": [
-            {**suspect, "request": r["name"], "svc": r["svc"]}
-            for r in requests
-            for suspect in r["n_plus_one"]
+            {**suspect, "request": row["name"], "svc": row["svc"], "trace": row["trace"]}
+            for row in units
+            for suspect in row["n_plus_one"]
         ],
-        "errors": errors,
+        "errors": [
+            {
+                "type": issue.type,
+                "message": issue.message,
+                "fingerprint": issue.fingerprint,
+                "count": issue.count,
+                "services": sorted(issue.services),
+            }
+            for issue in issues
+        ],
         "thresholds": {
             "max_queries": max_queries,
             "max_duplicates": max_duplicates,
+            "n_plus_one": model.n_plus_one,
             "fail_on_error": fail_on_error,
             "crossed": crossed,
         },

@@ -2,27 +2,45 @@
 
 The markdown is meant for a CI job summary (``>> $GITHUB_STEP_SUMMARY``): a
 verdict line first, then failing tests with what ran under them, thresholds
-crossed, errors, N+1 suspects, the slowest requests and queries, and a table of
-requests by query count.
+crossed, errors, N+1 suspects, duplicate queries, the slowest requests and
+queries, and a table of requests by query count.
+
+Every value that came from a file goes through :func:`dm_explore.textsafe.safe_line`:
+no terminal control sequence reaches the log, and no newline breaks a table.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .textsafe import safe_line
+
 __all__ = ["render_markdown", "render_text"]
 
 _ROWS = 20
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+def _cell(value: Any, limit: int | None = None) -> str:
+    """One markdown table cell or one text field: one line, safe, pipes escaped."""
+    text = "" if value is None else safe_line(value, limit)
+    return text.replace("|", "\\|")
+
+
+def _code(value: Any, limit: int = 100) -> str:
+    """Inline code in markdown; backticks inside become quotes so the span stays closed."""
+    text = _cell(value, limit).replace("`", "'")
+    return f"`{text}`"
+
+
+def _sites(group: dict[str, Any]) -> str:
+    sites = group["sites"]
+    return ", ".join(sites[:2]) + (f" (+{len(sites) - 2})" if len(sites) > 2 else "")
 
 
 def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
+    """A markdown table; text cells come made by :func:`_cell` or :func:`_code`, numbers as is."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
     return [*lines, ""]
 
 
@@ -38,19 +56,25 @@ def _verdict(report: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    """The report as GitHub-flavoured markdown, for a CI job summary."""
     icon = ":x:" if report["failed"] else ":white_check_mark:"
-    out = ["## debug-monitor report", "", f"{icon} {_verdict(report)}", ""]
+    out = ["## debug-monitor report", "", f"{icon} {_cell(_verdict(report))}", ""]
     crossed = report["thresholds"]["crossed"]
     if crossed:
-        out += ["### Thresholds crossed", ""] + [f"- {c}" for c in crossed] + [""]
+        out += ["### Thresholds crossed", ""] + [f"- {_cell(c)}" for c in crossed] + [""]
     if report["failing_tests"]:
         out += ["### Failing tests", ""]
         for test in report["failing_tests"]:
-            out.append(f"- **`{test['nodeid']}`** ({test['result']}): {_cell(test['message'])}")
+            out.append(f"- **{_code(test['nodeid'], 300)}** ({_cell(test['result'])}): "
+                       f"{_cell(test['message'], 300)}")  # fmt: skip
             out += [
-                f"  - request `{r['name']}` -> {r['status']} [{r['svc']}]" for r in test["requests"]
+                f"  - request {_code(r['name'])} -> {_cell(r['status'])} [{_cell(r['svc'])}]"
+                for r in test["requests"]
             ]
-            out += [f"  - exception `{e['type']}`: {_cell(e['message'])}" for e in test["errors"]]
+            out += [
+                f"  - exception {_code(e['type'])}: {_cell(e['message'], 300)}"
+                for e in test["errors"]
+            ]
         out.append("")
     if report["errors"]:
         out += ["### Errors by fingerprint", ""]
@@ -59,21 +83,42 @@ def render_markdown(report: dict[str, Any]) -> str:
             [
                 [
                     e["count"],
-                    f"`{e['type']}`",
-                    e["message"],
-                    ", ".join(e["services"]),
-                    e["fingerprint"],
+                    _code(e["type"]),
+                    _cell(e["message"], 200),
+                    _cell(", ".join(e["services"])),
+                    _cell(e["fingerprint"]),
                 ]
                 for e in report["errors"][:_ROWS]
             ],
         )
+    n_plus_one = report["thresholds"]["n_plus_one"]
     if report["n_plus_one"]:
-        out += ["### N+1 suspects", ""]
+        out += [f"### N+1 suspects (one statement, differing parameters, >= {n_plus_one}x)", ""]
         out += _table(
             ["count", "request", "site", "statement"],
             [
-                [n["count"], f"{n['request']} [{n['svc']}]", n["site"], f"`{n['sql'][:100]}`"]
+                [
+                    n["count"],
+                    f"{_cell(n['request'])} [{_cell(n['svc'])}]",
+                    _cell(_sites(n)),
+                    _code(n["sql"]),
+                ]
                 for n in report["n_plus_one"][:_ROWS]
+            ],
+        )
+    duplicates = [(r, d) for r in report["requests"] for d in r["duplicates"]]
+    if duplicates:
+        out += ["### Duplicate queries (the same statement and parameters, more than once)", ""]
+        out += _table(
+            ["count", "request", "site", "statement"],
+            [
+                [
+                    d["count"],
+                    f"{_cell(r['name'])} [{_cell(r['svc'])}]",
+                    _cell(_sites(d)),
+                    _code(d["sql"]),
+                ]
+                for r, d in sorted(duplicates, key=lambda pair: -pair[1]["count"])[:_ROWS]
             ],
         )
     if report["slowest_requests"]:
@@ -81,7 +126,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out += _table(
             ["ms", "status", "request", "service", "queries"],
             [
-                [r["ms"], r["status"], r["name"], r["svc"], r["queries"]]
+                [r["ms"], _cell(r["status"]), _cell(r["name"]), _cell(r["svc"]), r["queries"]]
                 for r in report["slowest_requests"]
             ],
         )
@@ -90,7 +135,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out += _table(
             ["ms", "service", "site", "statement"],
             [
-                [q["ms"], q["svc"], q["site"], f"`{q['sql'][:100]}`"]
+                [q["ms"], _cell(q["svc"]), _cell(q["site"]), _code(q["sql"])]
                 for q in report["slowest_queries"]
             ],
         )
@@ -98,15 +143,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     if busiest:
         out += ["### Queries per request", ""]
         out += _table(
-            ["queries", "most repeated", "sql ms", "request", "service"],
-            [[r["queries"], r["max_repeats"], r["sql_ms"], r["name"], r["svc"]] for r in busiest],
+            ["queries", "most duplicated", "sql ms", "request", "service"],
+            [
+                [r["queries"], r["max_duplicates"], r["sql_ms"], _cell(r["name"]), _cell(r["svc"])]
+                for r in busiest
+            ],
         )
     if report["tests"]:
         out += ["<details><summary>Queries per test</summary>", ""]
         out += _table(
-            ["queries", "most repeated", "result", "test"],
+            ["queries", "most duplicated", "result", "test"],
             [
-                [t["queries"], t["max_repeats"], t["result"], f"`{t['nodeid']}`"]
+                [t["queries"], t["max_duplicates"], _cell(t["result"]), _code(t["nodeid"], 300)]
                 for t in sorted(report["tests"], key=lambda t: -t["queries"])
             ],
         )
@@ -115,45 +163,62 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def render_text(report: dict[str, Any]) -> str:
+    """The report as plain text for a terminal or a CI log."""
     out = [_verdict(report)]
-    for crossed in report["thresholds"]["crossed"]:
-        out.append(f"  threshold crossed: {crossed}")
+    out += [f"  threshold crossed: {_cell(c)}" for c in report["thresholds"]["crossed"]]
     if report["failing_tests"]:
         out += ["", "Failing tests:"]
         for test in report["failing_tests"]:
-            out.append(f"  {test['nodeid']} ({test['result']}): {_cell(test['message'])}")
+            out.append(f"  {_cell(test['nodeid'])} ({_cell(test['result'])}): "
+                       f"{_cell(test['message'], 300)}")  # fmt: skip
             out += [
-                f"    request {r['name']} -> {r['status']} [{r['svc']}]" for r in test["requests"]
+                f"    request {_cell(r['name'])} -> {r['status']} [{_cell(r['svc'])}]"
+                for r in test["requests"]
             ]
-            out += [f"    exception {e['type']}: {_cell(e['message'])}" for e in test["errors"]]
+            out += [
+                f"    exception {_cell(e['type'])}: {_cell(e['message'], 300)}"
+                for e in test["errors"]
+            ]
     if report["errors"]:
         out += ["", "Errors by fingerprint:"]
         out += [
-            f"  {e['count']}x {e['fingerprint']} {e['type']}: {_cell(e['message'])}"
-            f" [{', '.join(e['services'])}]"
+            f"  {e['count']}x {_cell(e['fingerprint'])} {_cell(e['type'])}: "
+            f"{_cell(e['message'], 200)} [{_cell(', '.join(e['services']))}]"
             for e in report["errors"]
         ]
     if report["n_plus_one"]:
-        out += ["", "N+1 suspects:"]
+        n_plus_one = report["thresholds"]["n_plus_one"]
+        out += ["", f"N+1 suspects (>= {n_plus_one}x, differing parameters):"]
         out += [
-            f"  {n['count']}x {n['request']} [{n['svc']}] at {n['site']}: {n['sql'][:80]}"
+            f"  {n['count']}x {_cell(n['request'])} [{_cell(n['svc'])}] at {_cell(_sites(n))}: "
+            f"{_cell(n['sql'], 80)}"
             for n in report["n_plus_one"]
+        ]
+    duplicates = [(r, d) for r in report["requests"] for d in r["duplicates"]]
+    if duplicates:
+        out += ["", "Duplicate queries (same parameters):"]
+        out += [
+            f"  {d['count']}x {_cell(r['name'])} [{_cell(r['svc'])}]: {_cell(d['sql'], 80)}"
+            for r, d in sorted(duplicates, key=lambda pair: -pair[1]["count"])[:_ROWS]
         ]
     if report["slowest_requests"]:
         out += ["", "Slowest requests:"]
         out += [
-            f"  {r['ms']:>10} ms  {r['status']}  {r['name']} [{r['svc']}]  {r['queries']} queries"
+            f"  {r['ms']:>10} ms  {r['status']}  {_cell(r['name'])} [{_cell(r['svc'])}]"
+            f"  {r['queries']} queries"
             for r in report["slowest_requests"]
         ]
     if report["slowest_queries"]:
         out += ["", "Slowest queries:"]
         out += [
-            f"  {q['ms']:>10} ms  [{q['svc']}] {q['sql'][:80]}" for q in report["slowest_queries"]
+            f"  {q['ms']:>10} ms  [{_cell(q['svc'])}] {_cell(q['sql'], 80)}"
+            for q in report["slowest_queries"]
         ]
     if report["tests"]:
         out += ["", "Queries per test:"]
         out += [
-            f"  {t['queries']:>5}  (most repeated {t['max_repeats']})  {t['result']}  {t['nodeid']}"
+            f"  {t['queries']:>5}  (most duplicated {t['max_duplicates']})  {_cell(t['result'])}"
+            f"  {_cell(t['nodeid'])}"
             for t in sorted(report["tests"], key=lambda t: -t["queries"])
         ]
     return "\n".join(out) + "\n"

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from dm_explore.cli import main
+from dm_explore.commands.report import load
 from dm_explore.otlp import to_unix_nanos, write_otlp
 from tests.ci_docs import fixture
-from tests.ci_docs.spans import spans_of
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _hex_ids_to_base64(obj: Any) -> Any:
@@ -30,19 +37,24 @@ def _hex_ids_to_base64(obj: Any) -> Any:
     return obj
 
 
-def _export(tmp_path: Path) -> list[ExportTraceServiceRequest]:
-    folder = tmp_path / "logs"
-    fixture.write_fixture(folder)
-    out = io.BytesIO()
-    lines = write_otlp(spans_of(folder), out)
-    text = out.getvalue().decode()
-    assert text.count("\n") == lines == 7  # one request per trace in the fixture
+def _parse(text: str) -> list[ExportTraceServiceRequest]:
+    """Every line through the protobuf classes, ids decoded as the Collector does."""
     requests = []
     for line in text.splitlines():
         request = ExportTraceServiceRequest()
         json_format.ParseDict(_hex_ids_to_base64(orjson.loads(line)), request)
         requests.append(request)
     return requests
+
+
+def _export(tmp_path: Path) -> list[ExportTraceServiceRequest]:
+    folder = tmp_path / "logs"
+    fixture.write_fixture(folder)
+    out = io.BytesIO()
+    lines = write_otlp(load(folder), out)
+    text = out.getvalue().decode()
+    assert text.count("\n") == lines == 7  # one request per trace in the fixture
+    return _parse(text)
 
 
 def _spans(requests: list[ExportTraceServiceRequest]) -> dict[str, tuple[str, Span]]:
@@ -117,3 +129,31 @@ def test_errors_unfinished_spans_and_tests(tmp_path: Path) -> None:
     _, test = spans["c1d2e3f4a5b6c7d9"]
     assert test.kind == Span.SPAN_KIND_INTERNAL and test.name == "tests/test_shop.py::test_checkout"
     assert _attrs(test)["test.case.result.status"] == "failed"
+
+
+def test_cli_writes_a_file_or_stdout(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    folder = tmp_path / "logs"
+    fixture.write_fixture(folder)
+    target = tmp_path / "ci.otlp.jsonl"
+    assert main(["export", "otlp", str(folder), "-o", str(target)]) == 0
+    assert "wrote 7 traces (11 spans)" in capsysbinary.readouterr().err.decode()
+    from_file = target.read_text()
+    assert len(_spans(_parse(from_file))) == 11
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+    result = subprocess.run(
+        [sys.executable, "-m", "dm_explore.cli", "export", "otlp", str(folder), "-o", "-"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == from_file
+
+
+def test_cli_refuses_an_unknown_format_and_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "zipkin", str(tmp_path), "-o", "-"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "otlp", str(tmp_path / "nope"), "-o", "-"])
+    assert exc.value.code == 2

@@ -1,17 +1,27 @@
-"""The report: on the fixed fixture folder, and on a real recording of the sample project."""
+"""The report, read from the model: on the fixed fixture folder, through the CLI, on a real run."""
 
 from __future__ import annotations
 
+import gzip
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
+from dm_explore.cli import main
+from dm_explore.commands.report import load
 from dm_explore.report import build_report
 from dm_explore.report_render import render_markdown, render_text
 from tests.ci_docs import fixture
 from tests.ci_docs.sample import run_sample
-from tests.ci_docs.spans import spans_of
+
+ROOT = Path(__file__).resolve().parents[2]
+_PRICE = 'SELECT "shop_price"."usd" FROM "shop_price"'
 
 
 @pytest.fixture
@@ -20,25 +30,41 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path / "logs"
 
 
-def test_counts_repeats_n_plus_one_and_errors(folder: Path) -> None:
-    report = build_report(spans_of(folder))
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m dm_explore.cli ARGS`` as CI runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "dm_explore.cli", *args], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def _json_report(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    """``dm-explore report ARGS --format json`` in this process: exit status and document."""
+    code = main(["report", *args, "--format", "json"])
+    return code, orjson.loads(capsys.readouterr().out)
+
+
+def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
+    report = build_report(load(folder))
     assert report["failed"] is False  # no threshold given: never fails
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
                                  "queries": 12, "exceptions": 4, "unfinished_spans": 1}  # fmt: skip
     page = next(r for r in report["requests"] if r["name"] == "GET /courses/42/")
-    assert (page["queries"], page["max_repeats"], page["sql_ms"]) == (5, 5, 7.5)
+    # Five SELECTs with five different parameters: an N+1 suspect, not a duplicate.
+    assert (page["queries"], page["max_duplicates"], page["sql_ms"]) == (5, 0, 7.5)
     (suspect,) = report["n_plus_one"]
-    assert suspect["count"] == 5 and suspect["site"] == "/srv/web/courses/views.py:31"
-    assert suspect["request"] == "GET /courses/42/" and suspect["svc"] == "web"
+    assert (suspect["count"], suspect["distinct_params"]) == (5, 5)
+    assert suspect["sites"] == ["/srv/web/courses/views.py:31 in detail"]
+    assert (suspect["request"], suspect["svc"]) == ("GET /courses/42/", "web")
+    # The test's request ran the same statement with the same (no) parameters three times.
     test_checkout = next(r for r in report["requests"] if r["svc"] == "pytest")
-    assert test_checkout["repeated"][0] == {
-        "sql": 'SELECT "shop_price"."usd" FROM "shop_price"',
-        "count": 3,
-        "identical": True,
-    }
+    (duplicate,) = test_checkout["duplicates"]
+    assert (duplicate["sql"], duplicate["count"]) == (_PRICE, 3)
+    assert test_checkout["max_duplicates"] == 3
     assert [r["name"] for r in report["slowest_requests"][:2]] == [
         "GET /courses/42/", "POST /checkout/"]  # fmt: skip
     assert report["slowest_queries"][0]["ms"] == 25.0
+    assert report["slowest_queries"][0]["site"] == "/srv/api/courses/api.py:20 in enrollments"
     assert [(e["count"], e["type"]) for e in report["errors"]] == [
         (2, "KeyError"), (1, "AssertionError"), (1, "ValueError")]  # fmt: skip
     (failing,) = report["failing_tests"]
@@ -46,37 +72,108 @@ def test_counts_repeats_n_plus_one_and_errors(folder: Path) -> None:
     assert failing["requests"] == [{"name": "POST /checkout/", "status": 200, "svc": "pytest"}]
     assert [e["type"] for e in failing["errors"]] == ["AssertionError"]
     assert failing["queries"] == 3
+    recount = next(r for r in report["requests"] if r["kind"] == "task" and r["ms"])
+    assert (recount["name"], recount["status"], recount["queries"]) == (
+        "courses.tasks.recount", "SUCCESS", 1)  # fmt: skip
+    killed = next(r for r in report["requests"] if r["kind"] == "task" and r["ms"] is None)
+    assert killed["outcome"] in ("in flight", "killed")
 
 
 def test_thresholds(folder: Path) -> None:
-    spans = spans_of(folder)
-    assert not build_report(spans, max_queries=5, max_duplicates=5)["failed"]
-    crossed = build_report(spans, max_queries=4)["thresholds"]["crossed"]
+    model = load(folder)
+    assert not build_report(model, max_queries=5, max_duplicates=3)["failed"]
+    crossed = build_report(model, max_queries=4)["thresholds"]["crossed"]
     assert crossed == ["GET /courses/42/ [web]: 5 queries > 4"]
-    crossed = build_report(spans, max_duplicates=4)["thresholds"]["crossed"]
-    assert crossed == ["GET /courses/42/ [web]: one statement ran 5 times > 4"]
-    assert build_report(spans, fail_on_error=True)["thresholds"]["crossed"] == [
+    crossed = build_report(model, max_duplicates=2)["thresholds"]["crossed"]
+    assert crossed == [
+        "POST /checkout/ [pytest]: one statement ran 3 times with the same parameters > 2"
+    ]
+    assert build_report(model, fail_on_error=True)["thresholds"]["crossed"] == [
         "4 exceptions recorded (3 distinct)"]  # fmt: skip
 
 
+def test_n_plus_one_threshold_is_the_models(folder: Path) -> None:
+    assert build_report(load(folder, n_plus_one=6))["n_plus_one"] == []
+    assert len(build_report(load(folder, n_plus_one=5))["n_plus_one"]) == 1
+
+
 def test_renderings_name_what_a_reader_looks_for(folder: Path) -> None:
-    report = build_report(spans_of(folder), max_queries=4)
+    report = build_report(load(folder), max_queries=4)
     markdown = render_markdown(report)
     assert markdown.startswith("## debug-monitor report\n\n:x: FAILED: 2 tests (1 failing)")
     assert "- **`tests/test_shop.py::test_checkout`** (failed)" in markdown
     assert "  - request `POST /checkout/` -> 200 [pytest]" in markdown
-    assert "| 5 | GET /courses/42/ [web] | /srv/web/courses/views.py:31 |" in markdown
+    assert "| 5 | GET /courses/42/ [web] | /srv/web/courses/views.py:31 in detail |" in markdown
+    assert (
+        f"| 3 | POST /checkout/ [pytest] | /srv/web/shop/views.py:47 in checkout | `{_PRICE}` |"
+        in markdown
+    )
     assert "| 2 | `KeyError` | 'usd' | web | 8c1f0e2d3b4a5968 |" in markdown
     text = render_text(report)
     assert text.splitlines()[1] == "  threshold crossed: GET /courses/42/ [web]: 5 queries > 4"
     assert "    exception AssertionError: assert 'paid' == 'declined'" in text
-    orjson.loads(orjson.dumps(report))  # the JSON format is one document
+
+
+def test_untrusted_text_cannot_break_the_terminal_or_the_table(tmp_path: Path) -> None:
+    line = {"v": 1, "ts": "2026-11-23T09:15:00.000000Z", "event": "exception", "svc": "web",
+            "host": "h", "pid": 1, "type": "Evil\x1b]0;pwned\x07", "message": "a|b\nc",
+            "fingerprint": "f" * 16}  # fmt: skip
+    (tmp_path / "web.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = build_report(load(tmp_path))
+    for rendered in (render_text(report), render_markdown(report)):
+        assert "\x1b" not in rendered and "\x07" not in rendered
+    assert "| 1 | `Evil\\x1b]0;pwned\\x07` | a\\|b\\x0ac | web |" in render_markdown(report)
+
+
+def test_cli_exit_status_is_the_gate(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = _json_report(capsys, str(folder))
+    assert code == 0 and report["summary"]["queries"] == 12
+    code, report = _json_report(capsys, str(folder), "--max-queries", "4")
+    assert code == 1 and report["thresholds"]["crossed"] == [
+        "GET /courses/42/ [web]: 5 queries > 4"
+    ]
+    code, _ = _json_report(capsys, str(folder), "--max-queries", "5", "--max-duplicates", "3")
+    assert code == 0
+    code, report = _json_report(capsys, str(folder), "--fail-on-error")
+    assert code == 1 and report["failed"]
+    code, report = _json_report(capsys, str(folder), "--n-plus-one", "6")
+    assert code == 0 and report["n_plus_one"] == [] and report["thresholds"]["n_plus_one"] == 6
+
+
+def test_ci_command_on_a_gzipped_artifact(folder: Path, tmp_path: Path) -> None:
+    """docs/ci.md: the report step with its flags, then `gzip -r` and the report again."""
+    plain = _cli("report", str(folder), "--format", "markdown",
+                 "--max-queries", "50", "--max-duplicates", "5", "--fail-on-error")  # fmt: skip
+    assert plain.returncode == 1, plain.stderr  # the fixture recorded exceptions
+    assert plain.stdout.startswith("## debug-monitor report\n\n:x: FAILED:")
+    assert "- 4 exceptions recorded (3 distinct)" in plain.stdout
+    artifact = tmp_path / "ci-logs"
+    shutil.copytree(folder, artifact)
+    for path in artifact.glob("*.jsonl"):
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    assert sorted(p.suffix for p in artifact.iterdir()) == [".gz"] * 4
+    gzipped = _cli("report", str(artifact), "--format", "markdown",
+                   "--max-queries", "50", "--max-duplicates", "5", "--fail-on-error")  # fmt: skip
+    assert (gzipped.returncode, gzipped.stdout) == (plain.returncode, plain.stdout)
+    text = _cli("report", str(artifact))
+    assert text.returncode == 0 and text.stdout.startswith("OK: 2 tests (1 failing), 6 requests")
+
+
+def test_cli_on_a_missing_folder(tmp_path: Path) -> None:
+    result = _cli("report", str(tmp_path / "nope"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"dm-explore: not a folder: {tmp_path / 'nope'}"
 
 
 @pytest.mark.django
-def test_report_on_a_real_pytest_django_recording(tmp_path: Path) -> None:
+def test_report_on_a_real_pytest_django_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_sample("--dm-log-dir", str(tmp_path / "run"))
-    report = build_report(spans_of(tmp_path / "run"), max_queries=3, fail_on_error=True)
+    code, report = _json_report(capsys, str(tmp_path / "run"), "--max-queries", "3",
+                                "--fail-on-error", "--n-plus-one", "3")  # fmt: skip
+    assert code == 1
     by_id = {t["nodeid"].rsplit("::", 1)[1]: t for t in report["tests"]}
     assert [t["nodeid"] for t in report["failing_tests"]] == [
         "tests/test_shop.py::test_items_total_is_wrong",
@@ -87,8 +184,10 @@ def test_report_on_a_real_pytest_django_recording(tmp_path: Path) -> None:
     assert [e["type"] for e in wrong["errors"]] == ["AssertionError"]
     items = [r for r in report["requests"] if r["name"] == "GET /items/"]
     assert len(items) == 3 and all(r["queries"] == 4 for r in items)
-    assert all(s["count"] == 3 and s["site"].endswith("views.py:12") for s in report["n_plus_one"])
+    # One SELECT per item, three items: an N+1 suspect at --n-plus-one 3, in each request.
     assert len(report["n_plus_one"]) == 3
+    assert all(s["count"] == 3 and s["sites"][0].split(" in ")[0].endswith("views.py:12")
+               for s in report["n_plus_one"])  # fmt: skip
     crossed = report["thresholds"]["crossed"]
     assert crossed.count("GET /items/ [pytest]: 4 queries > 3") == 3
     assert any(e["type"] == "KeyError" for e in report["errors"])

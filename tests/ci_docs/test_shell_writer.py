@@ -11,6 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import dm_log
+from dm_explore.commands.report import load
+from dm_explore.model import trace_rows
 from tests.conftest import assert_all_valid
 
 SHELL = Path(__file__).resolve().parents[2] / "examples" / "shell"
@@ -57,6 +59,22 @@ def test_shell_spans_join_the_python_trace(
     assert metric["value"] == 2 and metric["span"] == compress["span"]
     files = list(log_dir.glob("backup.*.jsonl"))
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+
+    # One trace, as the explorer sees it: the shell's spans hang under the Python span.
+    model = load(log_dir)
+    assert list(model.traces) == [caller.trace_id]
+    trace = model.trace(caller.trace_id)
+    assert trace is not None and trace.services == {"test-svc", "backup"}
+    assert [(row.depth, row.span.svc, row.span.name, row.waiting) for row in trace_rows(trace)] == [
+        (0, "test-svc", "nightly-export", False),
+        (1, "backup", "backup", False),
+        (2, "backup", "compress", False),
+    ]
+    shell_root = model.spans[backup["span"]]
+    assert shell_root.parent == caller.span_id and shell_root.process[2] != os.getpid()
+    assert shell_root.start["fields"] == {"source": str(source)}
+    assert [rec.msg for rec in shell_root.logs] == [f"found 2 files in {source}"]
+    assert all(s.outcome == "ok" and s.ms is not None for s in trace.spans.values())
 
 
 @pytest.mark.parametrize("shell", SHELLS)

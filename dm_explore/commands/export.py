@@ -1,0 +1,64 @@
+"""``dm-explore export otlp DIR -o FILE``: the folder's spans as OTLP/JSON for a Collector.
+
+One ``ExportTraceServiceRequest`` per line, one line per trace
+(:mod:`dm_explore.otlp`); ``-o -`` writes to standard output. The file is
+written next to its final name and renamed into place, so a Collector watching
+the folder never reads half a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ..cli import folder_or_exit
+from ..otlp import write_otlp
+from ..textsafe import safe_line
+from .report import load
+
+NAME = "export"
+HELP = "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=("otlp",), help="otlp: OTLP/JSON, one request per line")
+    parser.add_argument("folder", help="folder of *.jsonl and *.jsonl.gz files")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="file to write, or - for standard output",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = folder_or_exit(args.folder)
+    model = load(folder)
+    if args.output == "-":
+        write_otlp(model, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return 0
+    target = Path(args.output)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as exc:
+        print(
+            f"dm-explore: cannot write {safe_line(target)}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 2
+    try:
+        with os.fdopen(fd, "wb") as out:
+            lines = write_otlp(model, out)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(
+        f"wrote {lines} traces ({len(model.spans)} spans) to {safe_line(target)}", file=sys.stderr
+    )
+    return 0

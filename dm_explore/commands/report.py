@@ -1,0 +1,94 @@
+"""``dm-explore report DIR``: per test and per request, queries, repeats, N+1, slow spots, errors.
+
+Exit status: 0, or 1 when a threshold was crossed (``--max-queries``,
+``--max-duplicates``, or ``--fail-on-error`` with any exception recorded), so CI
+can gate on it; 2 when the folder cannot be read. ``--format json`` prints one
+JSON document (:func:`dm_explore.report.build_report`'s dict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from ..cli import folder_or_exit
+from ..model import Model
+from ..reader import FolderReader
+from ..report import build_report
+from ..report_render import render_markdown, render_text
+
+NAME = "report"
+HELP = "query counts, duplicates, N+1 suspects, slow spots and errors per test and request"
+
+# A report reads the whole folder: no trace is evicted, whatever its size.
+MAX_TRACES = 10**9
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="folder of *.jsonl and *.jsonl.gz files")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text (default), markdown (a CI job summary) or one JSON document",
+    )
+    parser.add_argument(
+        "--max-queries",
+        type=_count,
+        metavar="N",
+        help="exit 1 when a request or task ran more than N queries",
+    )
+    parser.add_argument(
+        "--max-duplicates",
+        type=_count,
+        metavar="N",
+        help="exit 1 when a request or task ran one statement with the same "
+        "parameters more than N times",
+    )
+    parser.add_argument(
+        "--fail-on-error", action="store_true", help="exit 1 when any exception was recorded"
+    )
+    parser.add_argument(
+        "--n-plus-one",
+        type=_count,
+        default=5,
+        metavar="N",
+        help="the same statement with differing parameters N times in one "
+        "request is an N+1 suspect (default 5)",
+    )
+
+
+def load(folder: Path, *, n_plus_one: int = 5) -> Model:
+    """Every file under ``folder`` read into a fresh model that evicts nothing."""
+    reader = FolderReader(folder, Model(n_plus_one=n_plus_one, max_traces=MAX_TRACES))
+    reader.read()
+    return reader.model
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = folder_or_exit(args.folder)
+    model = load(folder, n_plus_one=args.n_plus_one)
+    report = build_report(
+        model,
+        max_queries=args.max_queries,
+        max_duplicates=args.max_duplicates,
+        fail_on_error=args.fail_on_error,
+    )
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(report))
+    else:
+        sys.stdout.write(render_text(report))
+    sys.stdout.flush()
+    return 1 if report["failed"] else 0
