@@ -17,7 +17,6 @@ __all__ = ["SCHEMA_VERSION", "parse_line"]
 
 SCHEMA_VERSION = 1
 _TS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
-_HEX = frozenset("0123456789abcdef")
 _NUM = (int, float)
 
 # Fields the model reads, by kind: name -> accepted types.
@@ -61,8 +60,20 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+_ID16 = re.compile(r"[0-9a-f]{16}")
+_ID32 = re.compile(r"[0-9a-f]{32}")
+_good_ids: set[str] = set()  # ids already checked: spans and traces repeat on many lines
+
+
 def _is_hex(value: object, length: int) -> bool:
-    return isinstance(value, str) and len(value) == length and _HEX.issuperset(value)
+    if value in _good_ids:
+        return True
+    if type(value) is not str or (_ID16 if length == 16 else _ID32).fullmatch(value) is None:
+        return False
+    if len(_good_ids) > 500_000:
+        _good_ids.clear()
+    _good_ids.add(value)
+    return True
 
 
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -73,36 +84,41 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"not JSON: {str(exc).split(':')[0]}"
     if type(event) is not dict:
         return None, f"not a JSON object but {type(event).__name__}"
-    v = event.get("v")
+    try:
+        v, ts, kind = event["v"], event["ts"], event["event"]
+        svc, host, pid = event["svc"], event["host"], event["pid"]
+    except KeyError as exc:
+        return None, f"envelope: {exc.args[0]} is missing"
     if v != SCHEMA_VERSION or type(v) is not int:
         if type(v) is int and v > SCHEMA_VERSION:
             return None, f"schema version {v} is newer than this explorer's {SCHEMA_VERSION}"
         return None, "envelope: v must be 1"
-    ts, kind = event.get("ts"), event.get("event")
     if type(ts) is not str or _TS.fullmatch(ts) is None:
         return None, "envelope: ts must be an ISO-8601 UTC time ending in Z"
     if type(kind) is not str or not kind:
         return None, "envelope: event must be a non-empty string"
-    if type(event.get("svc")) is not str or type(event.get("host")) is not str:
+    if type(svc) is not str or type(host) is not str:
         return None, "envelope: svc and host must be strings"
-    if type(event.get("pid")) is not int:
+    if type(pid) is not int:
         return None, "envelope: pid must be an integer"
-    if "span" in event:
-        if not _is_hex(event["span"], 16) or not _is_hex(event.get("trace"), 32):
+    span = event.get("span")
+    if span is not None:
+        if not (span in _good_ids or _is_hex(span, 16)) or not _is_hex(event.get("trace"), 32):
             return None, "envelope: trace/span must be 32/16 lowercase hex"
         parent = event.get("parent")
-        if parent is not None and not _is_hex(parent, 16):
+        if parent is not None and parent not in _good_ids and not _is_hex(parent, 16):
             return None, "envelope: parent must be 16 lowercase hex"
-    elif kind.endswith((".start", ".end")) and kind != "process.start":
+    elif "span" in event:
+        return None, "envelope: span must be 16 lowercase hex"
+    elif kind[-4:] == ".end" or (kind[-6:] == ".start" and kind != "process.start"):
         return None, f"{kind}: a span event needs trace and span"
     fields = _FIELDS.get(kind)
     if fields is not None:
         for name, types in fields.items():
             value = event.get(name)
-            if value is not None and not isinstance(value, types):
-                return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
-            if type(value) is bool and bool not in types:
-                return None, f"{kind}: {name} has the wrong type (bool)"
+            if value is not None and (type(value) not in types):
+                if not isinstance(value, types) or type(value) is bool:
+                    return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
         for name in _REQUIRED.get(kind, ()):
             if name not in event:
                 return None, f"{kind}: {name} is missing"

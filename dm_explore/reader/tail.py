@@ -130,46 +130,43 @@ class Tail:
         return lines, problems
 
     def _consume(self, chunk: bytes, lines: list[Line], problems: list[TailProblem]) -> None:
-        start = 0
         if self.offset == 0 and chunk.startswith(_BOM):
-            start = len(_BOM)
+            chunk = chunk[len(_BOM) :]
             self.offset = len(_BOM)
-        base = self.offset - start
-        while True:
-            nl = chunk.find(b"\n", start)
-            if nl < 0:
-                rest = chunk[start:]
+        pieces = chunk.split(b"\n")
+        last = pieces.pop()  # after the final newline: a partial line, or b""
+        offset = self.offset - len(self.pending)
+        number = self.line_number
+        max_line = self.max_line
+        for i, piece in enumerate(pieces):
+            number += 1
+            if i == 0 and (self.pending or self.skipping):
                 if self.skipping:
-                    pass
-                elif len(self.pending) + len(rest) > self.max_line:
-                    self.skipping = True
-                    self.pending = b""
-                else:
-                    self.pending += rest
-                self.offset = base + len(chunk)
-                return
-            self.line_number += 1
-            if self.skipping:
-                self.skipping = False
-                problems.append(
-                    TailProblem(
-                        self.line_number, f"line longer than {self.max_line} bytes: skipped"
-                    )
-                )
-            else:
-                raw = self.pending + chunk[start:nl] if self.pending else chunk[start:nl]
-                line_offset = base + start - len(self.pending)
-                self.pending = b""
-                if len(raw) > self.max_line:
+                    self.skipping = False
                     problems.append(
-                        TailProblem(
-                            self.line_number, f"line longer than {self.max_line} bytes: skipped"
-                        )
+                        TailProblem(number, f"line longer than {max_line} bytes: skipped")
                     )
-                elif raw.strip():
-                    lines.append(Line(self.line_number, line_offset, raw))
-            start = nl + 1
-            self.offset = base + start
+                    offset += len(self.pending) + len(piece) + 1
+                    self.pending = b""
+                    continue
+                piece = self.pending + piece
+                self.pending = b""
+            size = len(piece)
+            if size > max_line:
+                problems.append(TailProblem(number, f"line longer than {max_line} bytes: skipped"))
+            elif size and (piece[0] == 123 or piece.strip()):  # 123: "{", the usual first byte
+                lines.append(Line(number, offset, piece))
+            offset += size + 1
+        self.line_number = number
+        if pieces:
+            self.pending = b""
+        if not self.skipping:
+            if len(self.pending) + len(last) > max_line:
+                self.skipping = True
+                self.pending = b""
+            else:
+                self.pending += last
+        self.offset += len(chunk)
 
     @property
     def partial(self) -> bool:
