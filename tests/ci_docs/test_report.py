@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from tests.ci_docs import fixture
 from tests.ci_docs.sample import run_sample
 
 ROOT = Path(__file__).resolve().parents[2]
+CI_DOC = ROOT / "docs" / "ci.md"
 _PRICE = 'SELECT "shop_price"."usd" FROM "shop_price"'
 
 
@@ -149,15 +152,55 @@ def test_ci_command_on_a_gzipped_artifact(folder: Path, tmp_path: Path) -> None:
     assert "- 4 exceptions recorded (3 distinct)" in plain.stdout
     artifact = tmp_path / "ci-logs"
     shutil.copytree(folder, artifact)
-    for path in artifact.glob("*.jsonl"):
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
-        path.unlink()
+    if shutil.which("gzip"):  # the documented step, as CI runs it
+        subprocess.run(["gzip", "-r", str(artifact)], check=True, timeout=60)
+    else:
+        for path in artifact.glob("*.jsonl"):
+            path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+            path.unlink()
     assert sorted(p.suffix for p in artifact.iterdir()) == [".gz"] * 4
     gzipped = _cli("report", str(artifact), "--format", "markdown",
                    "--max-queries", "50", "--max-duplicates", "5", "--fail-on-error")  # fmt: skip
     assert (gzipped.returncode, gzipped.stdout) == (plain.returncode, plain.stdout)
     text = _cli("report", str(artifact))
     assert text.returncode == 0 and text.stdout.startswith("OK: 2 tests (1 failing), 6 requests")
+    # `dm-explore export otlp ./ci-logs -o ci.otlp.jsonl` on the compressed folder.
+    out = tmp_path / "ci.otlp.jsonl"
+    exported = _cli("export", "otlp", str(artifact), "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    lines = out.read_bytes().splitlines()
+    assert len(lines) == 7 and all(orjson.loads(line)["resourceSpans"] for line in lines)
+
+
+def _ci_doc_commands() -> list[list[str]]:
+    """Every ``dm-explore`` command docs/ci.md shows, as argv (redirections and comments cut)."""
+    text = CI_DOC.read_text()
+    found = [" ".join(line.strip() for line in block.splitlines())  # `run: >` folds lines
+             for block in re.findall(r"run: >\n((?: {10,}.*\n)+)", text)]  # fmt: skip
+    found += re.findall(r"^(dm-explore [^#\n]*)", text, re.MULTILINE)
+    return [shlex.split(c.split(">>")[0]) for c in found if c.startswith("dm-explore ")]
+
+
+def test_every_dm_explore_command_in_ci_doc_runs(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifact = tmp_path / "ci-logs"
+    shutil.copytree(folder, artifact)
+    subprocess.run(["gzip", "-r", str(artifact)], check=True, timeout=60)
+    monkeypatch.chdir(tmp_path)
+    codes = {}
+    for argv in _ci_doc_commands():
+        args = [str(artifact) if a in ("$DM_LOG_DIR", "./ci-logs") else a for a in argv[1:]]
+        if args == [str(artifact)]:
+            continue  # `dm-explore ./ci-logs` opens the interactive explorer
+        codes[" ".join(argv)] = main(args)
+    assert codes == {
+        "dm-explore report $DM_LOG_DIR --format markdown --max-queries 50 --max-duplicates 5"
+        " --fail-on-error": 1,  # the fixture recorded exceptions
+        "dm-explore report ./ci-logs": 0,
+        "dm-explore export otlp ./ci-logs -o ci.otlp.jsonl": 0,
+    }
+    assert len((tmp_path / "ci.otlp.jsonl").read_bytes().splitlines()) == 7
 
 
 def test_cli_on_a_missing_folder(tmp_path: Path) -> None:
