@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LogRec", "ProcessKey", "Span", "SqlRec"]
+__all__ = ["LogRec", "ProcessKey", "Span", "SqlRec", "shared"]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
+
+_shared: dict[Any, Any] = {}
+
+
+def shared(value: Any) -> Any:
+    """One copy of a value that repeats on many events (call sites, aliases, loggers)."""
+    found = _shared.get(value)
+    if found is None:
+        if len(_shared) > 200_000:
+            _shared.clear()
+        _shared[value] = found = value
+    return found
 
 
 class SqlRec:
@@ -20,13 +32,12 @@ class SqlRec:
         self.sql = sql
         self.params = params  # the parameters as compact JSON: equal text, equal params
         site = event.get("site")
-        self.site: tuple[str, int, str] | None = (
-            (str(site.get("file", "")), int(site.get("line") or 0), str(site.get("func", "")))
-            if isinstance(site, dict)
-            else None
-        )
-        self.alias: str | None = event.get("alias")
-        self.vendor: str | None = event.get("vendor")
+        self.site: tuple[str, int, str] | None = None
+        if isinstance(site, dict):
+            file, line, func = site.get("file", ""), site.get("line") or 0, site.get("func", "")
+            self.site = shared((str(file), int(line), str(func)))
+        self.alias: str | None = shared(event.get("alias"))
+        self.vendor: str | None = shared(event.get("vendor"))
         self.many = bool(event.get("many"))
         self.error: str | None = event.get("error")
 
@@ -45,9 +56,9 @@ class LogRec:
 
     def __init__(self, event: dict[str, Any], ts: float) -> None:
         self.ts = ts
-        self.level: str = event.get("level") or "info"
+        self.level: str = shared(event.get("level") or "info")
         self.msg: str = event.get("msg") or ""
-        self.logger: str = event.get("logger") or ""
+        self.logger: str = shared(event.get("logger") or "")
         fields = event.get("fields")
         self.fields: dict[str, Any] | None = fields if isinstance(fields, dict) and fields else None
         site = event.get("site")

@@ -116,9 +116,12 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if fields is not None:
         for name, types in fields.items():
             value = event.get(name)
-            if value is not None and (type(value) not in types):
-                if not isinstance(value, types) or type(value) is bool:
-                    return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
+            if (
+                value is not None
+                and type(value) not in types
+                and (not isinstance(value, types) or type(value) is bool)
+            ):
+                return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
         for name in _REQUIRED.get(kind, ()):
             if name not in event:
                 return None, f"{kind}: {name} is missing"
