@@ -35,7 +35,8 @@ class SqlRec:
         self.site: tuple[str, int, str] | None = None
         if isinstance(site, dict):
             file, line, func = site.get("file", ""), site.get("line") or 0, site.get("func", "")
-            self.site = shared((str(file), int(line), str(func)))
+            line = line if type(line) is int else 0
+            self.site = shared((str(file), line, str(func)))
         self.alias: str | None = shared(event.get("alias"))
         self.vendor: str | None = shared(event.get("vendor"))
         self.many = bool(event.get("many"))

@@ -126,8 +126,11 @@ class FolderReader:
             event, reason = parse_line(line.raw)
             if event is None:
                 problem_at(file_id, line.number, reason or "invalid")
-            else:
+                continue
+            try:
                 apply(file_id, event)
+            except Exception as exc:  # a shape the cheap checks let through: never fatal
+                problem_at(file_id, line.number, f"could not be applied: {type(exc).__name__}")
         info = model.files[file_id]
         if info.partial != tail.partial:
             model.set_file_state(file_id, partial=tail.partial)
