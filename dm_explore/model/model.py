@@ -300,11 +300,11 @@ class Model:
         span.sql.append(rec)
         span.sql_ms += rec.ms
         # Count it for this span and its ancestors in the same process (a request's total).
-        current: Span | None = span
-        while current is not None and current.process == span.process:
+        for current in self._ancestry(span):
+            if current.process != span.process:
+                break
             current.queries += 1
             current.queries_ms += rec.ms
-            current = self.spans.get(current.parent) if current.parent else None
 
     def _log(
         self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
@@ -326,10 +326,8 @@ class Model:
         self.totals["exceptions"] += 1
         if span is not None:
             span.exceptions.append(event)
-            current: Span | None = span
-            while current is not None:  # an error marks its span and every caller above
+            for current in self._ancestry(span):  # an error marks its span and every caller
                 current.errors += 1
-                current = self.spans.get(current.parent) if current.parent else None
 
     def _panel(
         self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
