@@ -26,6 +26,7 @@ _ENVELOPE = frozenset({"v", "ts", "event", "svc", "host", "pid", "seq", "trace",
 ROOT_KINDS = frozenset({"request", "task", "command", "test"})
 MAX_PROBLEMS = 1000
 MAX_PROCESS_ITEMS = 2000
+MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
 
 
 @dataclass(slots=True)
@@ -328,6 +329,20 @@ class Model:
             span.exceptions.append(event)
             for current in self._ancestry(span):  # an error marks its span and every caller
                 current.errors += 1
+
+    def _ancestry(self, span: Span) -> list[Span]:
+        """The span and its ancestors, nearest first; a cycle of parent links stops it."""
+        chain = [span]
+        seen = {span.span_id}
+        parent = span.parent
+        while parent is not None and parent not in seen and len(chain) < MAX_DEPTH:
+            found = self.spans.get(parent)
+            if found is None:
+                break
+            chain.append(found)
+            seen.add(parent)
+            parent = found.parent
+        return chain
 
     def _panel(
         self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
