@@ -234,3 +234,33 @@ def test_report_on_a_real_pytest_django_recording(
     crossed = report["thresholds"]["crossed"]
     assert crossed.count("GET /items/ [pytest]: 4 queries > 3") == 3
     assert any(e["type"] == "KeyError" for e in report["errors"])
+
+
+def test_report_and_export_end_on_hostile_parent_links(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two spans naming each other as parent, and a 3000-span chain: both commands finish."""
+    trace, head = "c" * 32, {"v": 1, "svc": "web", "host": "h", "pid": 1}
+    a, b = "a" * 16, "b" * 16
+
+    def line(n: int, kind: str, **fields: Any) -> bytes:
+        ts = f"2026-11-23T09:15:{n // 1000:02d}.{n % 1000:03d}000Z"
+        return orjson.dumps({**head, "ts": ts, "event": kind, "trace": trace, **fields}) + b"\n"
+
+    lines = [line(0, "request.start", span=a, parent=b, method="GET", path="/a"),
+             line(1, "span.start", span=b, parent=a, name="b"),
+             line(2, "sql", span=a, sql="SELECT 1", ms=1.0),
+             line(3, "exception", span=b, type="E", fingerprint="e" * 16)]  # fmt: skip
+    chain = [f"{n:016x}" for n in range(1, 3001)]
+    lines += [line(4 + n, "span.start", span=s, parent=chain[n - 1] if n else None, name="deep")
+              for n, s in enumerate(chain)]  # fmt: skip
+    lines += [line(3004, "sql", span=chain[-1], sql="SELECT 2", ms=1.0)]
+    (tmp_path / "web.jsonl").write_bytes(b"".join(lines))
+    code, report = _json_report(capsys, str(tmp_path))
+    assert code == 0 and report["summary"]["queries"] == 2 and report["summary"]["exceptions"] == 1
+    (request,) = report["requests"]
+    assert request["queries"] == 1 and [e["type"] for e in request["errors"]] == ["E"]
+    assert main(["export", "otlp", str(tmp_path), "-o", str(tmp_path / "out.otlp")]) == 0
+    (exported,) = (tmp_path / "out.otlp").read_bytes().splitlines()
+    spans = orjson.loads(exported)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert len(spans) == 3002
