@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["safe", "safe_line"]
+import orjson
+
+__all__ = ["safe", "safe_json", "safe_line"]
 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _UNSAFE_ONE_LINE = re.compile(
@@ -35,6 +37,20 @@ def safe(text: object, *, multiline: bool = True) -> str:
     s = text if isinstance(text, str) else str(text)
     pattern = _UNSAFE if multiline else _UNSAFE_ONE_LINE
     return pattern.sub(_escape, s)
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def safe_json(data: object, *, indent: bool = False) -> str:
+    """``data`` as JSON text with every character a terminal could act on written as ``\\uXXXX``.
+
+    orjson already escapes C0 controls; DEL, C1 controls and bidi overrides are
+    escaped here, so the JSON means the same and prints inertly.
+    """
+    option = orjson.OPT_INDENT_2 if indent else 0
+    text = orjson.dumps(data, option=option | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def safe_line(text: object, limit: int | None = None) -> str:

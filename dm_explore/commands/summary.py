@@ -16,12 +16,10 @@ import argparse
 import sys
 from typing import Any
 
-import orjson
-
 from ..cli import folder_or_exit
 from ..load import load_folder
 from ..model import Model, filter_requests, span_sql
-from ..textsafe import safe_line
+from ..textsafe import safe_json, safe_line
 
 NAME = "summary"
 HELP = "count files, services, requests, traces, issues, commands and invalid lines"
@@ -99,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     path_problems = [{"path": p.path, "line": p.line, "reason": p.reason} for p in reader.problems]
     data = summarize(reader.model, path_problems)
     if args.json:
-        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(safe_json(data, indent=True) + "\n")
         return 0
     out = []
     out.append(f"files       {data['files']} ({data['processes']} processes)")

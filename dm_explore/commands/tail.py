@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..cli import folder_or_exit
 from ..describe import describe
 from ..reader import FolderReader
 from ..reader.parse import parse_line
 from ..reader.tail import Tail
+from ..textsafe import safe_json
 
 NAME = "tail"
 HELP = "print the merged stream of every file in time order, then follow it like tail -F"
@@ -63,7 +62,7 @@ class _Merger:
 def _emit(events: list[dict[str, Any]], as_json: bool) -> None:
     write = sys.stdout.write
     for event in events:
-        write(orjson.dumps(event).decode() + "\n" if as_json else describe(event) + "\n")
+        write(safe_json(event) + "\n" if as_json else describe(event) + "\n")
     sys.stdout.flush()
 
 

@@ -66,9 +66,11 @@ _good_ids: set[str] = set()  # ids already checked: spans and traces repeat on m
 
 
 def _is_hex(value: object, length: int) -> bool:
+    if type(value) is not str:
+        return False
     if value in _good_ids:
-        return True
-    if type(value) is not str or (_ID16 if length == 16 else _ID32).fullmatch(value) is None:
+        return len(value) == length
+    if (_ID16 if length == 16 else _ID32).fullmatch(value) is None:
         return False
     if len(_good_ids) > 500_000:
         _good_ids.clear()
@@ -103,10 +105,10 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "envelope: pid must be an integer"
     span = event.get("span")
     if span is not None:
-        if not (span in _good_ids or _is_hex(span, 16)) or not _is_hex(event.get("trace"), 32):
+        if not _is_hex(span, 16) or not _is_hex(event.get("trace"), 32):
             return None, "envelope: trace/span must be 32/16 lowercase hex"
         parent = event.get("parent")
-        if parent is not None and parent not in _good_ids and not _is_hex(parent, 16):
+        if parent is not None and not _is_hex(parent, 16):
             return None, "envelope: parent must be 16 lowercase hex"
     elif "span" in event:
         return None, "envelope: span must be 16 lowercase hex"

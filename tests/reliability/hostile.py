@@ -64,7 +64,7 @@ def nasty_request(seq: int) -> bytes:
 def _wrong_types() -> list[bytes]:
     base = {
         "v": 1, "ts": "2026-11-23T09:02:00.000000Z", "event": "request.end", "svc": "s", "host": "h",
-        "pid": 3, "trace": TRACE, "span": SPAN, "ms": 1.0, "outcome": "ok", "status": 200,
+        "pid": 3, "trace": TRACE, "span": "00f067aa0ba902b8", "ms": 1.0, "outcome": "ok", "status": 200,
     }  # fmt: skip
     odd_values: list[object] = [None, True, -1, 1e308, "x", [], {}, [1, [2]], {"a": {"b": 1}}]
     lines = []
@@ -135,7 +135,11 @@ def build_corpus(folder: Path, *, big_line_mb: int = 50, seed: int = 1) -> Corpu
         b"\n",
         b"   \n",
     )
-    put("truncated.jsonl", b'{"v":1,"ts":"2026-11-23T09:00:00.000000Z","event":"lo')
+    (folder / "truncated.jsonl").write_bytes(
+        valid_line(1) + valid_line(2) + b'{"v":1,"ts":"2026-11-23T09:00:00.000000Z","event":"lo'
+    )
+    corpus.files.append(folder / "truncated.jsonl")
+    corpus.valid_per_file["truncated.jsonl"] = 2
     (folder / "empty.jsonl").write_bytes(b"")
     corpus.files.append(folder / "empty.jsonl")
     corpus.valid_per_file["empty.jsonl"] = 0
