@@ -92,9 +92,12 @@ def _replaced(folder: Path) -> Callable[[], None]:
 
 
 FAULTS = {
-    "unwritable": _unwritable, "deleted": _deleted, "disk-full": _disk_full,
-    "cap-reached": _capped, "file-replaced": _replaced,
-}  # fmt: skip
+    "unwritable": _unwritable,
+    "deleted": _deleted,
+    "disk-full": _disk_full,
+    "cap-reached": _capped,
+    "file-replaced": _replaced,
+}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -105,8 +108,13 @@ def test_requests_succeed_whatever_happens_to_the_folder(
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     folder = tmp_path / "logs"
-    dm_log.configure(log_dir=folder, service="api", validate_all=True, cap_action="rotate",
-                     max_bytes=256 * 1024 * 1024)  # fmt: skip
+    dm_log.configure(
+        log_dir=folder,
+        service="api",
+        validate_all=True,
+        cap_action="rotate",
+        max_bytes=256 * 1024 * 1024,
+    )
     client = client_factory()
     try:
         fix = FAULTS[fault](folder)
@@ -125,9 +133,12 @@ def test_requests_succeed_whatever_happens_to_the_folder(
     capped = [e for e in events if e["event"] == "dm.capped"]
     rounds = ROUNDS_AT_CAP + 1 if fault == "cap-reached" else 2
     record_figure(
-        f"app-fault {fault}", requests=len(PATHS) * rounds, changed_responses=0,
-        drops_reported=reported, drops_pending=dropped_now,
-    )  # fmt: skip
+        f"app-fault {fault}",
+        requests=len(PATHS) * rounds,
+        changed_responses=0,
+        drops_reported=reported,
+        drops_pending=dropped_now,
+    )
     if fault == "cap-reached":
         assert capped and capped[0]["action"] == "stop" and dropped_now > 0
         assert sum(p.stat().st_size for p in folder.glob("*.jsonl")) <= 64 * 1024

@@ -29,9 +29,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, soak: bool):  # type: ignor
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dm_explore.cli", *args], capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+        [sys.executable, "-m", "dm_explore.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_model_reads_everything_valid_around_the_damage(corpus) -> None:  # type: ignore[no-untyped-def]
@@ -53,12 +56,26 @@ def test_model_reads_everything_valid_around_the_damage(corpus) -> None:  # type
     (request,) = [s for s in filter_requests(model) if s.svc.startswith("[red]")]
     assert request.status == 500 and "\x1b[31m" in request.start["path"]
     assert span_sql(model, request)[0] and trace_rows(model.traces[request.trace])
-    record_figure("hostile", files_tried=len(corpus.files) + len(corpus.special),
-                  invalid_lines=sum(f.invalid for f in model.files.values()), crashes=0)  # fmt: skip
+    record_figure(
+        "hostile",
+        files_tried=len(corpus.files) + len(corpus.special),
+        invalid_lines=sum(f.invalid for f in model.files.values()),
+        crashes=0,
+    )
 
 
-@pytest.mark.parametrize("command", [["check"], ["summary"], ["summary", "--json"], ["tail", "--no-follow"],
-                                     ["tail", "--no-follow", "--json"], ["report"], ["report", "--format", "json"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["summary"],
+        ["summary", "--json"],
+        ["tail", "--no-follow"],
+        ["tail", "--no-follow", "--json"],
+        ["report"],
+        ["report", "--format", "json"],
+    ],
+)
 def test_every_command_survives_and_prints_no_control_characters(
     corpus, command: list[str]
 ) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +89,16 @@ def test_every_command_survives_and_prints_no_control_characters(
     if command == ["check"]:
         assert result.returncode == 1
         named = {line.split(":")[0] for line in result.stdout.splitlines() if ":" in line}
-        for name in ("random-bytes.jsonl", "invalid-utf8.jsonl", "big-line.jsonl", "deep.jsonl",
-                     "wrong-types.jsonl", "newer-version.jsonl", "fifo.jsonl", "self.jsonl"):  # fmt: skip
+        for name in (
+            "random-bytes.jsonl",
+            "invalid-utf8.jsonl",
+            "big-line.jsonl",
+            "deep.jsonl",
+            "wrong-types.jsonl",
+            "newer-version.jsonl",
+            "fifo.jsonl",
+            "self.jsonl",
+        ):
             assert any(n.endswith(name) for n in named), name
 
 
@@ -103,11 +128,38 @@ def test_cyclic_parent_links_do_not_hang() -> None:
         ("00000000000000a1", "00000000000000b2"),
         ("00000000000000b2", "00000000000000a1"),
     ):
-        model.apply(fid, {"v": 1, "ts": "2026-11-23T09:00:00Z", "event": "request.start", "svc": "s",
-                          "host": "h", "pid": 1, "trace": trace, "span": span, "parent": parent,
-                          "method": "GET", "path": "/"})  # fmt: skip
-        model.apply(fid, {"v": 1, "ts": "2026-11-23T09:00:01Z", "event": "sql", "svc": "s", "host": "h",
-                          "pid": 1, "trace": trace, "span": span, "parent": parent, "sql": "x", "ms": 1})  # fmt: skip
+        model.apply(
+            fid,
+            {
+                "v": 1,
+                "ts": "2026-11-23T09:00:00Z",
+                "event": "request.start",
+                "svc": "s",
+                "host": "h",
+                "pid": 1,
+                "trace": trace,
+                "span": span,
+                "parent": parent,
+                "method": "GET",
+                "path": "/",
+            },
+        )
+        model.apply(
+            fid,
+            {
+                "v": 1,
+                "ts": "2026-11-23T09:00:01Z",
+                "event": "sql",
+                "svc": "s",
+                "host": "h",
+                "pid": 1,
+                "trace": trace,
+                "span": span,
+                "parent": parent,
+                "sql": "x",
+                "ms": 1,
+            },
+        )
     rows = trace_rows(model.traces[trace])
     assert len(rows) <= 2
     for span in model.requests.values():
@@ -121,8 +173,24 @@ _json_values = st.recursive(
     ),
     max_leaves=20,
 )
-_KINDS = ["request.start", "request.end", "sql", "log", "exception", "panel", "metric", "runtime", "progress",
-          "command.start", "command.heartbeat", "command.end", "task.start", "span.end", "dm.dropped", "x.y"]  # fmt: skip
+_KINDS = [
+    "request.start",
+    "request.end",
+    "sql",
+    "log",
+    "exception",
+    "panel",
+    "metric",
+    "runtime",
+    "progress",
+    "command.start",
+    "command.heartbeat",
+    "command.end",
+    "task.start",
+    "span.end",
+    "dm.dropped",
+    "x.y",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -159,7 +227,7 @@ _KINDS = ["request.start", "request.end", "sql", "log", "exception", "panel", "m
                 "trace",
                 "span",
             ]
-        ),  # fmt: skip
+        ),
         _json_values,
         max_size=8,
     ),

@@ -21,8 +21,10 @@ def _run(total: int, folder: Path) -> dict[str, int]:
     result = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("stress_writer.py")), str(total)],
         env={**os.environ, "DM_LOG_DIR": str(folder), "DM_VALIDATE": "0", "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -51,8 +53,14 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path, soak: bool) -> None:
                 starts[event["span"]] = event["name"]
     written = sum(len(v) for v in seen.values())
     lost = sum(expected.values()) - written
-    record_figure("writers", events_expected=sum(expected.values()), events_written=written,
-                  lost=lost, corrupt_lines=corrupt, files=len(files))  # fmt: skip
+    record_figure(
+        "writers",
+        events_expected=sum(expected.values()),
+        events_written=written,
+        lost=lost,
+        corrupt_lines=corrupt,
+        files=len(files),
+    )
 
     assert corrupt == 0
     assert lost == 0
