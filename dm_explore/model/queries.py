@@ -91,15 +91,20 @@ def trace_rows(trace: Trace) -> list[TreeRow]:
     """The trace as a depth-first list, children in start order, orphans after the roots."""
     first = min((s.start_ts for s in trace.spans.values() if s.start_ts is not None), default=0.0)
     rows: list[TreeRow] = []
-
-    def walk(span: Span, depth: int, waiting: bool) -> None:
-        offset = ((span.start_ts or first) - first) * 1000
-        rows.append(TreeRow(span, depth, offset, waiting))
-        for child in sorted(span.children, key=_start_key):
-            walk(child, depth + 1, False)
-
-    for root in sorted(trace.roots, key=_start_key):
-        walk(root, 0, root.parent is not None)
+    # Iterative, so a chain thousands of spans deep cannot hit the recursion limit;
+    # the stack holds (span, depth, waiting), the next row on top.
+    stack = [(root, 0, root.parent is not None) for root in sorted(trace.roots, key=_start_key)]
+    stack.reverse()
+    seen: set[str] = set()
+    while stack:
+        span, depth, waiting = stack.pop()
+        if span.span_id in seen:
+            continue
+        seen.add(span.span_id)
+        rows.append(TreeRow(span, depth, ((span.start_ts or first) - first) * 1000, waiting))
+        stack.extend(
+            (c, depth + 1, False) for c in sorted(span.children, key=_start_key, reverse=True)
+        )
     return rows
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from dm_explore.cli import main
 from dm_explore.commands.report import load
+from dm_explore.model import trace_rows
 from dm_explore.report import build_report
 from dm_explore.report_render import render_markdown, render_text
 from tests.ci_docs import fixture
@@ -264,3 +265,5 @@ def test_report_and_export_end_on_hostile_parent_links(
     (exported,) = (tmp_path / "out.otlp").read_bytes().splitlines()
     spans = orjson.loads(exported)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert len(spans) == 3002
+    rows = trace_rows(load(tmp_path).traces[trace])  # the tree the explorer draws
+    assert [r.depth for r in rows] == list(range(3000))  # the cycle has no root to hang from
