@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from dm_log.asgi import DebugMonitorASGIMiddleware
 from dm_log.wsgi import DebugMonitorWSGIMiddleware, flask_errors
 from tests.conftest import assert_all_valid
+from tests.integrations.conftest import wait_for
 from tests.integrations.events import events, in_span, of
 
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -105,7 +106,8 @@ def test_flask_over_wsgiref(
     got = requests.get(f"{flask_server}/hello/ada?x=2", headers={"traceparent": TP}, timeout=5)
     assert got.json() == {"hello": "ada"}
     assert requests.get(f"{flask_server}/oops", timeout=5).status_code == 500
-    evs = events(log_dir)
+    # The server writes request.end once the body is sent and closed: after the client has it.
+    evs = wait_for(lambda: (e := events(log_dir)) and len(of(e, "request.end")) >= 2 and e)
     start = of(evs, "request.start", path="/hello/ada")[0]
     assert start["parent"] == TP.split("-")[2] and start["async"] is False
     end = of(evs, "request.end", span=start["span"])[0]
