@@ -12,13 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import orjson
-
 from ..cli import folder_or_exit
 from ..model import Model
 from ..reader import FolderReader
 from ..report import build_report
 from ..report_render import render_markdown, render_text
+from ..textsafe import safe_json
 
 NAME = "report"
 HELP = "query counts, duplicates, N+1 suspects, slow spots and errors per test and request"
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on_error=args.fail_on_error,
     )
     if args.format == "json":
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(safe_json(report, indent=True) + "\n")
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(report))
     else:
