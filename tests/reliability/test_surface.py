@@ -58,9 +58,9 @@ def _listening() -> dict[str, str]:
                 found[cols[9]] = f"{table} {cols[1]}"
     for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
         cols = line.split()
-        if cols[5] == "01" and len(cols) > 6:  # state LISTEN... flags 00010000 = __SO_ACCEPTCON
-            if int(cols[3], 16) & 0x10000:
-                found[cols[6]] = f"unix {cols[7] if len(cols) > 7 else ''}"
+        # Flags 0x10000 (__SO_ACCEPTCON) marks a listening unix socket.
+        if len(cols) > 6 and int(cols[3], 16) & 0x10000:
+            found[cols[6]] = f"unix {cols[7] if len(cols) > 7 else ''}"
     return found
 
 
