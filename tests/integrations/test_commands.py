@@ -123,20 +123,12 @@ def test_sigkill_is_system_kill(site, tmp_path: Path) -> None:
     silent = (datetime.now(UTC) - last_beat).total_seconds()
     # docs/format.md: no end and no heartbeat for over twice the interval is SYSTEM_KILL.
     assert silent > 2 * start["interval"]
-    # TODO(model): also assert the explorer model's status once dm_explore/model exists.
-    status = _model_status(tmp_path, start["span"])
-    if status is not None:
-        assert status == "SYSTEM_KILL"
+    # The explorer says so: from the heartbeats, and because the process is gone.
+    from dm_explore.load import load_folder
 
-
-def _model_status(folder: Path, span: str) -> str | None:
-    """The explorer model's status for the command run, or None while there is no model."""
-    try:
-        from dm_explore.model import build_model  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    model = build_model(folder)
-    for run in model.commands.values():  # pragma: no cover - depends on the model's shape
-        if getattr(run, "span", None) == span:
-            return str(run.status)
-    return None
+    model = load_folder(tmp_path).model
+    run = model.span(start["span"])
+    assert run is not None and run.kind == "command"
+    assert model.command_status(run) == "SYSTEM_KILL"
+    assert model.commands_by_status()["SYSTEM_KILL"] == 1
+    assert run.progress is not None and run.progress["total"] == 200
