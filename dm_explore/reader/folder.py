@@ -103,13 +103,14 @@ class FolderReader:
         self.bytes_total = sum(_size(Path(p)) for p in self.files)
         count = 0
         for state in list(self.files.values()):
-            count += self._read_file(state)
+            count += self.read_file(state)
             if on_batch is not None:
                 on_batch()
         self._check_processes()
         return count
 
-    def _read_file(self, state: FileState) -> int:
+    def read_file(self, state: FileState) -> int:
+        """Read what is new in one registered file into the model; return the lines read."""
         model, tail, file_id = self.model, state.tail, state.file_id
         was_gone, restarted = tail.gone, tail.restarted
         lines, problems = tail.read()

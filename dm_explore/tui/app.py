@@ -1,0 +1,310 @@
+"""The explorer app: tabs over the model, pushed screens for traces and details."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+
+from ..model import Model, RequestFilter, filter_requests
+from .filters import parse_filter
+from .loader import Loader
+from .screens.detail import DetailScreen
+from .screens.file import FileScreen
+from .screens.help import HelpScreen
+from .screens.issue import IssueScreen
+from .screens.trace import TraceScreen
+from .widgets.commands import CommandsTable
+from .widgets.files import FilesTable
+from .widgets.issues import IssuesTable
+from .widgets.metrics import MetricsView
+from .widgets.request_list import RequestList
+
+__all__ = ["ExplorerApp", "run"]
+
+W = TypeVar("W", bound=Widget)
+
+TABS = ("requests", "issues", "commands", "metrics", "files")
+
+
+class ExplorerApp(App[int]):
+    """``dm-explore DIR``: every file of the folder merged into live views."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "dm-explore"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match(1)", "Next", show=False),
+        Binding("N", "next_match(-1)", "Previous", show=False),
+        Binding("ctrl+f", "filter", "Filter"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("o", "toggle_order", "Order"),
+        Binding("m", "toggle_per", "Per s/min", show=False),
+        *(
+            Binding(str(i + 1), f"tab('{name}')", name.title(), show=False)
+            for i, name in enumerate(TABS)
+        ),
+    ]
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        poll: bool = False,
+        model: Model | None = None,
+        follow_files: bool = True,
+    ) -> None:
+        super().__init__()
+        self.folder = folder
+        self.loader = Loader(folder, poll=poll, model=model)
+        self.follow_files = follow_files
+        self.follow = True
+        self.order = "newest"
+        self.per = "second"
+        self.request_filter: RequestFilter = RequestFilter()
+        self.search_term = ""
+        self._drawn_version = -1
+        self._drawn_at = 0.0
+        self.sub_title = str(folder)
+
+    @property
+    def model(self) -> Model:
+        return self.loader.model
+
+    def _main(self, selector: str, expect_type: type[W]) -> W:
+        """A widget of the main (tabbed) screen, whichever screen is on top."""
+        return self.screen_stack[0].query_one(selector, expect_type)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="status")
+        with TabbedContent(id="tabs", initial="requests"):
+            with TabPane("1 Requests", id="requests"):
+                yield Input(
+                    placeholder="filter: text  svc:NAME  status:5xx|404  slow:MS  errors  inflight",
+                    id="filter",
+                )
+                yield RequestList(id="request-list")
+            with TabPane("2 Issues", id="issues"):
+                yield IssuesTable(id="issues-table")
+            with TabPane("3 Commands", id="commands"):
+                yield CommandsTable(id="commands-table")
+            with TabPane("4 Metrics", id="metrics"):
+                yield MetricsView(id="metrics-view")
+            with TabPane("5 Files", id="files"):
+                yield FilesTable(id="files-table")
+        yield Input(
+            placeholder="search (Enter; n / N for the next and previous match)", id="search"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._main("#search", Input).display = False
+        self._main("#request-list", RequestList).focus()
+        if self.follow_files:
+            self._load()
+        else:
+            self.loader.read_now()
+            self.loader.loaded = True
+        self.set_interval(0.15, self.redraw)
+        self.redraw()
+
+    @work(thread=True, exclusive=True, group="loader")
+    def _load(self) -> None:
+        self.loader.run()
+
+    def on_unmount(self) -> None:
+        self.loader.stop()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def redraw(self, force: bool = False) -> None:
+        """Refresh the visible view when the model changed (batched: at most every 150 ms)."""
+        if self.screen is not self.screen_stack[0]:
+            return  # a pushed view is on top: draw the lists when it is back
+        with self.loader.lock:
+            version = self.model.version
+            if version == self._drawn_version and not force and self.loader.loaded:
+                self._draw_status()
+                return
+            self._drawn_version = version
+            self._drawn_at = time.monotonic()
+            active = self._main("#tabs", TabbedContent).active
+            if active == "requests":
+                self._draw_requests()
+            elif active == "issues":
+                self._main("#issues-table", IssuesTable).refresh_from(self.model)
+            elif active == "commands":
+                self._main("#commands-table", CommandsTable).refresh_from(self.model)
+            elif active == "metrics":
+                self._main("#metrics-view", MetricsView).refresh_from(self.model, self.per)
+            elif active == "files":
+                self._main("#files-table", FilesTable).refresh_from(self.model, self.folder)
+            self._draw_status()
+
+    def _draw_requests(self) -> None:
+        listing = self._main("#request-list", RequestList)
+        current = listing.current
+        rows = filter_requests(self.model, self.request_filter, self.order)
+        if self.follow and self.order == "newest":
+            listing.set_rows(rows)
+            listing.cursor = 0
+        else:
+            listing.set_rows(rows, keep=current.span_id if current else None)
+
+    def _draw_status(self) -> None:
+        model = self.model
+        text = Text(end="")
+        if self.loader.error:
+            text.append(f"reader stopped: {self.loader.error}  ", style="bold red")
+        elif not self.loader.loaded:
+            text.append(f"loading {self.loader.progress() * 100:3.0f}%  ", style="bold yellow")
+        else:
+            text.append(
+                "live  " if self.follow else "paused  ",
+                style="bold green" if self.follow else "bold yellow",
+            )
+        invalid = sum(f.invalid for f in model.files.values())
+        text.append(
+            f"{len(model.files)} files  {model.totals['events']} events  "
+            f"{model.totals['requests']} requests  {len(model.issues)} issues  "
+        )
+        if invalid:
+            text.append(f"{invalid} invalid lines  ", style="bold red")
+        text.append(f"order: {self.order}", style="dim")
+        if self.search_term:
+            text.append("  search: ", style="dim")
+            text.append(self.search_term[:40])
+        self._main("#status", Static).update(text)
+
+    # -- opening things ------------------------------------------------------------------
+
+    def open_span(self, span_id: str) -> None:
+        self.push_screen(DetailScreen(self.model, span_id))
+
+    def open_trace(self, trace_id: str, span_id: str | None = None) -> None:
+        self.push_screen(TraceScreen(self.model, trace_id, span_id))
+
+    def on_request_list_chosen(self, message: RequestList.Chosen) -> None:
+        span = self.model.span(message.span_id)
+        if span is None:
+            return
+        if message.trace:
+            self.open_trace(span.trace, span.span_id)
+        else:
+            self.open_span(span.span_id)
+
+    def on_issues_table_chosen(self, message: IssuesTable.Chosen) -> None:
+        self.push_screen(IssueScreen(self.model, message.fingerprint))
+
+    def on_commands_table_chosen(self, message: CommandsTable.Chosen) -> None:
+        self.open_span(message.span_id)
+
+    def on_files_table_chosen(self, message: FilesTable.Chosen) -> None:
+        self.push_screen(FileScreen(self.model, message.file_id))
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "tabs":
+            self.redraw(force=True)
+
+    # -- input -------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.request_filter = parse_filter(event.value)
+            self.redraw(force=True)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.search_term = event.value
+            event.input.display = False
+            self._focus_list()
+            self.action_next_match(1, from_current=True)
+        elif event.input.id == "filter":
+            self._main("#request-list", RequestList).focus()
+
+    def _focus_list(self) -> None:
+        active = self._main("#tabs", TabbedContent).active
+        target = {
+            "requests": "#request-list",
+            "issues": "#issues-table",
+            "commands": "#commands-table",
+            "files": "#files-table",
+        }.get(active)
+        if target:
+            self._main(target, Widget).focus()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_tab(self, name: str) -> None:
+        self._main("#tabs", TabbedContent).active = name
+        self._focus_list()
+
+    def action_search(self) -> None:
+        search = self._main("#search", Input)
+        search.display = True
+        search.value = self.search_term
+        search.focus()
+
+    def action_filter(self) -> None:
+        self.action_tab("requests")
+        self._main("#filter", Input).focus()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self.notify("following new requests" if self.follow else "paused: the list holds still")
+        self.redraw(force=True)
+
+    def action_toggle_order(self) -> None:
+        self.order = "slowest" if self.order == "newest" else "newest"
+        self.redraw(force=True)
+
+    def action_toggle_per(self) -> None:
+        self.per = "minute" if self.per == "second" else "second"
+        self.redraw(force=True)
+
+    def action_next_match(self, step: int, from_current: bool = False) -> None:
+        term = self.search_term.lower()
+        if not term:
+            return
+        active = self._main("#tabs", TabbedContent).active
+        if active == "requests":
+            listing = self._main("#request-list", RequestList)
+            rows = listing.rows
+            start = listing.cursor if from_current else listing.cursor + step
+            for offset in range(len(rows)):
+                index = (start + offset * step) % len(rows)
+                span = rows[index]
+                if term in f"{span.name} {span.svc} {span.status}".lower():
+                    listing.cursor = index
+                    return
+        else:
+            table = self._main(f"#{active}-table", DataTable) if active != "metrics" else None
+            if table is None or not table.row_count:
+                return
+            start = table.cursor_row if from_current else table.cursor_row + step
+            for offset in range(table.row_count):
+                index = (start + offset * step) % table.row_count
+                if term in " ".join(str(c) for c in table.get_row_at(index)).lower():
+                    table.move_cursor(row=index)
+                    return
+        self.notify(f"no match for {self.search_term[:40]!r}", severity="warning")
+
+
+def run(folder: Path, *, poll: bool = False) -> int:
+    """Open the explorer on ``folder`` until the user quits."""
+    app = ExplorerApp(folder, poll=poll)
+    app.run()
+    return app.return_code or 0

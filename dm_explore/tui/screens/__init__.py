@@ -1,0 +1,1 @@
+"""Screens of the explorer: the pushed views (trace, detail, issue, file, help)."""

@@ -1,0 +1,314 @@
+"""A span's detail: overview, headers, SQL, logs, exceptions and every panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Markdown,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
+)
+
+from ...model import Model, Span, format_ts, span_sql
+from ...textsafe import safe
+from ..text import block, cell, duration, status_text
+
+__all__ = ["DetailScreen"]
+
+SQL_ORDERS = ("time", "duration", "site")
+
+
+class DetailScreen(Screen[None]):
+    """Everything recorded under one span. ``s`` changes the SQL order, ``t`` opens the trace."""
+
+    CSS_PATH = "detail.tcss"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("t", "trace", "Trace"),
+        Binding("s", "sort_sql", "Sort SQL"),
+    ]
+
+    def __init__(self, model: Model, span_id: str) -> None:
+        super().__init__()
+        self.model = model
+        self.span_id = span_id
+        self.sql_order = "time"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("Overview", id="tab-overview"):
+                yield VerticalScroll(Static(id="overview"))
+            with TabPane("Headers", id="tab-headers"):
+                yield VerticalScroll(Static(id="headers"))
+            with TabPane("SQL", id="tab-sql"):
+                yield Static(id="sql-summary")
+                yield DataTable(id="sql-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Logs", id="tab-logs"):
+                yield VerticalScroll(Static(id="logs"))
+            with TabPane("Exceptions", id="tab-exceptions"):
+                yield VerticalScroll(Static(id="exceptions"))
+            with TabPane("Panels", id="tab-panels"):
+                yield VerticalScroll(id="panels")
+        yield Footer()
+
+    @property
+    def span(self) -> Span | None:
+        return self.model.span(self.span_id)
+
+    def on_mount(self) -> None:
+        with self.app.loader.lock:  # type: ignore[attr-defined]
+            span = self.span
+            if span is None:
+                self.query_one("#detail-title", Static).update(
+                    cell(f"span {self.span_id} is not loaded")
+                )
+                return
+            title = Text(end="")
+            title.append_text(cell(span.svc, 30, "bold"))
+            title.append(f" {span.kind} ")
+            title.append_text(cell(span.name, 120))
+            title.append(" ")
+            title.append_text(status_text(span))
+            title.append(f" {duration(span.ms)}")
+            self.query_one("#detail-title", Static).update(title)
+            self.query_one("#overview", Static).update(self._overview(span))
+            self.query_one("#headers", Static).update(self._headers(span))
+            self._fill_sql(span)
+            self.query_one("#logs", Static).update(self._logs(span))
+            self.query_one("#exceptions", Static).update(self._exceptions(span))
+            self._fill_panels(span)
+
+    # -- sections -------------------------------------------------------------------
+
+    def _overview(self, span: Span) -> Text:
+        out = Text(end="")
+
+        def row(key: str, value: Any) -> None:
+            out.append(f"{key:>14}  ", style="bold")
+            out.append_text(cell(value, 300))
+            out.append("\n")
+
+        row("kind", span.kind)
+        row("service", f"{span.process[0]} on {span.process[1]} pid {span.process[2]}")
+        row("trace", span.trace)
+        row("span", span.span_id)
+        row("parent", span.parent or "-")
+        row("started", format_ts(span.start_ts, date=True) if span.start_ts else "?")
+        row("duration", duration(span.ms))
+        row("outcome", span.outcome)
+        for key, value in {**span.start, **(span.end or {})}.items():
+            if key in ("headers", "ms", "outcome"):
+                continue
+            row(key, value if not isinstance(value, dict | list) else safe(str(value)))
+        row("sql", f"{span.queries} statements, {span.queries_ms:.1f} ms (with child spans)")
+        if span.progress:
+            p = span.progress
+            row("progress", f"{p.get('done')} / {p.get('total')} {p.get('message') or ''}")
+        if span.children:
+            row("children", ", ".join(f"{c.kind} {c.name}" for c in span.children[:20]))
+        return out
+
+    def _headers(self, span: Span) -> Text:
+        out = Text(end="")
+        for title, headers in (
+            ("Request", span.start.get("headers")),
+            ("Response", (span.end or {}).get("headers")),
+        ):
+            out.append(f"{title} headers\n", style="bold underline")
+            if isinstance(headers, dict) and headers:
+                for key, value in headers.items():
+                    out.append_text(cell(key, 60, "bold"))
+                    out.append(": ")
+                    out.append_text(cell(value, 400))
+                    out.append("\n")
+            else:
+                out.append("(none)\n", style="dim")
+            out.append("\n")
+        return out
+
+    def _fill_sql(self, span: Span) -> None:
+        statements, report = span_sql(self.model, span)
+        summary = Text(f"{report.count} statements, {report.total_ms:.1f} ms  ", end="")
+        summary.append(f"duplicates {sum(g.count for g in report.duplicates)}  ", style="yellow")
+        summary.append(f"similar {sum(g.count for g in report.similar)}  ", style="cyan")
+        summary.append(
+            f"N+1 suspects {len(report.n_plus_one)}", style="bold red" if report.n_plus_one else ""
+        )
+        summary.append(f"   order: {self.sql_order} (s)", style="dim")
+        self.query_one("#sql-summary", Static).update(summary)
+        if self.sql_order == "duration":
+            statements = sorted(statements, key=lambda r: -r.ms)
+        elif self.sql_order == "site":
+            statements = sorted(statements, key=lambda r: (r.site_text(), r.ts))
+        table = self.query_one("#sql-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns("#", "ms", "flags", "sql", "params", "call site")
+        for index, rec in enumerate(statements, 1):
+            flags = Text(end="")
+            if id(rec) in report.n_plus_one_ids:
+                flags.append("N+1 ", style="bold red")
+            if id(rec) in report.duplicate_ids:
+                flags.append("DUP ", style="yellow")
+            elif id(rec) in report.similar_ids:
+                flags.append("SIM ", style="cyan")
+            table.add_row(
+                str(index),
+                f"{rec.ms:.2f}",
+                flags,
+                cell(rec.sql, 120),
+                cell(rec.params, 40),
+                cell(rec.site_text(), 60),
+            )
+
+    def _logs(self, span: Span) -> Text:
+        out = Text(end="")
+        colours = {
+            "debug": "dim",
+            "info": "",
+            "warning": "yellow",
+            "error": "red",
+            "critical": "bold red",
+        }
+        for rec in span.logs:
+            out.append(f"{format_ts(rec.ts)} ", style="dim")
+            out.append(f"{rec.level.upper():8} ", style=colours.get(rec.level, ""))
+            out.append_text(cell(rec.logger, 30, "dim"))
+            out.append(" ")
+            out.append_text(block(rec.msg))
+            out.append("\n")
+        return out if span.logs else Text("(no logs)", style="dim")
+
+    def _exceptions(self, span: Span) -> Text:
+        out = Text(end="")
+        for exc in span.exceptions:
+            out.append_text(cell(exc.get("type"), 120, "bold red"))
+            out.append(": ")
+            out.append_text(block(exc.get("message")))
+            out.append(
+                f"   [{exc.get('mechanism', '')}, fingerprint {exc.get('fingerprint')}]\n",
+                style="dim",
+            )
+            frames = exc.get("frames")
+            for frame in frames if isinstance(frames, list) else []:
+                if not isinstance(frame, dict):
+                    continue
+                style = "" if frame.get("in_app") else "dim"
+                out.append("  ")
+                out.append_text(
+                    cell(
+                        f"{frame.get('file')}:{frame.get('line')} in {frame.get('func')}",
+                        200,
+                        style,
+                    )
+                )
+                out.append("\n")
+                if frame.get("src"):
+                    out.append("      ")
+                    out.append_text(cell(frame.get("src"), 200, "italic"))
+                    out.append("\n")
+            if exc.get("cause"):
+                out.append("  caused by ", style="dim")
+                out.append_text(cell(exc.get("cause"), 200))
+                out.append("\n")
+            out.append("\n")
+        return out if span.exceptions else Text("(no exceptions)", style="dim")
+
+    def _fill_panels(self, span: Span) -> None:
+        container = self.query_one("#panels", VerticalScroll)
+        if not span.panels:
+            container.mount(Static(Text("(no panels)", style="dim")))
+            return
+        for title, entries in span.panels.items():
+            container.mount(Static(cell(title, 100, "bold underline"), classes="panel-title"))
+            for entry in entries:
+                container.mount(panel_widget(entry))
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_trace(self) -> None:
+        span = self.span
+        if span is not None:
+            self.app.open_trace(span.trace, span.span_id)  # type: ignore[attr-defined]
+
+    def action_sort_sql(self) -> None:
+        self.sql_order = SQL_ORDERS[(SQL_ORDERS.index(self.sql_order) + 1) % len(SQL_ORDERS)]
+        with self.app.loader.lock:  # type: ignore[attr-defined]
+            span = self.span
+            if span is not None:
+                self._fill_sql(span)
+
+
+def panel_widget(entry: dict[str, Any]) -> Static | Markdown | DataTable[Any] | Tree[Any]:
+    """A widget for one panel entry, by its content type; content is never markup."""
+    kind, content = entry.get("type"), entry.get("content")
+    if kind == "markdown" and isinstance(content, str):
+        return Markdown(safe(content), open_links=False, classes="panel-markdown")
+    if kind == "code" and isinstance(content, str):
+        lang = entry.get("lang") if isinstance(entry.get("lang"), str) else "text"
+        return Static(
+            Syntax(safe(content), lang or "text", theme="ansi_dark", word_wrap=True),
+            classes="panel-code",
+        )
+    if kind == "kv" and isinstance(content, dict):
+        table: DataTable[Any] = DataTable(show_cursor=False, classes="panel-table")
+        table.add_columns("key", "value")
+        for key, value in content.items():
+            table.add_row(cell(key, 60, "bold"), cell(value, 200))
+        return table
+    if kind == "table" and isinstance(content, list):
+        table = DataTable(show_cursor=False, classes="panel-table")
+        found = entry.get("columns")
+        columns: list[Any] = found if isinstance(found, list) else []
+        width = max([len(columns)] + [len(r) for r in content if isinstance(r, list)])
+        table.add_columns(*[cell(c, 40) for c in columns], *[""] * (width - len(columns)))
+        for row in content[:1000]:
+            cells = [cell(v, 100) for v in (row if isinstance(row, list) else [row])]
+            table.add_row(*cells, *[""] * (width - len(cells)))
+        return table
+    if kind == "json":
+        tree: Tree[Any] = Tree(Text("json"), classes="panel-json")
+        tree.root.expand()
+        _json_into(tree.root, content, 0)
+        return tree
+    return Static(
+        block(content if isinstance(content, str) else str(content)), classes="panel-text"
+    )
+
+
+def _json_into(node: Any, value: Any, depth: int) -> None:
+    if depth > 30:
+        node.add_leaf(Text("…", style="dim"))
+        return
+    if isinstance(value, dict):
+        for key, item in list(value.items())[:500]:
+            if isinstance(item, dict | list):
+                child = node.add(cell(key, 60, "bold"), expand=depth < 2)
+                _json_into(child, item, depth + 1)
+            else:
+                label = cell(key, 60, "bold")
+                label.append(": ")
+                label.append_text(cell(item, 200))
+                node.add_leaf(label)
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:500]):
+            if isinstance(item, dict | list):
+                child = node.add(Text(f"[{index}]", end=""), expand=depth < 2)
+                _json_into(child, item, depth + 1)
+            else:
+                node.add_leaf(cell(item, 200))
+    else:
+        node.add_leaf(cell(value, 200))

@@ -1,0 +1,45 @@
+"""The key reference, on ``?``."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["HelpScreen"]
+
+KEYS = (
+    ("1 … 5", "Requests, Issues, Commands, Metrics, Files"),
+    ("/", "search the current list; n / N next and previous match"),
+    ("ctrl+f", "filter requests: text, svc:NAME, status:5xx|404, slow:MS, errors, inflight"),
+    ("o", "order requests newest first / slowest first"),
+    ("f", "follow new requests on / off"),
+    ("Enter", "detail of the request, issue, command run or file"),
+    ("t", "the trace of the request (a tree across services with a waterfall)"),
+    ("s", "in a detail: order SQL by time, duration or call site"),
+    ("m", "metrics per second / per minute"),
+    ("Escape", "back"),
+    ("ctrl+p", "command palette"),
+    ("q", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; height: auto; max-height: 80%;
+        border: round $accent; padding: 1 2; background: $surface;
+    }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        text = Text("dm-explore keys\n\n", style="bold", end="")
+        for key, what in KEYS:
+            text.append(f"{key:>10}  ", style="bold cyan")
+            text.append(f"{what}\n")
+        yield VerticalScroll(Static(text))

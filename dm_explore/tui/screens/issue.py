@@ -1,0 +1,93 @@
+"""One issue: its traceback and the requests it happened in."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ...model import Model, format_ts
+from ..text import block, cell, duration
+
+__all__ = ["IssueScreen"]
+
+
+class IssueScreen(Screen[None]):
+    """Traceback on top, the spans it happened in below; Enter opens one."""
+
+    CSS_PATH = "issue.tcss"
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, model: Model, fingerprint: str) -> None:
+        super().__init__()
+        self.model = model
+        self.fingerprint = fingerprint
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(Static(id="issue-traceback"), id="issue-top")
+        yield DataTable(id="issue-spans", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        with self.app.loader.lock:  # type: ignore[attr-defined]
+            issue = self.model.issues.get(self.fingerprint)
+            if issue is None:
+                return
+            out = Text(end="")
+            out.append_text(cell(issue.type, 120, "bold red"))
+            out.append(": ")
+            out.append_text(block(issue.message))
+            out.append(
+                f"\n{issue.count} times, {issue.handled} handled, first {format_ts(issue.first_seen, date=True)}"
+                f", last {format_ts(issue.last_seen, date=True)}, in ",
+                style="dim",
+            )
+            out.append_text(cell(", ".join(sorted(issue.services)), 200))
+            out.append("\n\n")
+            frames = issue.example.get("frames")
+            for frame in frames if isinstance(frames, list) else []:
+                if isinstance(frame, dict):
+                    style = "" if frame.get("in_app") else "dim"
+                    out.append_text(
+                        cell(
+                            f"{frame.get('file')}:{frame.get('line')} in {frame.get('func')}",
+                            200,
+                            style,
+                        )
+                    )
+                    out.append("\n")
+                    if frame.get("src"):
+                        out.append("    ")
+                        out.append_text(cell(frame.get("src"), 200, "italic"))
+                        out.append("\n")
+            self.query_one("#issue-traceback", Static).update(out)
+            table = self.query_one("#issue-spans", DataTable)
+            table.add_columns("when", "service", "span", "status", "duration")
+            for span_id in reversed(issue.spans):
+                span = self.model.span(span_id)
+                if span is None:
+                    continue
+                root = span
+                for _ in range(64):  # show the request the error happened in
+                    if root.kind in ("request", "task", "command", "test") or not root.parent:
+                        break
+                    parent = self.model.span(root.parent)
+                    if parent is None or parent.process != root.process:
+                        break
+                    root = parent
+                table.add_row(
+                    format_ts(span.start_ts) if span.start_ts else "?",
+                    cell(root.svc, 20),
+                    cell(f"{root.kind} {root.name}", 80),
+                    str(root.status or root.outcome),
+                    duration(root.ms),
+                    key=root.span_id,
+                )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_span(str(event.row_key.value))  # type: ignore[attr-defined]

@@ -1,0 +1,103 @@
+"""The trace view: one request chain as a tree across services, with a waterfall."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from ...model import Model, Span, trace_rows
+from ..text import cell, duration, service_colour, status_text
+
+__all__ = ["TraceScreen"]
+
+BAR = 30
+NAME = 60  # cells for service, kind, name, status and duration at depth 0
+
+
+class TraceScreen(Screen[None]):
+    """The spans of a trace; Enter opens a span's detail."""
+
+    CSS_PATH = "trace.tcss"
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, model: Model, trace_id: str, focus_span: str | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.trace_id = trace_id
+        self.focus_span = focus_span
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="trace-title")
+        yield Tree[str](Text("trace"), id="trace-tree")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        with self.app.loader.lock:  # type: ignore[attr-defined]
+            trace = self.model.trace(self.trace_id)
+            tree = self.query_one("#trace-tree", Tree)
+            tree.clear()
+            if trace is None:
+                self.query_one("#trace-title", Static).update(
+                    cell(f"trace {self.trace_id} is not loaded")
+                )
+                return
+            rows = trace_rows(trace)
+            starts = [r.span.start_ts for r in rows if r.span.start_ts is not None]
+            ends = [t for r in rows if (t := r.span.end_ts or r.span.start_ts) is not None]
+            first = min(starts, default=0.0)
+            total_ms = max((max(ends, default=first) - first) * 1000, 1.0)
+            title = Text(f"trace {trace.trace_id}  ", end="")
+            title.append_text(cell(", ".join(sorted(trace.services))))
+            title.append(f"  {len(trace.spans)} spans, {duration(total_ms)}")
+            self.query_one("#trace-title", Static).update(title)
+            nodes: dict[str, TreeNode[str]] = {}
+            tree.root.expand()
+            for row in rows:
+                parent_node = tree.root
+                if row.depth and row.span.parent in nodes:
+                    parent_node = nodes[row.span.parent]
+                label = self._label(row.span, row.offset_ms, total_ms, row.depth, row.waiting)
+                node = parent_node.add(label, data=row.span.span_id, expand=True)
+                nodes[row.span.span_id] = node
+                if row.span.span_id == self.focus_span:
+                    self.call_after_refresh(tree.move_cursor, node)
+
+    def _label(
+        self, span: Span, offset_ms: float, total_ms: float, depth: int, waiting: bool
+    ) -> Text:
+        colour = service_colour(span.svc)
+        label = Text(end="", no_wrap=True)
+        label.append_text(cell(span.svc, 12, f"bold {colour}"))
+        label.append(" ")
+        label.append(span.kind, style="dim")
+        label.append(" ")
+        label.append_text(cell(span.name, max(NAME - depth * 4, 12)))
+        label.append(" ")
+        label.append_text(status_text(span))
+        label.append(" ")
+        label.append(duration(span.ms), style="bold" if (span.ms or 0) > 200 else "")
+        # The waterfall starts at the same column on every line, whatever the depth.
+        label.pad_right(max(NAME + 30 - depth * 4 - label.cell_len, 1))
+        start = min(int(offset_ms / total_ms * BAR), BAR - 1)
+        width = max(1, int((span.ms or 0.0) / total_ms * BAR)) if span.ms is not None else 1
+        label.append("·" * start, style="dim")
+        label.append("█" * min(width, BAR - start) if span.ms is not None else "▸", style=colour)
+        if span.sql:
+            label.append(f" sql {len(span.sql)}", style="dim")
+        if span.exceptions:
+            label.append(f" ✖ {len(span.exceptions)}", style="bold red")
+        if waiting:
+            label.append(" (parent not seen yet)", style="italic dim")
+        return label
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        if event.node.data:
+            self.app.open_span(event.node.data)  # type: ignore[attr-defined]

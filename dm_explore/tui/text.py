@@ -1,0 +1,66 @@
+"""Building display text from untrusted values: literal, safe, styled by us only."""
+
+from __future__ import annotations
+
+import hashlib
+
+from rich.text import Text
+
+from ..model import Span
+from ..textsafe import safe, safe_line
+
+__all__ = ["block", "cell", "duration", "service_colour", "status_text"]
+
+_PALETTE = (
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "bright_blue",
+    "bright_magenta",
+    "bright_cyan",
+    "orange1",
+)
+
+
+def cell(value: object, limit: int | None = None, style: str = "") -> Text:
+    """One line of literal text: markup is not parsed, control characters are shown escaped."""
+    return Text(safe_line("" if value is None else value, limit), style=style, no_wrap=True, end="")
+
+
+def block(value: object, style: str = "") -> Text:
+    """Several lines of literal text (newlines kept, every other control escaped)."""
+    return Text(safe("" if value is None else value), style=style, end="")
+
+
+def service_colour(name: str) -> str:
+    """A stable colour per service name."""
+    digest = hashlib.md5(name.encode("utf-8", "replace"), usedforsecurity=False).digest()
+    return _PALETTE[digest[0] % len(_PALETTE)]
+
+
+def duration(ms: float | None) -> str:
+    if ms is None:
+        return "…"
+    if ms >= 10_000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms:.1f}ms" if ms < 1000 else f"{ms / 1000:.2f}s"
+
+
+def status_text(span: Span) -> Text:
+    """The status column: HTTP status coloured by class, or the outcome of a span in flight."""
+    status = span.status
+    if status is None:
+        outcome = span.outcome
+        style = {"in flight": "italic yellow", "killed": "bold red"}.get(outcome, "dim")
+        return Text("…" if outcome == "in flight" else outcome, style=style, end="")
+    style = (
+        "green"
+        if status < 300
+        else "cyan"
+        if status < 400
+        else "yellow"
+        if status < 500
+        else "bold red"
+    )
+    return Text(str(status), style=style, end="")

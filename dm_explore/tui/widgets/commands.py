@@ -1,0 +1,91 @@
+"""The commands view: management command runs with status, progress and history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...model import Model, format_ts
+from ..text import cell, duration
+
+__all__ = ["CommandsTable", "progress_bar"]
+
+STATUS_STYLE = {
+    "STARTED": "cyan",
+    "RUNNING": "bold cyan",
+    "FINISHED": "green",
+    "FAILED": "bold red",
+    "SYSTEM_KILL": "bold white on red",
+}
+
+
+def progress_bar(done: float, total: float | None, width: int = 20) -> Text:
+    """``█████░░░░ 40%`` for a known total, ``400 done`` otherwise."""
+    if not total:
+        return Text(f"{done:g} done", end="")
+    fraction = max(0.0, min(done / total, 1.0))
+    filled = int(fraction * width)
+    bar = Text("█" * filled, style="green", end="")
+    bar.append("░" * (width - filled), style="dim")
+    bar.append(f" {fraction * 100:3.0f}%")
+    return bar
+
+
+class CommandsTable(DataTable[object]):
+    """Every retained run, newest first, grouped by command and host."""
+
+    class Chosen(Message):
+        def __init__(self, span_id: str) -> None:
+            super().__init__()
+            self.span_id = span_id
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_columns(
+            "command", "host", "status", "progress", "duration", "started", "pid", "params"
+        )
+
+    def refresh_from(self, model: Model) -> None:
+        keep = self.cursor_row
+        self.clear()
+        now = model.now()
+        runs = [run for runs in model.command_runs.values() for run in runs]
+        runs.sort(key=lambda r: (r.name, -(r.start_ts or 0.0)))
+        for run in runs:
+            status = model.command_status(run, now)
+            progress = run.progress or {}
+            done = progress.get("done")
+            bar = (
+                progress_bar(
+                    float(done),
+                    progress.get("total")
+                    if isinstance(progress.get("total"), int | float)
+                    else None,
+                )
+                if isinstance(done, int | float)
+                else Text("", end="")
+            )
+            ms = (
+                run.ms
+                if run.ms is not None
+                else ((now - run.start_ts) * 1000 if run.start_ts else None)
+            )
+            self.add_row(
+                cell(run.name, 40, "bold"),
+                cell(run.process[1], 20),
+                Text(status, style=STATUS_STYLE.get(status, "")),
+                bar,
+                duration(ms),
+                format_ts(run.start_ts, date=True) if run.start_ts else "?",
+                str(run.process[2]),
+                cell(run.start.get("params", ""), 60),
+                key=run.span_id,
+            )
+        if self.row_count:
+            self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.Chosen(str(event.row_key.value)))

@@ -1,0 +1,65 @@
+"""The files view: each file and its process, alive or gone, and what was wrong in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...model import Model
+from ..text import cell
+
+__all__ = ["FilesTable"]
+
+
+class FilesTable(DataTable[object]):
+    """One row per file; Enter lists its problems."""
+
+    class Chosen(Message):
+        def __init__(self, file_id: int) -> None:
+            super().__init__()
+            self.file_id = file_id
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_columns(
+            "file", "service", "host", "pid", "process", "events", "invalid", "capped", "dropped"
+        )
+
+    def refresh_from(self, model: Model, root: Path) -> None:
+        keep = self.cursor_row
+        self.clear()
+        for info in model.files.values():
+            proc = model.processes.get(info.process) if info.process else None
+            if info.gone:
+                state = Text("file gone", style="yellow")
+            elif proc is None or proc.alive is None:
+                state = Text("?", style="dim")
+            else:
+                state = Text("alive", style="green") if proc.alive else Text("exited", style="dim")
+            try:
+                name = str(Path(info.path).relative_to(root))
+            except ValueError:
+                name = info.path
+            svc, host, pid = info.process if info.process else ("?", "?", "?")
+            self.add_row(
+                cell(name, 60),
+                cell(svc, 20),
+                cell(host, 20),
+                str(pid),
+                state,
+                str(info.events),
+                Text(str(info.invalid), style="bold red" if info.invalid else ""),
+                cell(info.capped or ""),
+                Text(str(info.dropped or ""), style="bold yellow"),
+                key=str(info.id),
+            )
+        if self.row_count:
+            self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.Chosen(int(event.row_key.value)))

@@ -1,0 +1,58 @@
+"""The issues view: exceptions grouped by fingerprint, most frequent first."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...model import Model, format_ts
+from ..text import cell
+
+__all__ = ["IssuesTable"]
+
+
+class IssuesTable(DataTable[object]):
+    """One row per issue; Enter posts :class:`IssuesTable.Chosen`."""
+
+    BINDINGS = [Binding("enter", "choose", "Issue")]
+
+    class Chosen(Message):
+        def __init__(self, fingerprint: str) -> None:
+            super().__init__()
+            self.fingerprint = fingerprint
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_columns(
+            "count", "type", "message", "services", "first seen", "last seen", "handled"
+        )
+
+    def refresh_from(self, model: Model) -> None:
+        keep = self.cursor_row
+        self.clear()
+        for issue in sorted(model.issues.values(), key=lambda i: (-i.count, -i.last_seen)):
+            self.add_row(
+                str(issue.count),
+                cell(issue.type, 40, "bold red"),
+                cell(issue.message, 80),
+                cell(", ".join(sorted(issue.services)), 40),
+                format_ts(issue.first_seen),
+                format_ts(issue.last_seen),
+                f"{issue.handled}/{issue.count}",
+                key=issue.fingerprint,
+            )
+        if self.row_count:
+            self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def action_choose(self) -> None:
+        if self.row_count:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+            if key:
+                self.post_message(self.Chosen(str(key)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.Chosen(str(event.row_key.value)))
