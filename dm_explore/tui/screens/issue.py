@@ -41,9 +41,10 @@ class IssueScreen(Screen[None]):
             out.append_text(cell(issue.type, 120, "bold red"))
             out.append(": ")
             out.append_text(block(issue.message))
+            first = format_ts(issue.first_seen, date=True)
+            last = format_ts(issue.last_seen, date=True)
             out.append(
-                f"\n{issue.count} times, {issue.handled} handled, first {format_ts(issue.first_seen, date=True)}"
-                f", last {format_ts(issue.last_seen, date=True)}, in ",
+                f"\n{issue.count} times, {issue.handled} handled, first {first}, last {last}, in ",
                 style="dim",
             )
             out.append_text(cell(", ".join(sorted(issue.services)), 200))
