@@ -74,7 +74,7 @@ class ExplorerApp(App[int]):
         self.search_term = ""
         self._drawn_version = -1
         self._drawn_at = 0.0
-        self.sub_title = str(folder)
+        self.sub_title = folder.name
 
     @property
     def model(self) -> Model:

@@ -163,7 +163,7 @@ class DetailScreen(Screen[None]):
                 flags.append("N+1 ", style="bold red")
             if id(rec) in report.duplicate_ids:
                 flags.append("DUP ", style="yellow")
-            elif id(rec) in report.similar_ids:
+            elif id(rec) in report.similar_ids and id(rec) not in report.n_plus_one_ids:
                 flags.append("SIM ", style="cyan")
             table.add_row(
                 str(index),

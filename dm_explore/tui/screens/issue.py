@@ -67,6 +67,7 @@ class IssueScreen(Screen[None]):
                         out.append("\n")
             self.query_one("#issue-traceback", Static).update(out)
             table = self.query_one("#issue-spans", DataTable)
+            table.focus()
             table.add_columns("when", "service", "span", "status", "duration")
             for span_id in reversed(issue.spans):
                 span = self.model.span(span_id)

@@ -1,0 +1,83 @@
+"""The explorer in a real terminal (tmux): live lines appear, hostile text stays inert."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.explore.fixtures import T1, Writer
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.tui,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def _capture(session: str) -> str:
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _wait_for(session: str, needle: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _capture(session)
+        if needle in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{needle!r} never appeared; screen was:\n{screen}")
+
+
+@pytest.mark.timeout(120)
+def test_appended_lines_appear_and_escapes_stay_text(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    Writer("web", 1).ev("log", 1.0, level="info", msg="hello").write(folder / "web.jsonl")
+    session = f"dm-{uuid.uuid4().hex[:8]}"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))} "
+        f"{shlex.quote(sys.executable)} -m dm_explore.cli {shlex.quote(str(folder))}; sleep 30"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
+        check=True,
+        env={**os.environ, "TMUX": ""},
+    )
+    try:
+        _wait_for(session, "1 Requests")
+        w = Writer("api", 2)
+        w.ev(
+            "request.start", 2.0, T1, "1000000000000001", method="GET", path="/first-live-request/"
+        )
+        w.ev("request.end", 2.1, T1, "1000000000000001", ms=12.0, outcome="ok", status=201)
+        hostile = "/[red]x[/red]\x1b[31mRED\x1b]0;pwned\x07\x1b]52;c;aGVsbG8=\x07"
+        w.ev("request.start", 3.0, T1, "1000000000000002", method="GET", path=hostile)
+        w.ev("request.end", 3.1, T1, "1000000000000002", ms=7.0, outcome="ok", status=200)
+        with open(folder / "api.jsonl", "wb") as f:
+            f.write(b"".join(w.lines))
+        screen = _wait_for(session, "/first-live-request/")
+        screen = _wait_for(session, "[red]x[/red]")
+        assert "\\x1b[31mRED\\x1b]0;pwned\\x07" in screen  # shown, not obeyed
+        title = subprocess.run(
+            ["tmux", "display-message", "-p", "-t", session, "#{pane_title}"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "pwned" not in title
+        buffers = subprocess.run(["tmux", "list-buffers"], capture_output=True, text=True).stdout
+        assert "hello" not in buffers.lower()  # no OSC 52 clipboard write went through
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        time.sleep(1.0)
+        assert "1 Requests" not in _capture(session)  # the app quit on q
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
