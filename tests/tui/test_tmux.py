@@ -81,3 +81,44 @@ def test_appended_lines_appear_and_escapes_stay_text(tmp_path: Path) -> None:
         assert "1 Requests" not in _capture(session)  # the app quit on q
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.timeout(180)
+def test_demo_opens_the_explorer_live_and_stops_its_services(tmp_path: Path) -> None:
+    """The README's first command: real services, real logs, the explorer on them."""
+    session = f"dm-{uuid.uuid4().hex[:8]}"
+    logs = tmp_path / "logs"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))} "
+        f"{shlex.quote(sys.executable)} -m dm_explore.cli demo --log-dir {shlex.quote(str(logs))}"
+        f"; echo DEMO-EXITED; sleep 30"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
+        check=True,
+        env={**os.environ, "TMUX": ""},
+    )
+    try:
+        screen = _wait_for(session, "/api/courses/", timeout=90)
+        assert "1 Requests" in screen and "live" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        _wait_for(session, "DEMO-EXITED", timeout=60)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert len(list(logs.glob("*.jsonl"))) >= 3  # web, api and the worker wrote files
+    time.sleep(1.0)
+    assert not _recording_into(logs), "services still running after the explorer quit"
+
+
+def _recording_into(folder: Path) -> list[int]:
+    """Pids of processes whose environment points DM_LOG_DIR at ``folder``."""
+    marker = f"DM_LOG_DIR={folder}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
