@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     sys.path[:0] = [str(examples), str(examples / "demo_site")]
-    from demo import start_demo  # type: ignore[import-not-found]
+    from demo import start_demo  # type: ignore[import-not-found,unused-ignore]
 
     folder = args.log_dir or Path(tempfile.mkdtemp(prefix="dm-demo-")) / "logs"
     print(f"starting the example services, recording into {folder} ...", flush=True)
