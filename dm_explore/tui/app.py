@@ -129,8 +129,10 @@ class ExplorerApp(App[int]):
 
     def redraw(self, force: bool = False) -> None:
         """Refresh the visible view when the model changed (batched: at most every 150 ms)."""
-        if self.screen is not self.screen_stack[0]:
+        if not self.screen_stack or self.screen is not self.screen_stack[0]:
             return  # a pushed view is on top: draw the lists when it is back
+        if not self.screen_stack[0].query("#status"):
+            return  # not composed yet, or already torn down
         with self.loader.lock:
             version = self.model.version
             if version == self._drawn_version and not force and self.loader.loaded:

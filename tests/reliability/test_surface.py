@@ -89,6 +89,7 @@ def test_while_the_demo_runs_only_its_two_http_services_listen(tmp_path: Path) -
     from demo import start_demo  # type: ignore[import-not-found]
 
     logs = tmp_path / "logs"
+    before = _descendants(os.getpid())  # e.g. a redis-server another test of this worker runs
     handle = start_demo(logs, duration=None)
     explorer = None
     try:
@@ -107,7 +108,7 @@ def test_while_the_demo_runs_only_its_two_http_services_listen(tmp_path: Path) -
             handle.services.api_url.rsplit(":", 1)[1],
         }
         by_pid = {}
-        for pid in _descendants(os.getpid()) | {os.getpid()}:
+        for pid in (_descendants(os.getpid()) - before) | {os.getpid()}:
             mine = {listening[i] for i in _socket_inodes(pid) if i in listening}
             if mine:
                 by_pid[pid] = mine

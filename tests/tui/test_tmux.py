@@ -16,15 +16,39 @@ import pytest
 from tests.explore.fixtures import T1, Writer
 
 ROOT = Path(__file__).resolve().parents[2]
+# A tmux server of our own: no user config, no other session's window size.
+TMUX = ["tmux", "-L", f"dm-test-{os.getpid()}", "-f", "/dev/null"]
 pytestmark = [
     pytest.mark.tui,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
 
 
+def _start(session: str, command: str) -> None:
+    """A detached session of exactly 160x45 running ``command`` (after the resize)."""
+    subprocess.run(
+        [
+            *TMUX,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "160",
+            "-y",
+            "45",
+            f"sleep 0.5; {command}",
+        ],
+        check=True,
+        env={**os.environ, "TMUX": ""},
+    )
+    subprocess.run([*TMUX, "set-option", "-t", session, "window-size", "manual"], check=True)
+    subprocess.run([*TMUX, "resize-window", "-t", session, "-x", "160", "-y", "45"], check=True)
+
+
 def _capture(session: str) -> str:
     return subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
+        [*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -48,11 +72,7 @@ def test_appended_lines_appear_and_escapes_stay_text(tmp_path: Path) -> None:
         f"cd {shlex.quote(str(ROOT))} && TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))} "
         f"{shlex.quote(sys.executable)} -m dm_explore.cli {shlex.quote(str(folder))}; sleep 30"
     )
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
-        check=True,
-        env={**os.environ, "TMUX": ""},
-    )
+    _start(session, command)
     try:
         _wait_for(session, "1 Requests")
         w = Writer("api", 2)
@@ -69,18 +89,18 @@ def test_appended_lines_appear_and_escapes_stay_text(tmp_path: Path) -> None:
         screen = _wait_for(session, "[red]x[/red]")
         assert "\\x1b[31mRED\\x1b]0;pwned\\x07" in screen  # shown, not obeyed
         title = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", session, "#{pane_title}"],
+            [*TMUX, "display-message", "-p", "-t", session, "#{pane_title}"],
             capture_output=True,
             text=True,
         ).stdout
         assert "pwned" not in title
-        buffers = subprocess.run(["tmux", "list-buffers"], capture_output=True, text=True).stdout
+        buffers = subprocess.run([*TMUX, "list-buffers"], capture_output=True, text=True).stdout
         assert "hello" not in buffers.lower()  # no OSC 52 clipboard write went through
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "q"], check=True)
         time.sleep(1.0)
         assert "1 Requests" not in _capture(session)  # the app quit on q
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
 
 @pytest.mark.timeout(180)
@@ -93,18 +113,14 @@ def test_demo_opens_the_explorer_live_and_stops_its_services(tmp_path: Path) -> 
         f"{shlex.quote(sys.executable)} -m dm_explore.cli demo --log-dir {shlex.quote(str(logs))}"
         f"; echo DEMO-EXITED; sleep 30"
     )
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
-        check=True,
-        env={**os.environ, "TMUX": ""},
-    )
+    _start(session, command)
     try:
         screen = _wait_for(session, "/api/courses/", timeout=90)
         assert "1 Requests" in screen and "live" in screen
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "q"], check=True)
         _wait_for(session, "DEMO-EXITED", timeout=60)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
     assert len(list(logs.glob("*.jsonl"))) >= 3  # web, api and the worker wrote files
     time.sleep(1.0)
     assert not _recording_into(logs), "services still running after the explorer quit"
