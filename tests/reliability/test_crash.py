@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 
+from dm_explore.load import load_folder
 from tests.reliability.figures import record_figure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,4 +59,13 @@ def test_sigkill_leaves_at_most_one_partial_final_line(tmp_path: Path) -> None:
         assert numbers == list(range(len(numbers)))  # nothing lost before the kill
         assert len(numbers) > 2000
         partial_total += 1 if partial else 0
+        # The explorer reports the cut line (if any) and shows the work as killed.
+        reader = load_folder(folder)
+        model = reader.model
+        (info,) = model.files.values()
+        assert info.events == len(whole) and info.partial == bool(partial)
+        (run,) = [s for s in model.spans.values() if s.kind == "command"]
+        assert model.command_status(run) == "SYSTEM_KILL"
+        batch = next(s for s in model.spans.values() if s.name == "batch")
+        assert batch.outcome == "killed" and batch.has_error
     record_figure("crash", sigkills=kills, partial_final_lines=partial_total, corrupt_inner_lines=0)
