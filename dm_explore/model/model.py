@@ -17,7 +17,7 @@ import orjson
 from .commands import command_status
 from .issues import Issue
 from .metrics import Series
-from .records import LogRec, ProcessKey, Span, SqlRec
+from .records import LogRec, ProcessKey, Span, SqlRec, shared
 from .timeparse import parse_ts
 
 __all__ = ["FileInfo", "Model", "Trace"]
@@ -292,7 +292,7 @@ class Model:
     ) -> None:
         params = event.get("params")
         rec = SqlRec(
-            event, ts, _intern(event["sql"]), orjson.dumps(params).decode() if params else ""
+            event, ts, shared(event["sql"]), orjson.dumps(params).decode() if params else ""
         )
         self.totals["sql"] += 1
         if span is None:
@@ -449,18 +449,6 @@ class Model:
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-_interned: dict[str, str] = {}
-
-
-def _intern(text: str) -> str:
-    found = _interned.get(text)
-    if found is None:
-        if len(_interned) > 200_000:
-            _interned.clear()
-        _interned[text] = found = text
-    return found
 
 
 _POINT = {

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..model import Model
 from .parse import parse_line
-from .tail import MAX_LINE, Tail
+from .tail import MAX_LINE, Line, Tail
 
 __all__ = ["FileState", "FolderReader", "Problem", "follow"]
 
@@ -97,20 +97,37 @@ class FolderReader:
 
     # -- reading --------------------------------------------------------------------
 
-    def read(self, on_batch: Callable[[], None] | None = None) -> int:
-        """Read what is new in every file into the model; return the number of lines read."""
+    def read(
+        self,
+        on_batch: Callable[[], None] | None = None,
+        on_slice: Callable[[], None] | None = None,
+    ) -> int:
+        """Read what is new in every file into the model; return the number of lines read.
+
+        ``on_batch()`` is called after each file, ``on_slice()`` as in :meth:`read_file`.
+        """
         self.discover()
         self.bytes_total = sum(_size(Path(p)) for p in self.files)
         count = 0
         for state in list(self.files.values()):
-            count += self.read_file(state)
+            count += self.read_file(state, on_slice)
             if on_batch is not None:
                 on_batch()
         self._check_processes()
         return count
 
-    def read_file(self, state: FileState) -> int:
-        """Read what is new in one registered file into the model; return the lines read."""
+    def read_file(
+        self,
+        state: FileState,
+        on_slice: Callable[[], None] | None = None,
+        slice_lines: int = 2000,
+    ) -> int:
+        """Read what is new in one registered file into the model; return the lines read.
+
+        With ``on_slice``, the lines are applied ``slice_lines`` at a time and
+        ``on_slice()`` is called between slices (after :attr:`bytes_read` moved on):
+        a caller sharing the model with another thread releases its lock there.
+        """
         model, tail, file_id = self.model, state.tail, state.file_id
         was_gone, restarted = tail.gone, tail.restarted
         lines, problems = tail.read()
@@ -122,7 +139,20 @@ class FolderReader:
             )
         for problem in problems:
             model.file_problem(file_id, problem.line, problem.reason)
-        apply, problem_at = model.apply, model.file_problem
+        step = slice_lines if on_slice is not None else max(len(lines), 1)
+        for start in range(0, len(lines), step):
+            part = lines[start : start + step] if step < len(lines) else lines
+            self._apply_lines(file_id, part)
+            self.bytes_read += sum(len(line.raw) + 1 for line in part)
+            if on_slice is not None and start + step < len(lines):
+                on_slice()
+        info = model.files[file_id]
+        if info.partial != tail.partial:
+            model.set_file_state(file_id, partial=tail.partial)
+        return len(lines)
+
+    def _apply_lines(self, file_id: int, lines: list[Line]) -> None:
+        apply, problem_at = self.model.apply, self.model.file_problem
         for line in lines:
             event, reason = parse_line(line.raw)
             if event is None:
@@ -132,11 +162,6 @@ class FolderReader:
                 apply(file_id, event)
             except Exception as exc:  # a shape the cheap checks let through: never fatal
                 problem_at(file_id, line.number, f"could not be applied: {type(exc).__name__}")
-        info = model.files[file_id]
-        if info.partial != tail.partial:
-            model.set_file_state(file_id, partial=tail.partial)
-        self.bytes_read += sum(len(line.raw) + 1 for line in lines)
-        return len(lines)
 
     def _check_processes(self) -> None:
         """Processes of this host whose pid is gone: their open spans were cut short."""

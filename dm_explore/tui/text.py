@@ -9,7 +9,7 @@ from rich.text import Text
 from ..model import Span
 from ..textsafe import safe, safe_line
 
-__all__ = ["block", "cell", "duration", "service_colour", "status_text"]
+__all__ = ["block", "cell", "duration", "frames_text", "service_colour", "status_text"]
 
 _PALETTE = (
     "cyan",
@@ -31,6 +31,26 @@ def cell(value: object, limit: int | None = None, style: str = "") -> Text:
 def block(value: object, style: str = "") -> Text:
     """Several lines of literal text (newlines kept, every other control escaped)."""
     return Text(safe("" if value is None else value), style=style, end="")
+
+
+def frames_text(frames: object, indent: str = "  ") -> Text:
+    """A traceback, outermost call first: ``file:line in func`` and the source line under it.
+
+    Frames of the application are bright, library frames dim.
+    """
+    out = Text(end="")
+    for frame in frames if isinstance(frames, list) else []:
+        if not isinstance(frame, dict):
+            continue
+        where = f"{frame.get('file')}:{frame.get('line')} in {frame.get('func')}"
+        out.append(indent)
+        out.append_text(cell(where, 200, "" if frame.get("in_app") else "dim"))
+        out.append("\n")
+        if frame.get("src"):
+            out.append(indent + "    ")
+            out.append_text(cell(frame.get("src"), 200, "italic"))
+            out.append("\n")
+    return out
 
 
 def service_colour(name: str) -> str:

@@ -23,7 +23,7 @@ from textual.widgets import (
 
 from ...model import Model, Span, format_ts, span_sql
 from ...textsafe import safe
-from ..text import block, cell, duration, status_text
+from ..text import block, cell, duration, frames_text, status_text
 
 __all__ = ["DetailScreen"]
 
@@ -202,24 +202,7 @@ class DetailScreen(Screen[None]):
                 f"   [{exc.get('mechanism', '')}, fingerprint {exc.get('fingerprint')}]\n",
                 style="dim",
             )
-            frames = exc.get("frames")
-            for frame in frames if isinstance(frames, list) else []:
-                if not isinstance(frame, dict):
-                    continue
-                style = "" if frame.get("in_app") else "dim"
-                out.append("  ")
-                out.append_text(
-                    cell(
-                        f"{frame.get('file')}:{frame.get('line')} in {frame.get('func')}",
-                        200,
-                        style,
-                    )
-                )
-                out.append("\n")
-                if frame.get("src"):
-                    out.append("      ")
-                    out.append_text(cell(frame.get("src"), 200, "italic"))
-                    out.append("\n")
+            out.append_text(frames_text(exc.get("frames")))
             if exc.get("cause"):
                 out.append("  caused by ", style="dim")
                 out.append_text(cell(exc.get("cause"), 200))

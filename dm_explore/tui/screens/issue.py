@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...model import Model, format_ts
-from ..text import block, cell, duration
+from ..text import block, cell, duration, frames_text
 
 __all__ = ["IssueScreen"]
 
@@ -49,22 +49,7 @@ class IssueScreen(Screen[None]):
             )
             out.append_text(cell(", ".join(sorted(issue.services)), 200))
             out.append("\n\n")
-            frames = issue.example.get("frames")
-            for frame in frames if isinstance(frames, list) else []:
-                if isinstance(frame, dict):
-                    style = "" if frame.get("in_app") else "dim"
-                    out.append_text(
-                        cell(
-                            f"{frame.get('file')}:{frame.get('line')} in {frame.get('func')}",
-                            200,
-                            style,
-                        )
-                    )
-                    out.append("\n")
-                    if frame.get("src"):
-                        out.append("    ")
-                        out.append_text(cell(frame.get("src"), 200, "italic"))
-                        out.append("\n")
+            out.append_text(frames_text(issue.example.get("frames"), indent=""))
             self.query_one("#issue-traceback", Static).update(out)
             table = self.query_one("#issue-spans", DataTable)
             table.focus()
