@@ -238,7 +238,8 @@ class DemoHandle:
 
 def start_demo(log_dir: Path, *, duration: float | None = None) -> DemoHandle:
     """Start every service and the page-loading loop; returns a handle with ``stop()``."""
-    handle = DemoHandle(start_services(Path(log_dir)), duration)
+    # The demo's services also sample their memory and threads for the Metrics view.
+    handle = DemoHandle(start_services(Path(log_dir), extra_env={"DEMO_RUNTIME": "1"}), duration)
     atexit.register(handle.stop)
     if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGTERM)

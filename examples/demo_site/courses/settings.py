@@ -46,6 +46,11 @@ DM_COMMANDS = os.environ.get("DEMO_DM_COMMANDS", "1") == "1"
 DM_LOGGING = os.environ.get("DEMO_DM_LOGGING", "1") == "1"
 DM_INSTRUMENT_HTTP = True
 
+if os.environ.get("DEMO_RUNTIME") == "1":  # the demo: memory and threads every second
+    import dm_log
+
+    dm_log.start_runtime_sampler(interval=1.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

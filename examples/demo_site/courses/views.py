@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+import dm_log
+
 from .enrollment_plugin import report_enrollment
 from .models import ApiToken, Course, Enrollment, PageView
 
@@ -68,6 +70,7 @@ def course_list(request: HttpRequest) -> JsonResponse:
         {"id": c.id, "code": c.code, "enrolled": c.enrollments.count()}
         for c in Course.objects.order_by("id")
     ]
+    dm_log.metric("courses.enrolled", sum(c["enrolled"] for c in courses), unit="students")
     return JsonResponse({"courses": courses})
 
 
