@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
-from ..model import Model, RequestFilter, filter_requests
+from ..model import Model, RequestFilter
 from .filters import parse_filter
 from .loader import Loader
 from .screens.detail import DetailScreen
@@ -21,7 +21,7 @@ from .screens.file import FileScreen
 from .screens.help import HelpScreen
 from .screens.issue import IssueScreen
 from .screens.trace import TraceScreen
-from .widgets.commands import CommandsTable
+from .widgets.commands import CommandsTable, progress_bar
 from .widgets.files import FilesTable
 from .widgets.issues import IssuesTable
 from .widgets.metrics import MetricsView
@@ -74,6 +74,7 @@ class ExplorerApp(App[int]):
         self.search_term = ""
         self._drawn_version = -1
         self._drawn_at = 0.0
+        self._dirty = False  # a forced redraw found the lock busy: draw on the next tick
         self.sub_title = folder.name
 
     @property
@@ -128,21 +129,32 @@ class ExplorerApp(App[int]):
     # -- drawing -----------------------------------------------------------------------
 
     def redraw(self, force: bool = False) -> None:
-        """Refresh the visible view when the model changed (batched: at most every 150 ms)."""
+        """Refresh the visible view when the model changed (batched: at most every 150 ms).
+
+        The UI thread never waits for the reader: when the lock is busy this tick is
+        skipped, and the reader stands aside so that the next one gets it.
+        """
         if not self.screen_stack or self.screen is not self.screen_stack[0]:
             return  # a pushed view is on top: draw the lists when it is back
         if not self.screen_stack[0].query("#status"):
             return  # not composed yet, or already torn down
-        with self.loader.lock:
+        if not self.loader.try_ui_lock():
+            if force:
+                self._dirty = True
+            return
+        try:
             version = self.model.version
-            if version == self._drawn_version and not force and self.loader.loaded:
-                self._draw_status()
+            if version == self._drawn_version and not (force or self._dirty):
+                if not self.loader.loaded or self.loader.error:
+                    self._draw_status()
                 return
-            self._drawn_version = version
-            self._drawn_at = time.monotonic()
             active = self._main("#tabs", TabbedContent).active
+            now = time.monotonic()
+            if active != "requests" and not (force or self._dirty) and now - self._drawn_at < 0.5:
+                return  # the summary tables redraw at most twice a second
+            self._drawn_version, self._drawn_at, self._dirty = version, now, False
             if active == "requests":
-                self._draw_requests()
+                self._main("#request-list", RequestList).update_from(self.model, follow=self.follow)
             elif active == "issues":
                 self._main("#issues-table", IssuesTable).refresh_from(self.model)
             elif active == "commands":
@@ -152,16 +164,13 @@ class ExplorerApp(App[int]):
             elif active == "files":
                 self._main("#files-table", FilesTable).refresh_from(self.model, self.folder)
             self._draw_status()
+        finally:
+            self.loader.lock.release()
 
-    def _draw_requests(self) -> None:
-        listing = self._main("#request-list", RequestList)
-        current = listing.current
-        rows = filter_requests(self.model, self.request_filter, self.order)
-        if self.follow and self.order == "newest":
-            listing.set_rows(rows)
-            listing.cursor = 0
-        else:
-            listing.set_rows(rows, keep=current.span_id if current else None)
+    def _requery(self) -> None:
+        """The filter or the order changed: the request list starts over."""
+        self._main("#request-list", RequestList).set_query(self.request_filter, self.order)
+        self.redraw(force=True)
 
     def _draw_status(self) -> None:
         model = self.model
@@ -169,7 +178,9 @@ class ExplorerApp(App[int]):
         if self.loader.error:
             text.append(f"reader stopped: {self.loader.error}  ", style="bold red")
         elif not self.loader.loaded:
-            text.append(f"loading {self.loader.progress() * 100:3.0f}%  ", style="bold yellow")
+            text.append("loading ", style="bold yellow")
+            text.append_text(progress_bar(self.loader.progress(), 1.0, width=12))
+            text.append("  ")
         else:
             text.append(
                 "live  " if self.follow else "paused  ",
@@ -223,7 +234,7 @@ class ExplorerApp(App[int]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.request_filter = parse_filter(event.value)
-            self.redraw(force=True)
+            self._requery()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
@@ -266,12 +277,18 @@ class ExplorerApp(App[int]):
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
-        self.notify("following new requests" if self.follow else "paused: the list holds still")
+        if self.follow:
+            self._main("#request-list", RequestList).cursor = 0
+        self.notify(
+            "following: the newest request stays in view"
+            if self.follow
+            else "paused: the cursor stays on its request"
+        )
         self.redraw(force=True)
 
     def action_toggle_order(self) -> None:
         self.order = "slowest" if self.order == "newest" else "newest"
-        self.redraw(force=True)
+        self._requery()
 
     def action_toggle_per(self) -> None:
         self.per = "minute" if self.per == "second" else "second"
@@ -302,7 +319,7 @@ class ExplorerApp(App[int]):
                 if term in " ".join(str(c) for c in table.get_row_at(index)).lower():
                     table.move_cursor(row=index)
                     return
-        self.notify(f"no match for {self.search_term[:40]!r}", severity="warning")
+        self.notify(f"no match for {self.search_term[:40]!r}", severity="warning", markup=False)
 
 
 def run(folder: Path, *, poll: bool = False) -> int:

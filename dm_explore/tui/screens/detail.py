@@ -70,7 +70,7 @@ class DetailScreen(Screen[None]):
         return self.model.span(self.span_id)
 
     def on_mount(self) -> None:
-        with self.app.loader.lock:  # type: ignore[attr-defined]
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
             span = self.span
             if span is None:
                 self.query_one("#detail-title", Static).update(
@@ -229,7 +229,7 @@ class DetailScreen(Screen[None]):
 
     def action_sort_sql(self) -> None:
         self.sql_order = SQL_ORDERS[(SQL_ORDERS.index(self.sql_order) + 1) % len(SQL_ORDERS)]
-        with self.app.loader.lock:  # type: ignore[attr-defined]
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
             span = self.span
             if span is not None:
                 self._fill_sql(span)

@@ -30,7 +30,7 @@ class FileScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        with self.app.loader.lock:  # type: ignore[attr-defined]
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
             info = self.model.files.get(self.file_id)
             if info is None:
                 return

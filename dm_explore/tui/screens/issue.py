@@ -33,7 +33,7 @@ class IssueScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        with self.app.loader.lock:  # type: ignore[attr-defined]
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
             issue = self.model.issues.get(self.fingerprint)
             if issue is None:
                 return

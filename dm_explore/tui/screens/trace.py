@@ -40,7 +40,7 @@ class TraceScreen(Screen[None]):
         self.rebuild()
 
     def rebuild(self) -> None:
-        with self.app.loader.lock:  # type: ignore[attr-defined]
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
             trace = self.model.trace(self.trace_id)
             tree = self.query_one("#trace-tree", Tree)
             tree.clear()

@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...model import Span, format_ts
+from ...model import Model, RequestFilter, Span, format_ts
+from ..rows import RequestRows
 from ..text import cell, duration, service_colour, status_text
 
 __all__ = ["RequestList"]
@@ -56,20 +57,34 @@ class RequestList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[Span] = []
+        self.rows: RequestRows = RequestRows()
 
     # -- data ------------------------------------------------------------------
 
-    def set_rows(self, rows: list[Span], *, keep: str | None = None) -> None:
-        """Show ``rows``; keep the cursor on span ``keep`` if it is still there."""
-        self.rows = rows
-        if keep is not None:
-            for index, span in enumerate(rows):
-                if span.span_id == keep:
-                    self.cursor = index
-                    break
-        self.cursor = min(self.cursor, max(len(rows) - 1, 0))
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+    def set_query(self, flt: RequestFilter, order: str) -> None:
+        """Show the requests matching ``flt`` in ``order`` (filled by :meth:`update_from`)."""
+        self.rows = RequestRows(flt, order)
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False)
+
+    def update_from(self, model: Model, *, follow: bool) -> None:
+        """Take in the model's new requests; the caller holds the model lock.
+
+        Following with the cursor on the first row keeps the newest row in view;
+        otherwise the cursor stays on its request and the rows on screen hold still.
+        """
+        current, top = self.current, self.scroll_offset.y
+        old_index = self.cursor
+        self.rows.update(model)
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        if follow and old_index == 0:
+            self.cursor = 0
+        elif current is not None:
+            index = self.rows.index_of(current)
+            if index is not None:
+                self.scroll_to(y=max(top + index - old_index, 0), animate=False)
+                self.cursor = index
+        self.cursor = min(self.cursor, max(len(self.rows) - 1, 0))
         self.refresh()
 
     @property

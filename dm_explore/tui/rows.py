@@ -1,0 +1,166 @@
+"""The Requests view's rows, kept up to date incrementally as the model grows.
+
+:func:`dm_explore.model.filter_requests` filters and sorts every request: right for
+a report, too slow to repeat every 150 ms over 100k requests on the UI thread.
+:class:`RequestRows` gives the same rows in the same order, but each update only
+looks at the requests that arrived since the last one and at the ones that were
+still in flight then (whose duration, status and errors may have changed).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from typing import overload
+
+from ..model import Model, RequestFilter, Span
+
+__all__ = ["ORDERS", "RequestRows"]
+
+ORDERS = ("newest", "slowest", "oldest")
+
+Key = tuple[float, int]
+
+
+def _time_key(span: Span) -> Key:
+    return (span.start_ts or span.end_ts or 0.0, span.seq)
+
+
+def _slow_key(span: Span) -> Key:
+    return (span.ms or 0.0, span.seq)
+
+
+class RequestRows(Sequence[Span]):
+    """Requests matching a filter, in ``newest``, ``slowest`` or ``oldest`` order.
+
+    Kept internally ascending by key (time or duration, then arrival) in two
+    parallel lists, so finding, inserting and moving a span is a bisection;
+    ``newest`` and ``slowest`` read the lists from the end.
+    """
+
+    def __init__(self, flt: RequestFilter | None = None, order: str = "newest") -> None:
+        self.flt = flt or RequestFilter()
+        self.order = order
+        self._key: Callable[[Span], Key] = _slow_key if order == "slowest" else _time_key
+        self._keys: list[Key] = []
+        self._spans: list[Span] = []
+        self._known: dict[str, Span] = {}  # every request looked at so far
+        self._open: dict[str, tuple[Span, Key | None]] = {}  # in flight: key if shown
+        self._evicted = -1
+        self._static = self.flt == RequestFilter()  # matches every request, always
+
+    # -- reading -----------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Span]: ...
+    def __getitem__(self, index: int | slice) -> Span | Sequence[Span]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self._spans)
+        if not 0 <= index < len(self._spans):
+            raise IndexError(index)
+        return self._spans[index if self.order == "oldest" else len(self._spans) - 1 - index]
+
+    def index_of(self, span: Span) -> int | None:
+        """The row of ``span``, or None when it is not shown."""
+        if self._known.get(span.span_id) is not span:
+            return None
+        found = self._open.get(span.span_id)
+        key = found[1] if found is not None else self._key(span)
+        if key is None:
+            return None
+        at = bisect_left(self._keys, key)
+        if at >= len(self._spans) or self._spans[at] is not span:
+            return None
+        return at if self.order == "oldest" else len(self._spans) - 1 - at
+
+    # -- updating ----------------------------------------------------------------
+
+    def update(self, model: Model) -> int:
+        """Take in what changed in ``model``; return the number of rows added above row 0's span.
+
+        The caller keeps its cursor on the same span with :meth:`index_of`.
+        """
+        before = len(self._spans)
+        evicted = model.totals["evicted_traces"]
+        if evicted != self._evicted:
+            self._evicted = evicted
+            self._drop_missing(model)
+        self._recheck_open()
+        fresh: list[Span] = []
+        for span in reversed(model.requests.values()):  # newest arrivals first
+            if self._known.get(span.span_id) is span:
+                break  # everything older was looked at before
+            fresh.append(span)
+        for span in reversed(fresh):
+            if span.span_id in self._known:  # evicted, then seen again: a new Span
+                self._forget(self._known[span.span_id])
+            self._known[span.span_id] = span
+            self._consider(span)
+        return len(self._spans) - before
+
+    def _consider(self, span: Span) -> None:
+        shown = self.flt.matches(span)
+        key = self._key(span) if shown else None
+        if key is not None:
+            self._insert(key, span)
+        if span.end is None:
+            self._open[span.span_id] = (span, key)
+
+    def _insert(self, key: Key, span: Span) -> None:
+        at = bisect_left(self._keys, key)
+        self._keys.insert(at, key)
+        self._spans.insert(at, span)
+
+    def _remove(self, key: Key, span: Span) -> None:
+        at = bisect_left(self._keys, key)
+        if at < len(self._spans) and self._spans[at] is span:
+            del self._keys[at]
+            del self._spans[at]
+
+    def _recheck_open(self) -> None:
+        """Spans in flight at the last look: ended ones may have a new key and match."""
+        static = self._static
+        for span_id, (span, key) in list(self._open.items()):
+            if span.end is None:
+                if static:
+                    continue  # in flight: its key stays, and an empty filter matches it
+            else:
+                del self._open[span_id]
+            if key is not None:
+                self._remove(key, span)
+            new_key = self._key(span) if self.flt.matches(span) else None
+            if new_key is not None:
+                self._insert(new_key, span)
+            if span.end is None:
+                self._open[span_id] = (span, new_key)
+
+    def _forget(self, span: Span) -> None:
+        """Take ``span`` out of the rows, wherever its key put it."""
+        found = self._open.pop(span.span_id, None)
+        shown = found is not None or self.flt.matches(span)
+        key = found[1] if found is not None else (self._key(span) if shown else None)
+        if key is not None:
+            self._remove(key, span)
+        self._known.pop(span.span_id, None)
+
+    def _drop_missing(self, model: Model) -> None:
+        """Traces were evicted from the model: forget their requests."""
+        present = model.requests
+        pairs = [
+            (key, span)
+            for key, span in zip(self._keys, self._spans, strict=True)
+            if present.get(span.span_id) is span
+        ]
+        self._keys = [k for k, _ in pairs]
+        self._spans = [s for _, s in pairs]
+        self._known = {sid: s for sid, s in self._known.items() if present.get(sid) is s}
+        self._open = {
+            sid: entry for sid, entry in self._open.items() if present.get(sid) is entry[0]
+        }

@@ -1,0 +1,81 @@
+"""The incremental request rows agree with the model's own filter and order at every step."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from dm_explore.model import Model, RequestFilter, filter_requests
+from dm_explore.tui.rows import RequestRows
+
+FILTERS = (
+    RequestFilter(),
+    RequestFilter(status="5xx"),
+    RequestFilter(errors_only=True),
+    RequestFilter(in_flight_only=True),
+    RequestFilter(slow_ms=50.0),
+    RequestFilter(service="api", text="/a"),
+)
+
+
+def _event(kind: str, second: float, span: str, trace: str, **fields: Any) -> dict[str, Any]:
+    whole, micros = int(second), round((second - int(second)) * 1_000_000)
+    event = {
+        "v": 1,
+        "ts": f"2026-11-23T09:{whole // 60:02d}:{whole % 60:02d}.{micros:06d}Z",
+        "event": kind,
+        "svc": "api" if int(span, 16) % 3 else "web",
+        "host": "h",
+        "pid": 1,
+        "trace": trace,
+        "span": span,
+    }
+    event.update(fields)
+    return event
+
+
+def _stream(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """Requests that start, sometimes raise, and end (or not) out of order."""
+    events: list[tuple[float, int, dict[str, Any]]] = []
+    for i in range(count):
+        span, trace = f"{i + 1:016x}", f"{i // 2 + 1:032x}"
+        start = rng.uniform(0, 600)
+        path = rng.choice(["/a/", "/ab/", "/b/"])
+        begin = _event("request.start", start, span, trace, method="GET", path=path)
+        events.append((start, i, begin))
+        if rng.random() < 0.2:
+            exc = {"type": "KeyError", "message": "x", "fingerprint": f"f{i % 3}"}
+            raised = _event("exception", start + 0.001, span, trace, **exc)
+            events.append((start + 0.001, i, raised))
+        if rng.random() < 0.8:
+            ms = rng.uniform(1, 200)
+            status = rng.choice([200, 200, 404, 500])
+            end = _event("request.end", start + ms / 1000, span, trace, ms=ms, status=status,
+                         outcome="error" if status >= 500 else "ok")  # fmt: skip
+            events.append((start + ms / 1000 + rng.uniform(0, 5), i, end))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return [e for _, _, e in events]
+
+
+@pytest.mark.parametrize("max_traces", [50_000, 40])
+@pytest.mark.parametrize("order", ["newest", "slowest", "oldest"])
+def test_rows_match_filter_requests_as_the_model_grows(order: str, max_traces: int) -> None:
+    rng = random.Random(f"{order}{max_traces}")
+    model = Model(max_traces=max_traces)
+    file_id = model.add_file("x.jsonl")
+    rows = [RequestRows(flt, order) for flt in FILTERS]
+    events = _stream(rng, 300)
+    step = 0
+    while step < len(events):
+        for event in events[step : step + rng.randint(1, 40)]:
+            model.apply(file_id, event)
+            step += 1
+        for flt, kept in zip(FILTERS, rows, strict=True):
+            kept.update(model)
+            expected = filter_requests(model, flt, order)
+            assert [s.span_id for s in kept] == [s.span_id for s in expected], flt
+            for index in (0, len(expected) // 2, len(expected) - 1):
+                if expected:
+                    assert kept.index_of(expected[index]) == index
