@@ -48,3 +48,12 @@ def test_wheel_in_a_fresh_venv_carries_the_schema(tmp_path: Path) -> None:
     assert "site-packages" in result.stdout
     text = next(logs.glob("*.jsonl")).read_text()
     assert '"event":"dm.invalid"' in text and '"event":"panel"' in text
+    # The console script is installed and reads the folder with the base dependencies.
+    summary = subprocess.run(
+        [str(env_dir / "bin" / "dm-explore"), "summary", "--json", str(logs)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert summary.returncode == 0, summary.stderr
+    assert '"events": 3' in summary.stdout
