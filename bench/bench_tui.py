@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_ingest import _ts, generate  # noqa: E402
+from textual import events  # noqa: E402
+from textual.strip import Strip  # noqa: E402
 
 from dm_explore.tui.app import ExplorerApp  # noqa: E402
 from dm_explore.tui.widgets.request_list import RequestList  # noqa: E402
@@ -62,8 +64,30 @@ def _line(i: int, span: str, kind: str, **fields: object) -> bytes:
     return orjson.dumps(event) + b"\n"
 
 
+class Painted:
+    """Records when the request list last drew each row (wraps its ``render_line``)."""
+
+    def __init__(self, listing: RequestList) -> None:
+        self.listing = listing
+        self.at: dict[int, float] = {}  # index of the row in the list -> last drawn
+        self.text: dict[int, str] = {}
+        draw = listing.render_line
+
+        def render_line(y: int) -> Strip:
+            strip = draw(y)
+            index = y - 1 + listing.scroll_offset.y
+            self.at[index] = time.perf_counter()
+            self.text[index] = strip.text
+            return strip
+
+        listing.render_line = render_line  # type: ignore[method-assign]
+
+    def drawn_after(self, t0: float, index: int, needle: str = "") -> bool:
+        return self.at.get(index, 0.0) > t0 and needle in self.text.get(index, "")
+
+
 async def live_latency(samples: int = 60) -> tuple[float, float]:
-    """Append a request to a live folder; time until its row is in the list on screen."""
+    """Append a request to a live folder; time until its row is drawn on screen."""
     folder = Path(tempfile.mkdtemp(prefix="dm-bench-tui-"))
     path = folder / "live.jsonl"
     path.write_bytes(b"")
@@ -71,21 +95,28 @@ async def live_latency(samples: int = 60) -> tuple[float, float]:
     latencies = []
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause(0.5)
-        listing = app.query_one(RequestList)
+        painted = Painted(app.query_one(RequestList))
         with open(path, "ab", buffering=0) as f:
             for i in range(samples):
-                span = f"{i + 1:016x}"
                 t0 = time.perf_counter()
-                f.write(_line(i, span, "request.start", method="GET", path=f"/live/{i}"))
-                while not any(s.span_id == span for s in listing.rows[:5]):
-                    await pilot.pause(0.002)
+                f.write(
+                    _line(i, f"{i + 1:016x}", "request.start", method="GET", path=f"/live/{i}/")
+                )
+                while not painted.drawn_after(t0, 0, f"/live/{i}/"):
+                    await asyncio.sleep(0.001)
                 latencies.append((time.perf_counter() - t0) * 1000)
+                await asyncio.sleep(0.05)
     latencies.sort()
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95) - 1]
 
 
-async def key_latency(folder: Path, rate: int = 1000, presses: int = 50) -> tuple[float, float]:
-    """With ``rate`` events/s being appended, time from a key press to the cursor moving."""
+async def key_latency(folder: Path, rate: int = 1000, presses: int = 60) -> tuple[float, float]:
+    """With ``rate`` events/s being appended, time from a key event to the moved cursor drawn.
+
+    The key goes straight to the app's queue, as the terminal driver sends it
+    (``Pilot.press`` waits for the whole process to look idle, which a busy
+    reader thread never does).
+    """
     live = folder / "zz-live.jsonl"
     stop = threading.Event()
 
@@ -113,21 +144,25 @@ async def key_latency(folder: Path, rate: int = 1000, presses: int = 50) -> tupl
         while not app.loader.loaded:
             await pilot.pause(0.05)
         await pilot.press("f")  # paused: the cursor moves only by keys
+        listing = app.query_one(RequestList)
+        painted = Painted(listing)
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()
-        listing = app.query_one(RequestList)
+        await asyncio.sleep(1.0)
         for _ in range(presses):
             before = listing.cursor
             t0 = time.perf_counter()
-            await pilot.press("down")
-            while listing.cursor == before:
-                await pilot.pause(0.001)
+            app.post_message(events.Key("down", None))
+            while listing.cursor == before or not painted.drawn_after(t0, listing.cursor):
+                await asyncio.sleep(0.001)
             timings.append((time.perf_counter() - t0) * 1000)
-            await pilot.pause(0.02)
+            await asyncio.sleep(0.05)
         stop.set()
         thread.join()
+        requests = len(app.model.requests)
     live.unlink(missing_ok=True)
     timings.sort()
+    print(f"  ({requests} requests in the model at the end)")
     return timings[len(timings) // 2], timings[int(len(timings) * 0.95) - 1]
 
 
@@ -143,9 +178,9 @@ def main() -> None:
     print(f"folder {folder.name}: first request row on screen {first:.2f} s,")
     print(f"  fully loaded {loaded:.2f} s ({rows} rows)")
     p50, p95 = asyncio.run(live_latency())
-    print(f"write -> row on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 <= 250)")
+    print(f"write -> row drawn: p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 <= 250)")
     k50, k95 = asyncio.run(key_latency(folder))
-    print(f"key -> cursor moved under 1,000 events/s: p50 {k50:.0f} ms, p95 {k95:.0f} ms")
+    print(f"key -> moved cursor drawn, 1,000 events/s arriving: p50 {k50:.0f} ms, p95 {k95:.0f} ms")
     print("  (target: a key handled within 100 ms)")
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from ..model import Model, RequestFilter
+from ..textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
 from .screens.detail import DetailScreen
@@ -75,7 +79,8 @@ class ExplorerApp(App[int]):
         self._drawn_version = -1
         self._drawn_at = 0.0
         self._dirty = False  # a forced redraw found the lock busy: draw on the next tick
-        self.sub_title = folder.name
+        self._retry_pending = False
+        self.sub_title = safe_line(folder.name, 80)
 
     @property
     def model(self) -> Model:
@@ -138,9 +143,15 @@ class ExplorerApp(App[int]):
             return  # a pushed view is on top: draw the lists when it is back
         if not self.screen_stack[0].query("#status"):
             return  # not composed yet, or already torn down
+        now = time.monotonic()
+        if not (self.loader.loaded or force or self._dirty) and now - self._drawn_at < 0.5:
+            self._draw_status(locked=False)  # loading: the lists wait, the reader runs on
+            return
         if not self.loader.try_ui_lock():
-            if force:
-                self._dirty = True
+            self._dirty = self._dirty or force
+            if not self._retry_pending:  # the reader stands aside for us: come back soon
+                self._retry_pending = True
+                self.set_timer(0.01, self._retry_redraw)
             return
         try:
             version = self.model.version
@@ -149,7 +160,6 @@ class ExplorerApp(App[int]):
                     self._draw_status()
                 return
             active = self._main("#tabs", TabbedContent).active
-            now = time.monotonic()
             if active != "requests" and not (force or self._dirty) and now - self._drawn_at < 0.5:
                 return  # the summary tables redraw at most twice a second
             self._drawn_version, self._drawn_at, self._dirty = version, now, False
@@ -167,16 +177,21 @@ class ExplorerApp(App[int]):
         finally:
             self.loader.lock.release()
 
+    def _retry_redraw(self) -> None:
+        self._retry_pending = False
+        self.redraw()
+
     def _requery(self) -> None:
         """The filter or the order changed: the request list starts over."""
         self._main("#request-list", RequestList).set_query(self.request_filter, self.order)
         self.redraw(force=True)
 
-    def _draw_status(self) -> None:
+    def _draw_status(self, locked: bool = True) -> None:
+        """The status line; without the lock, only counters safe to read while loading."""
         model = self.model
         text = Text(end="")
         if self.loader.error:
-            text.append(f"reader stopped: {self.loader.error}  ", style="bold red")
+            text.append(f"reader stopped: {safe_line(self.loader.error, 200)}  ", style="bold red")
         elif not self.loader.loaded:
             text.append("loading ", style="bold yellow")
             text.append_text(progress_bar(self.loader.progress(), 1.0, width=12))
@@ -186,10 +201,10 @@ class ExplorerApp(App[int]):
                 "live  " if self.follow else "paused  ",
                 style="bold green" if self.follow else "bold yellow",
             )
-        invalid = sum(f.invalid for f in model.files.values())
+        invalid = sum(f.invalid for f in model.files.values()) if locked else 0
         text.append(
-            f"{len(model.files)} files  {model.totals['events']} events  "
-            f"{model.totals['requests']} requests  {len(model.issues)} issues  "
+            f"{len(model.files)} files  {model.totals.get('events', 0)} events  "
+            f"{model.totals.get('requests', 0)} requests  {len(model.issues)} issues  "
         )
         if invalid:
             text.append(f"{invalid} invalid lines  ", style="bold red")
@@ -257,6 +272,27 @@ class ExplorerApp(App[int]):
             self._main(target, Widget).focus()
 
     # -- actions -----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): every view and toggle, beside Textual's own."""
+        yield from super().get_system_commands(screen)
+        for index, name in enumerate(TABS, 1):
+            yield SystemCommand(
+                f"Show {name.title()}",
+                f"the {name} view (key {index})",
+                partial(self.action_tab, name),
+            )
+        yield SystemCommand(
+            "Filter requests", "svc:, status:, slow:, errors (ctrl+f)", self.action_filter
+        )
+        yield SystemCommand("Search", "in the current list (/ then n, N)", self.action_search)
+        yield SystemCommand(
+            "Follow on/off", "keep the newest request in view (f)", self.action_toggle_follow
+        )
+        yield SystemCommand(
+            "Order newest/slowest", "the request list order (o)", self.action_toggle_order
+        )
+        yield SystemCommand("Keys", "every key of the explorer (?)", self.action_help)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -14,7 +14,7 @@ from ..reader import FolderReader
 __all__ = ["Loader"]
 
 SLICE_LINES = 2000  # lines applied per hold of the lock (a few ms of work)
-_YIELD_LIMIT = 0.25  # longest the reader stands aside for a waiting UI, seconds
+_YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting UI, seconds
 
 
 class Loader:

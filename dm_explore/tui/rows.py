@@ -10,6 +10,7 @@ still in flight then (whose duration, status and errors may have changed).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import overload
 
@@ -46,8 +47,12 @@ class RequestRows(Sequence[Span]):
         self._spans: list[Span] = []
         self._known: dict[str, Span] = {}  # every request looked at so far
         self._open: dict[str, tuple[Span, Key | None]] = {}  # in flight: key if shown
+        self._arrivals: deque[Span] = deque()  # the known requests, oldest arrival first
         self._evicted = -1
         self._static = self.flt == RequestFilter()  # matches every request, always
+        # Spans that may change place or match once they end: any, unless the filter is
+        # empty and the key is the start time, which ending does not change.
+        self._track_open = not self._static or order == "slowest"
 
     # -- reading -----------------------------------------------------------------
 
@@ -89,9 +94,10 @@ class RequestRows(Sequence[Span]):
         """
         before = len(self._spans)
         evicted = model.totals["evicted_traces"]
+        present = model.requests
         if evicted != self._evicted:
             self._evicted = evicted
-            self._drop_missing(model)
+            self._drop_evicted(present)
         self._recheck_open()
         fresh: list[Span] = []
         for span in reversed(model.requests.values()):  # newest arrivals first
@@ -102,7 +108,10 @@ class RequestRows(Sequence[Span]):
             if span.span_id in self._known:  # evicted, then seen again: a new Span
                 self._forget(self._known[span.span_id])
             self._known[span.span_id] = span
+            self._arrivals.append(span)
             self._consider(span)
+        if len(self._known) != len(present):  # evicted out of arrival order: look at all
+            self._drop_missing(present)
         return len(self._spans) - before
 
     def _consider(self, span: Span) -> None:
@@ -110,7 +119,7 @@ class RequestRows(Sequence[Span]):
         key = self._key(span) if shown else None
         if key is not None:
             self._insert(key, span)
-        if span.end is None:
+        if span.end is None and self._track_open:
             self._open[span.span_id] = (span, key)
 
     def _insert(self, key: Key, span: Span) -> None:
@@ -120,9 +129,13 @@ class RequestRows(Sequence[Span]):
 
     def _remove(self, key: Key, span: Span) -> None:
         at = bisect_left(self._keys, key)
-        if at < len(self._spans) and self._spans[at] is span:
-            del self._keys[at]
-            del self._spans[at]
+        if not (at < len(self._spans) and self._spans[at] is span):
+            try:  # its key changed since it was placed (a start after its end)
+                at = self._spans.index(span)
+            except ValueError:
+                return
+        del self._keys[at]
+        del self._spans[at]
 
     def _recheck_open(self) -> None:
         """Spans in flight at the last look: ended ones may have a new key and match."""
@@ -150,9 +163,16 @@ class RequestRows(Sequence[Span]):
             self._remove(key, span)
         self._known.pop(span.span_id, None)
 
-    def _drop_missing(self, model: Model) -> None:
-        """Traces were evicted from the model: forget their requests."""
-        present = model.requests
+    def _drop_evicted(self, present: dict[str, Span]) -> None:
+        """The model evicted its oldest traces: forget their requests, oldest arrivals first."""
+        arrivals, known = self._arrivals, self._known
+        while arrivals and present.get(arrivals[0].span_id) is not arrivals[0]:
+            span = arrivals.popleft()
+            if known.get(span.span_id) is span:
+                self._forget(span)
+
+    def _drop_missing(self, present: dict[str, Span]) -> None:
+        """Forget every request the model no longer holds, wherever it arrived."""
         pairs = [
             (key, span)
             for key, span in zip(self._keys, self._spans, strict=True)
@@ -161,6 +181,7 @@ class RequestRows(Sequence[Span]):
         self._keys = [k for k, _ in pairs]
         self._spans = [s for _, s in pairs]
         self._known = {sid: s for sid, s in self._known.items() if present.get(sid) is s}
+        self._arrivals = deque(s for s in self._arrivals if self._known.get(s.span_id) is s)
         self._open = {
             sid: entry for sid, entry in self._open.items() if present.get(sid) is entry[0]
         }

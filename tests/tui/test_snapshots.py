@@ -18,16 +18,16 @@ def app(tmp_path: Path) -> ExplorerApp:
     return ExplorerApp(three_services(tmp_path / "logs"), follow_files=False)
 
 
-def test_requests_screen(snap_compare, app: ExplorerApp) -> None:  # type: ignore[no-untyped-def]
+def test_requests_screen(snap_compare, app: ExplorerApp) -> None:
     assert snap_compare(app, terminal_size=SIZE, press=["wait:300"])
 
 
-def test_trace_screen(snap_compare, app: ExplorerApp) -> None:  # type: ignore[no-untyped-def]
+def test_trace_screen(snap_compare, app: ExplorerApp) -> None:
     assert snap_compare(app, terminal_size=SIZE, press=["wait:300", "f", "down", "t", "wait:300"])
 
 
-def test_detail_sql_tab(snap_compare, app: ExplorerApp) -> None:  # type: ignore[no-untyped-def]
-    async def open_sql(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_detail_sql_tab(snap_compare, app: ExplorerApp) -> None:
+    async def open_sql(pilot) -> None:
         await pilot.pause(0.3)
         await pilot.press("f", "down", "enter")
         await pilot.pause(0.3)
@@ -37,5 +37,5 @@ def test_detail_sql_tab(snap_compare, app: ExplorerApp) -> None:  # type: ignore
     assert snap_compare(app, terminal_size=SIZE, run_before=open_sql)
 
 
-def test_commands_tab(snap_compare, app: ExplorerApp) -> None:  # type: ignore[no-untyped-def]
+def test_commands_tab(snap_compare, app: ExplorerApp) -> None:
     assert snap_compare(app, terminal_size=SIZE, press=["wait:300", "3", "wait:300"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, Tree
@@ -29,7 +30,7 @@ def _static_text(widget: Static) -> str:
     return str(widget.render())
 
 
-def _paths(app: ExplorerApp) -> list[str]:
+def _paths(app: ExplorerApp) -> list[Any]:
     return [s.start.get("path") for s in app.screen_stack[0].query_one(RequestList).rows]
 
 
@@ -129,7 +130,7 @@ async def test_trace_tree_across_services_and_jump_to_detail(folder: Path) -> No
         tree = screen.query_one(Tree)
         labels = []
 
-        def walk(node) -> None:  # type: ignore[no-untyped-def]
+        def walk(node: Any) -> None:
             for child in node.children:
                 labels.append(str(child.label))
                 walk(child)

@@ -45,6 +45,9 @@ class DetailScreen(Screen[None]):
         self.model = model
         self.span_id = span_id
         self.sql_order = "time"
+        self._version = -1
+        self._shown: tuple[object, ...] | None = None  # signature of what is drawn
+        self._panels_shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,13 +73,40 @@ class DetailScreen(Screen[None]):
         return self.model.span(self.span_id)
 
     def on_mount(self) -> None:
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        self.fill()
+        self.set_interval(0.5, self.fill)
+
+    @staticmethod
+    def _signature(span: Span) -> tuple[object, ...]:
+        """What a redraw depends on: it changes while the span is in flight or still growing."""
+        return (
+            span.end is not None,
+            span.killed,
+            span.queries,
+            len(span.logs),
+            len(span.exceptions),
+            len(span.children),
+            repr(span.progress),
+        )
+
+    def fill(self) -> None:
+        """Draw every section, again whenever the span has changed (it may be in flight)."""
+        loader = self.app.loader  # type: ignore[attr-defined]
+        if self._shown is not None and loader.model.version == self._version:
+            return
+        with loader.ui_lock():
+            self._version = loader.model.version
             span = self.span
             if span is None:
                 self.query_one("#detail-title", Static).update(
                     cell(f"span {self.span_id} is not loaded")
                 )
                 return
+            signature = self._signature(span)
+            panels = tuple((t, len(e), id(e[-1]) if e else 0) for t, e in span.panels.items())
+            if signature == self._shown and panels == self._panels_shown:
+                return
+            self._shown = signature
             title = Text(end="")
             title.append_text(cell(span.svc, 30, "bold"))
             title.append(f" {span.kind} ")
@@ -90,7 +120,9 @@ class DetailScreen(Screen[None]):
             self._fill_sql(span)
             self.query_one("#logs", Static).update(self._logs(span))
             self.query_one("#exceptions", Static).update(self._exceptions(span))
-            self._fill_panels(span)
+            if panels != self._panels_shown:
+                self._panels_shown = panels
+                self._fill_panels(span)
 
     # -- sections -------------------------------------------------------------------
 
@@ -212,6 +244,7 @@ class DetailScreen(Screen[None]):
 
     def _fill_panels(self, span: Span) -> None:
         container = self.query_one("#panels", VerticalScroll)
+        container.remove_children()
         if not span.panels:
             container.mount(Static(Text("(no panels)", style="dim")))
             return

@@ -70,7 +70,7 @@ class IssueScreen(Screen[None]):
                     format_ts(span.start_ts) if span.start_ts else "?",
                     cell(root.svc, 20),
                     cell(f"{root.kind} {root.name}", 80),
-                    str(root.status or root.outcome),
+                    cell(root.status or root.outcome, 20),
                     duration(root.ms),
                     key=root.span_id,
                 )

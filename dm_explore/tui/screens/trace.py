@@ -37,12 +37,36 @@ class TraceScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._version = -1
+        self._shown: tuple[int, int, int] | None = None
         self.rebuild()
+        self.set_interval(0.5, self.rebuild)
 
     def rebuild(self) -> None:
+        """Draw the tree, again whenever spans of the trace arrived or ended.
+
+        The cursor stays on its span across redraws.
+        """
+        if self.model.version == self._version:
+            return
         with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+            self._version = self.model.version
             trace = self.model.trace(self.trace_id)
             tree = self.query_one("#trace-tree", Tree)
+            shown = (
+                (
+                    len(trace.spans),
+                    sum(1 for s in trace.spans.values() if s.end is not None),
+                    sum(len(s.exceptions) + len(s.sql) for s in trace.spans.values()),
+                )
+                if trace is not None
+                else (0, 0, 0)
+            )
+            if shown == self._shown:
+                return
+            if self._shown is not None and tree.cursor_node is not None:
+                self.focus_span = tree.cursor_node.data
+            self._shown = shown
             tree.clear()
             if trace is None:
                 self.query_one("#trace-title", Static).update(

@@ -78,7 +78,7 @@ class CommandsTable(DataTable[object]):
                 bar,
                 duration(ms),
                 format_ts(run.start_ts, date=True) if run.start_ts else "?",
-                str(run.process[2]),
+                cell(run.process[2], 12),
                 cell(run.start.get("params", ""), 60),
                 key=run.span_id,
             )

@@ -48,7 +48,7 @@ class FilesTable(DataTable[object]):
                 cell(name, 60),
                 cell(svc, 20),
                 cell(host, 20),
-                str(pid),
+                cell(pid, 12),
                 state,
                 str(info.events),
                 Text(str(info.invalid), style="bold red" if info.invalid else ""),

@@ -1,0 +1,175 @@
+"""The explorer on a folder that grows while it is open: rows, details and traces follow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Markdown, Static, TabbedContent, Tree
+
+from dm_explore.model import Model
+from dm_explore.reader import FolderReader
+from dm_explore.tui.app import ExplorerApp
+from dm_explore.tui.screens.detail import DetailScreen
+from dm_explore.tui.screens.trace import TraceScreen
+from dm_explore.tui.widgets.request_list import RequestList
+from tests.explore.fixtures import T1, Writer
+
+pytestmark = [pytest.mark.tui, pytest.mark.anyio]
+SIZE = (140, 40)
+REQ, CHILD = "5000000000000001", "5000000000000002"
+
+
+def _append(path: Path, writer: Writer) -> None:
+    with open(path, "ab") as f:
+        f.write(b"".join(writer.lines))
+    writer.lines.clear()
+
+
+async def _until(pilot: Pilot[int], check: Callable[[], bool], timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never showed it")
+
+
+def _requests(count: int, start: int = 0) -> Writer:
+    w = Writer("api", 7)
+    for i in range(start, start + count):
+        span = f"{0x6000000000000000 + i:016x}"
+        w.ev("request.start", 10.0 + i, T1, span, method="GET", path=f"/r{i}/")
+        w.ev("request.end", 10.1 + i, T1, span, ms=100.0, outcome="ok", status=200)
+    return w
+
+
+def _paths(app: ExplorerApp) -> list[str]:
+    return [s.start["path"] for s in app.screen_stack[0].query_one(RequestList).rows]
+
+
+async def test_cursor_keeps_its_request_while_newer_ones_arrive(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    path = _requests(3).write(folder / "api.jsonl")
+    app = ExplorerApp(folder, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: len(_paths(app)) == 3)
+        listing = app.query_one(RequestList)
+        await pilot.press("down")
+        assert listing.current is not None and listing.current.start["path"] == "/r1/"
+        _append(path, _requests(2, start=3))
+        await _until(pilot, lambda: len(_paths(app)) == 5)
+        assert _paths(app)[0] == "/r4/"
+        assert listing.current.start["path"] == "/r1/" and listing.cursor == 3
+        await pilot.press("f", "f")  # follow off, on again: back to the newest
+        _append(path, _requests(1, start=5))
+        await _until(pilot, lambda: len(_paths(app)) == 6)
+        assert listing.cursor == 0 and listing.current.start["path"] == "/r5/"
+
+
+async def test_in_flight_request_detail_and_trace_update_live(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    w = Writer("api", 7)
+    w.ev("request.start", 1.0, T1, REQ, method="POST", path="/slow/")
+    path = w.write(folder / "api.jsonl")
+    w.lines.clear()
+    app = ExplorerApp(folder, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: _paths(app) == ["/slow/"])
+        line = "".join(seg.text for seg in app.query_one(RequestList).render_line(1))
+        assert "/slow/" in line and "…" in line  # in flight: no status, no duration yet
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        overview = screen.query_one("#overview", Static)
+        assert "in flight" in str(overview.render())
+        w.ev("sql", 1.1, T1, REQ, sql="SELECT 1", params=[], ms=1.0)
+        w.ev("request.end", 1.5, T1, REQ, ms=500.0, outcome="ok", status=201)
+        _append(path, w)
+        await _until(pilot, lambda: "1 statements" in str(overview.render()))
+        assert screen.query_one("#sql-table", DataTable).row_count == 1
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        trace_screen = app.screen
+        assert isinstance(trace_screen, TraceScreen)
+        tree = trace_screen.query_one(Tree)
+        assert len(tree.root.children) == 1 and not tree.root.children[0].children
+        w.ev("span.start", 2.0, T1, CHILD, REQ, name="late.work")
+        _append(path, w)
+        await _until(pilot, lambda: len(tree.root.children[0].children) == 1)
+        assert "late.work" in str(tree.root.children[0].children[0].label)
+
+
+async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    w = Writer("api", 7)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p/")
+    hostile = "[red]x[/red] \x1b[31mred\x1b]0;title\x07 \u202eevil"
+    panels: list[dict[str, Any]] = [
+        {"type": "text", "content": hostile},
+        {"type": "markdown", "content": "# Title\n\n**bold** " + hostile},
+        {"type": "code", "lang": "python", "content": "def f():\n    return '[red]x[/red]'\n"},
+        {"type": "kv", "content": {"user": hostile, "seats": 3}},
+        {"type": "table", "columns": ["a", "b"], "content": [[1, hostile], [2, "y"]]},
+        {"type": "json", "content": {"nested": {"list": [1, 2, {"deep": hostile}]}}},
+    ]
+    for second, panel in enumerate(panels):
+        w.ev("panel", 1.1 + second / 100, T1, REQ, panel=f"P{second}", op="append", **panel)
+    w.ev("request.end", 1.5, T1, REQ, ms=500.0, outcome="ok", status=200)
+    w.write(folder / "api.jsonl")
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        app.open_span(REQ)
+        await pilot.pause(0.3)
+        screen = app.screen
+        screen.query_one(TabbedContent).active = "tab-panels"
+        await pilot.pause(0.3)
+        text = str(screen.query_one(".panel-text", Static).render())
+        assert "[red]x[/red]" in text and "\\x1b[31m" in text and "\\u202e" in text
+        assert "\x1b" not in text and "\u202e" not in text
+        markdown = screen.query_one(".panel-markdown", Markdown)
+        assert "**bold**" in markdown.source and "\x1b" not in markdown.source
+        assert screen.query(".panel-code")
+        tables = list(screen.query(".panel-table").results(DataTable))
+        assert [t.row_count for t in tables] == [2, 2]  # kv, then table
+        assert str(tables[0].get_row_at(0)[1]).startswith("[red]x[/red]")
+        tree = screen.query_one(".panel-json", Tree)
+        labels: list[str] = []
+
+        def walk(node: Any) -> None:
+            for child in node.children:
+                labels.append(str(child.label))
+                walk(child)
+
+        walk(tree.root)
+        assert "nested" in labels and any("deep: [red]x[/red]" in label for label in labels)
+
+
+async def test_command_palette_switches_views(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    _requests(1).write(folder / "api.jsonl")
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p", *"show commands")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.query_one("#tabs", TabbedContent).active == "commands"
+
+
+def test_reader_yields_between_slices(tmp_path: Path) -> None:
+    path = _requests(2500).write(tmp_path / "api.jsonl")
+    reader = FolderReader(tmp_path, Model())
+    reader.discover()
+    progress: list[int] = []
+    lines = reader.read_file(
+        next(iter(reader.files.values())), lambda: progress.append(reader.bytes_read), 1000
+    )
+    assert lines == 5000 and len(progress) == 4
+    assert progress == sorted(progress) and progress[-1] < path.stat().st_size
+    assert reader.bytes_read == path.stat().st_size
