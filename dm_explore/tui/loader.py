@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ __all__ = ["Loader"]
 
 SLICE_LINES = 2000  # lines applied per hold of the lock (a few ms of work)
 _YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting UI, seconds
+_FREEZE_PAST = 200_000  # events loaded past which the loaded objects are frozen for gc
 
 
 class Loader:
@@ -75,7 +77,19 @@ class Loader:
     def run(self) -> None:
         """Read everything, then follow changes until :meth:`stop`. Runs in a thread."""
         try:
-            self._read_in_slices()
+            # The history is millions of small objects kept for the session, with no
+            # garbage cycles: the cyclic collector would walk it again and again (half
+            # the load time, and pauses of a second in the UI). It is off while the
+            # history loads, and then told to leave what was loaded alone.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                self._read_in_slices()
+            finally:
+                if self.model.totals.get("events", 0) > _FREEZE_PAST:
+                    gc.freeze()
+                if collecting:
+                    gc.enable()
             self.loaded = True
             self.model.live = True
             self._follow()

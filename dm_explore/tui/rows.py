@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import overload
 
 from ..model import Model, RequestFilter, Span
@@ -21,6 +22,7 @@ __all__ = ["ORDERS", "RequestRows"]
 ORDERS = ("newest", "slowest", "oldest")
 
 Key = tuple[float, int]
+_BULK = 64  # new requests past which one merge may beat insertions (see update)
 
 
 def _time_key(span: Span) -> Key:
@@ -87,10 +89,13 @@ class RequestRows(Sequence[Span]):
 
     # -- updating ----------------------------------------------------------------
 
-    def update(self, model: Model) -> int:
-        """Take in what changed in ``model``; return the number of rows added above row 0's span.
+    def update(self, model: Model, *, exact: bool = True) -> int:
+        """Take in what changed in ``model``; return how many rows were added (net).
 
-        The caller keeps its cursor on the same span with :meth:`index_of`.
+        The caller keeps its cursor on the same span with :meth:`index_of`. With
+        ``exact`` false (a folder being loaded, file by file), requests of evicted
+        traces that arrived out of order may stay a while: they are swept when they
+        make a twentieth of the rows, not on every update.
         """
         before = len(self._spans)
         evicted = model.totals["evicted_traces"]
@@ -104,13 +109,19 @@ class RequestRows(Sequence[Span]):
             if self._known.get(span.span_id) is span:
                 break  # everything older was looked at before
             fresh.append(span)
-        for span in reversed(fresh):
+        fresh.reverse()
+        for span in fresh:
             if span.span_id in self._known:  # evicted, then seen again: a new Span
                 self._forget(self._known[span.span_id])
             self._known[span.span_id] = span
             self._arrivals.append(span)
-            self._consider(span)
-        if len(self._known) != len(present):  # evicted out of arrival order: look at all
+        if len(fresh) > max(_BULK, len(self._spans) // 512):
+            self._merge(fresh)
+        else:
+            for span in fresh:
+                self._consider(span)
+        stale = len(self._known) - len(present)  # evicted out of arrival order
+        if stale and (exact or stale > max(_BULK, len(present) // 20)):
             self._drop_missing(present)
         return len(self._spans) - before
 
@@ -121,6 +132,25 @@ class RequestRows(Sequence[Span]):
             self._insert(key, span)
         if span.end is None and self._track_open:
             self._open[span.span_id] = (span, key)
+
+    def _merge(self, fresh: list[Span]) -> None:
+        """Many new requests (a folder being loaded): one sort, not one insertion each.
+
+        Inserting one at a time moves half the list per request when the new ones
+        fall anywhere in time, as they do while a folder is read file by file.
+        """
+        key, matches, track = self._key, self.flt.matches, self._track_open
+        pairs = list(zip(self._keys, self._spans, strict=True))
+        for span in fresh:
+            shown = matches(span)
+            span_key = key(span) if shown else None
+            if span_key is not None:
+                pairs.append((span_key, span))
+            if track and span.end is None:
+                self._open[span.span_id] = (span, span_key)
+        pairs.sort(key=itemgetter(0))  # two sorted runs: Timsort merges them
+        self._keys = [k for k, _ in pairs]
+        self._spans = [s for _, s in pairs]
 
     def _insert(self, key: Key, span: Span) -> None:
         at = bisect_left(self._keys, key)

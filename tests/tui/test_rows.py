@@ -59,17 +59,20 @@ def _stream(rng: random.Random, count: int) -> list[dict[str, Any]]:
     return [e for _, _, e in events]
 
 
+@pytest.mark.parametrize("batch", [40, 400])
 @pytest.mark.parametrize("max_traces", [50_000, 40])
 @pytest.mark.parametrize("order", ["newest", "slowest", "oldest"])
-def test_rows_match_filter_requests_as_the_model_grows(order: str, max_traces: int) -> None:
-    rng = random.Random(f"{order}{max_traces}")
+def test_rows_match_filter_requests_as_the_model_grows(
+    order: str, max_traces: int, batch: int
+) -> None:
+    rng = random.Random(f"{order}{max_traces}{batch}")
     model = Model(max_traces=max_traces)
     file_id = model.add_file("x.jsonl")
     rows = [RequestRows(flt, order) for flt in FILTERS]
-    events = _stream(rng, 300)
+    events = _stream(rng, 300 if batch < 100 else 1500)
     step = 0
     while step < len(events):
-        for event in events[step : step + rng.randint(1, 40)]:
+        for event in events[step : step + rng.randint(1, batch)]:
             model.apply(file_id, event)
             step += 1
         for flt, kept in zip(FILTERS, rows, strict=True):

@@ -67,7 +67,7 @@ class RequestList(ScrollView, can_focus=True):
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
 
-    def update_from(self, model: Model, *, follow: bool) -> None:
+    def update_from(self, model: Model, *, follow: bool, exact: bool = True) -> None:
         """Take in the model's new requests; the caller holds the model lock.
 
         Following with the cursor on the first row keeps the newest row in view;
@@ -75,7 +75,7 @@ class RequestList(ScrollView, can_focus=True):
         """
         current, top = self.current, self.scroll_offset.y
         old_index = self.cursor
-        self.rows.update(model)
+        self.rows.update(model, exact=exact)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         if follow and old_index == 0:
             self.cursor = 0
