@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from .model import Model
@@ -11,7 +12,19 @@ __all__ = ["load_folder"]
 
 
 def load_folder(folder: Path, *, n_plus_one: int = 5, max_traces: int = 1_000_000) -> FolderReader:
-    """Read every file under ``folder`` into a fresh model; the reader keeps its problems."""
+    """Read every file under ``folder`` into a fresh model; the reader keeps its problems.
+
+    The model is millions of small objects without cycles: the cyclic garbage
+    collector would walk them again and again while they are made, so it is paused
+    during the read and what was built is frozen out of its way afterwards.
+    """
     reader = FolderReader(folder, Model(n_plus_one=n_plus_one, max_traces=max_traces))
-    reader.read()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        reader.read()
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
     return reader
