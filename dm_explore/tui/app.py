@@ -164,7 +164,8 @@ class ExplorerApp(App[int]):
                 return  # the summary tables redraw at most twice a second
             self._drawn_version, self._drawn_at, self._dirty = version, now, False
             if active == "requests":
-                self._main("#request-list", RequestList).update_from(self.model, follow=self.follow)
+                listing = self._main("#request-list", RequestList)
+                listing.update_from(self.model, follow=self.follow, exact=False)
             elif active == "issues":
                 self._main("#issues-table", IssuesTable).refresh_from(self.model)
             elif active == "commands":

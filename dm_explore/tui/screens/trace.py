@@ -118,6 +118,8 @@ class TraceScreen(Screen[None]):
             label.append(f" sql {len(span.sql)}", style="dim")
         if span.exceptions:
             label.append(f" ✖ {len(span.exceptions)}", style="bold red")
+        elif (span.status or 0) >= 500 or span.outcome in ("error", "killed"):
+            label.append(" ✖", style="bold red")  # failed here, without an exception event
         if waiting:
             label.append(" (parent not seen yet)", style="italic dim")
         return label
