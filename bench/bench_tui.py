@@ -3,7 +3,11 @@
     python bench/bench_tui.py [--events 100000]
 
 Uses the folder bench_ingest.py generates (bench/out/, made if missing) and runs
-the real app headless through Textual's pilot.
+the real app headless (Textual's ``run_test``). "Drawn" means the request list's
+``render_line`` produced the row: the write is timed from the ``write()`` of the
+line, the key from its event reaching the app's queue, as the terminal driver
+sends it. The writer of the key phase runs in the same process (as a thread),
+so its work competes with the app's for the GIL: a pessimistic setting.
 """
 
 from __future__ import annotations

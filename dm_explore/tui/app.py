@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
@@ -104,7 +105,7 @@ class ExplorerApp(App[int]):
                 yield IssuesTable(id="issues-table")
             with TabPane("3 Commands", id="commands"):
                 yield CommandsTable(id="commands-table")
-            with TabPane("4 Metrics", id="metrics"):
+            with TabPane("4 Metrics", id="metrics"), VerticalScroll():
                 yield MetricsView(id="metrics-view")
             with TabPane("5 Files", id="files"):
                 yield FilesTable(id="files-table")
@@ -173,7 +174,9 @@ class ExplorerApp(App[int]):
             elif active == "metrics":
                 self._main("#metrics-view", MetricsView).refresh_from(self.model, self.per)
             elif active == "files":
-                self._main("#files-table", FilesTable).refresh_from(self.model, self.folder)
+                self._main("#files-table", FilesTable).refresh_from(
+                    self.model, self.folder, self.loader.reader.problems
+                )
             self._draw_status()
         finally:
             self.loader.lock.release()

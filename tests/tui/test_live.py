@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,18 @@ def test_reader_yields_between_slices(tmp_path: Path) -> None:
     assert lines == 5000 and len(progress) == 4
     assert progress == sorted(progress) and progress[-1] < path.stat().st_size
     assert reader.bytes_read == path.stat().st_size
+
+
+async def test_files_view_lists_paths_the_reader_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    _requests(1).write(folder / "api.jsonl")
+    os.mkfifo(folder / "pipe.jsonl")
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("5")
+        await pilot.pause(0.3)
+        files = app.query_one("#files-table", DataTable)
+        rows = [[str(c) for c in files.get_row_at(i)] for i in range(files.row_count)]
+        assert rows[0][0] == "api.jsonl" and rows[0][5] == "2"
+        assert rows[1][0] == "pipe.jsonl" and rows[1][4].startswith("skipped: not a regular")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -9,6 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ...model import Model
+from ...reader import Problem
 from ..text import cell
 
 __all__ = ["FilesTable"]
@@ -28,7 +30,8 @@ class FilesTable(DataTable[object]):
             "file", "service", "host", "pid", "process", "events", "invalid", "capped", "dropped"
         )
 
-    def refresh_from(self, model: Model, root: Path) -> None:
+    def refresh_from(self, model: Model, root: Path, problems: Sequence[Problem] = ()) -> None:
+        """One row per file of ``model``, then one per path the reader skipped (``problems``)."""
         keep = self.cursor_row
         self.clear()
         for info in model.files.values():
@@ -39,10 +42,7 @@ class FilesTable(DataTable[object]):
                 state = Text("?", style="dim")
             else:
                 state = Text("alive", style="green") if proc.alive else Text("exited", style="dim")
-            try:
-                name = str(Path(info.path).relative_to(root))
-            except ValueError:
-                name = info.path
+            name = _relative(info.path, root)
             svc, host, pid = info.process if info.process else ("?", "?", "?")
             self.add_row(
                 cell(name, 60),
@@ -56,6 +56,15 @@ class FilesTable(DataTable[object]):
                 Text(str(info.dropped or ""), style="bold yellow"),
                 key=str(info.id),
             )
+        for problem in problems:
+            self.add_row(
+                cell(_relative(problem.path, root), 60),
+                "",
+                "",
+                "",
+                cell(f"skipped: {problem.reason}", 60, "bold red"),
+                *[""] * 4,
+            )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 
@@ -63,3 +72,10 @@ class FilesTable(DataTable[object]):
         event.stop()
         if event.row_key.value:
             self.post_message(self.Chosen(int(event.row_key.value)))
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
