@@ -77,58 +77,47 @@ def _wrap(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[.
     setattr(owner, name, wrapper)
 
 
-def _requests_send(original: Callable[..., Any]) -> Callable[..., Any]:
-    def send(self: Any, request: Any, **kwargs: Any) -> Any:
-        if not dm_log.enabled() or _inside.get():
-            return original(self, request, **kwargs)
-        span = _open(request.method, request.url, "requests")
-        if span is None:
-            return original(self, request, **kwargs)
-        _set_header(request.headers, span)
-        token = _inside.set(True)
-        try:
-            response = original(self, request, **kwargs)
-        except BaseException as exc:
-            _inside.reset(token)
-            _close(span, None, None, exc)
-            raise
-        _inside.reset(token)
-        size = _length(response.headers)
-        if not kwargs.get("stream") and response._content_consumed:
-            size = len(response.content or b"")
-        _close(span, response.status_code, size, None)
-        return response
-
-    return send
+def _requests_size(response: Any, kwargs: dict[str, Any]) -> int | None:
+    size = _length(response.headers)
+    if not kwargs.get("stream") and response._content_consumed:
+        size = len(response.content or b"")
+    return size
 
 
-def _httpx_size(response: Any) -> int | None:
+def _httpx_size(response: Any, kwargs: dict[str, Any] | None = None) -> int | None:
     try:
         return len(response.content)
     except Exception:  # a streamed response not read yet
         return _length(response.headers)
 
 
-def _httpx_send(original: Callable[..., Any]) -> Callable[..., Any]:
-    def send(self: Any, request: Any, **kwargs: Any) -> Any:
-        if not dm_log.enabled() or _inside.get():
-            return original(self, request, **kwargs)
-        span = _open(request.method, request.url, "httpx")
-        if span is None:
-            return original(self, request, **kwargs)
-        _set_header(request.headers, span)
-        token = _inside.set(True)
-        try:
-            response = original(self, request, **kwargs)
-        except BaseException as exc:
-            _inside.reset(token)
-            _close(span, None, None, exc)
-            raise
-        _inside.reset(token)
-        _close(span, response.status_code, _httpx_size(response), None)
-        return response
+def _sync_send(
+    lib: str, size_of: Callable[[Any, dict[str, Any]], int | None]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A wrapper for a ``send(self, request, **kwargs)`` method (requests, httpx)."""
 
-    return send
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def send(self: Any, request: Any, **kwargs: Any) -> Any:
+            if not dm_log.enabled() or _inside.get():
+                return original(self, request, **kwargs)
+            span = _open(request.method, request.url, lib)
+            if span is None:
+                return original(self, request, **kwargs)
+            _set_header(request.headers, span)
+            token = _inside.set(True)
+            try:
+                response = original(self, request, **kwargs)
+            except BaseException as exc:
+                _inside.reset(token)
+                _close(span, None, None, exc)
+                raise
+            _inside.reset(token)
+            _close(span, response.status_code, size_of(response, kwargs), None)
+            return response
+
+        return send
+
+    return make
 
 
 def _httpx_async_send(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -203,14 +192,14 @@ def instrument() -> frozenset[str]:
     try:
         import requests
 
-        _wrap(requests.Session, "send", _requests_send)
+        _wrap(requests.Session, "send", _sync_send("requests", _requests_size))
         _done.add("requests")
     except ImportError:
         pass
     try:
         import httpx
 
-        _wrap(httpx.Client, "send", _httpx_send)
+        _wrap(httpx.Client, "send", _sync_send("httpx", _httpx_size))
         _wrap(httpx.AsyncClient, "send", _httpx_async_send)
         _done.add("httpx")
     except ImportError:
