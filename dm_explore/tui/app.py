@@ -54,6 +54,7 @@ class ExplorerApp(App[int]):
         Binding("f", "toggle_follow", "Follow"),
         Binding("o", "toggle_order", "Order"),
         Binding("m", "toggle_per", "Per s/min", show=False),
+        Binding("escape", "leave_input", "Back", show=False),
         *(
             Binding(str(i + 1), f"tab('{name}')", name.title(), show=False)
             for i, name in enumerate(TABS)
@@ -97,8 +98,10 @@ class ExplorerApp(App[int]):
         with TabbedContent(id="tabs", initial="requests"):
             with TabPane("1 Requests", id="requests"):
                 yield Input(
-                    placeholder="filter: text  svc:NAME  status:5xx|404  slow:MS  errors  inflight",
+                    placeholder="ctrl+f filter: text  svc:NAME  status:5xx|404  slow:MS  errors  "
+                    "inflight",
                     id="filter",
+                    compact=True,
                 )
                 yield RequestList(id="request-list")
             with TabPane("2 Issues", id="issues"):
@@ -110,7 +113,9 @@ class ExplorerApp(App[int]):
             with TabPane("5 Files", id="files"):
                 yield FilesTable(id="files-table")
         yield Input(
-            placeholder="search (Enter; n / N for the next and previous match)", id="search"
+            placeholder="search (Enter; n / N for the next and previous match)",
+            id="search",
+            compact=True,
         )
         yield Footer()
 
@@ -261,6 +266,7 @@ class ExplorerApp(App[int]):
             event.input.display = False
             self._focus_list()
             self.action_next_match(1, from_current=True)
+            self.redraw(force=True)  # the status line shows the term
         elif event.input.id == "filter":
             self._main("#request-list", RequestList).focus()
 
@@ -272,8 +278,9 @@ class ExplorerApp(App[int]):
             "commands": "#commands-table",
             "files": "#files-table",
         }.get(active)
-        if target:
-            self._main(target, Widget).focus()
+        if target:  # at once, so that a focus asked for after this one wins
+            widget = self._main(target, Widget)
+            widget.screen.set_focus(widget)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -298,6 +305,13 @@ class ExplorerApp(App[int]):
         )
         yield SystemCommand("Keys", "every key of the explorer (?)", self.action_help)
 
+    def action_leave_input(self) -> None:
+        """Escape in the search or filter input: back to the list (the search closes)."""
+        search = self._main("#search", Input)
+        if search.display:
+            search.display = False
+        self._focus_list()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -309,11 +323,13 @@ class ExplorerApp(App[int]):
         search = self._main("#search", Input)
         search.display = True
         search.value = self.search_term
-        search.focus()
+        # Focus now, not after the queue: keys typed right after "/" belong to the input.
+        search.screen.set_focus(search)
 
     def action_filter(self) -> None:
         self.action_tab("requests")
-        self._main("#filter", Input).focus()
+        filter_input = self._main("#filter", Input)
+        filter_input.screen.set_focus(filter_input)
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow

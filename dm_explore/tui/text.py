@@ -7,9 +7,17 @@ import hashlib
 from rich.text import Text
 
 from ..model import Span
-from ..textsafe import safe, safe_line
+from ..textsafe import safe, safe_json, safe_line
 
-__all__ = ["block", "cell", "duration", "frames_text", "service_colour", "status_text"]
+__all__ = [
+    "block",
+    "cell",
+    "duration",
+    "frames_text",
+    "service_colour",
+    "status_text",
+    "tail_cell",
+]
 
 _PALETTE = (
     "cyan",
@@ -23,9 +31,29 @@ _PALETTE = (
 )
 
 
+def _plain(value: object) -> object:
+    """``value`` for display: None as nothing, a dict or list as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | tuple):
+        return safe_json(value)
+    return value
+
+
 def cell(value: object, limit: int | None = None, style: str = "") -> Text:
-    """One line of literal text: markup is not parsed, control characters are shown escaped."""
-    return Text(safe_line("" if value is None else value, limit), style=style, no_wrap=True, end="")
+    """One line of literal text: markup is not parsed, control characters are shown escaped.
+
+    A dict or list shows as compact JSON; past ``limit`` characters the end is cut.
+    """
+    return Text(safe_line(_plain(value), limit), style=style, no_wrap=True, end="")
+
+
+def tail_cell(value: object, limit: int, style: str = "") -> Text:
+    """Like :func:`cell`, but a long value keeps its end (``…/app/views.py:12 in f``)."""
+    text = safe_line(_plain(value))
+    if len(text) > limit:
+        text = "…" + text[len(text) - limit + 1 :]
+    return Text(text, style=style, no_wrap=True, end="")
 
 
 def block(value: object, style: str = "") -> Text:

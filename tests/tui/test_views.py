@@ -212,3 +212,19 @@ async def test_live_lines_appear_and_hostile_text_stays_literal(tmp_path: Path) 
         listing = app.query_one(RequestList)
         line = "".join(seg.text for seg in listing.render_line(1))
         assert "/[red]x[/red]\\x1b[31m" in line and "\x1b" not in line
+
+
+async def test_escape_leaves_search_and_ctrl_f_types_into_the_filter(folder: Path) -> None:
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        listing = app.query_one(RequestList)
+        await pilot.press("slash", "a", "escape")
+        assert not app.query_one("#search").display and app.focused is listing
+        await pilot.press("ctrl+f", *"svc", "colon", *"web", "enter")
+        await pilot.pause(0.2)
+        assert _paths(app) == ["/courses/", "/old/"] and app.focused is listing
+        await pilot.press("slash", *"old", "enter")
+        await pilot.pause(0.2)
+        assert "search: old" in _static_text(app.query_one("#status", Static))
+        assert listing.current is not None and listing.current.start["path"] == "/old/"

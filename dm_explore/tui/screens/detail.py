@@ -23,7 +23,7 @@ from textual.widgets import (
 
 from ...model import Model, Span, format_ts, span_sql
 from ...textsafe import safe
-from ..text import block, cell, duration, frames_text, status_text
+from ..text import block, cell, duration, frames_text, status_text, tail_cell
 
 __all__ = ["DetailScreen"]
 
@@ -145,7 +145,7 @@ class DetailScreen(Screen[None]):
         for key, value in {**span.start, **(span.end or {})}.items():
             if key in ("headers", "ms", "outcome"):
                 continue
-            row(key, value if not isinstance(value, dict | list) else safe(str(value)))
+            row(key, value)  # a dict or list shows as compact JSON
         row("sql", f"{span.queries} statements, {span.queries_ms:.1f} ms (with child spans)")
         if span.progress:
             p = span.progress
@@ -203,7 +203,7 @@ class DetailScreen(Screen[None]):
                 flags,
                 cell(rec.sql, 120),
                 cell(rec.params, 40),
-                cell(rec.site_text(), 60),
+                tail_cell(rec.site_text(), 60),
             )
 
     def _logs(self, span: Span) -> Text:

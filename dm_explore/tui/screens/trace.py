@@ -14,8 +14,14 @@ from ..text import cell, duration, service_colour, status_text
 
 __all__ = ["TraceScreen"]
 
-BAR = 30
 NAME = 60  # cells for service, kind, name, status and duration at depth 0
+_BEFORE_BAR = NAME + 30  # the waterfall's first column, counted from the label of depth 0
+_AFTER_BAR = 16  # cells kept right of the waterfall: sql count, error mark, tree guides
+
+
+def bar_width(screen_width: int) -> int:
+    """Cells of the waterfall on a screen ``screen_width`` wide (20 to 80)."""
+    return max(20, min(80, screen_width - _BEFORE_BAR - _AFTER_BAR))
 
 
 class TraceScreen(Screen[None]):
@@ -29,18 +35,28 @@ class TraceScreen(Screen[None]):
         self.model = model
         self.trace_id = trace_id
         self.focus_span = focus_span
+        self._version = -1
+        self._shown: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="trace-title")
-        yield Tree[str](Text("trace"), id="trace-tree")
+        tree = Tree[str](Text("trace"), id="trace-tree")
+        tree.show_root = False
+        yield tree
         yield Footer()
 
     def on_mount(self) -> None:
-        self._version = -1
-        self._shown: tuple[int, int, int] | None = None
         self.rebuild()
         self.set_interval(0.5, self.rebuild)
+
+    def on_resize(self) -> None:
+        """The waterfall follows the width: draw again, the cursor on the same span."""
+        cursor = self.query_one("#trace-tree", Tree).cursor_node
+        if self._shown is not None and cursor is not None and cursor.data:
+            self.focus_span = cursor.data
+        self._version, self._shown = -1, None
+        self.rebuild()
 
     def rebuild(self) -> None:
         """Draw the tree, again whenever spans of the trace arrived or ended.
@@ -109,11 +125,12 @@ class TraceScreen(Screen[None]):
         label.append(" ")
         label.append(duration(span.ms), style="bold" if (span.ms or 0) > 200 else "")
         # The waterfall starts at the same column on every line, whatever the depth.
-        label.pad_right(max(NAME + 30 - depth * 4 - label.cell_len, 1))
-        start = min(int(offset_ms / total_ms * BAR), BAR - 1)
-        width = max(1, int((span.ms or 0.0) / total_ms * BAR)) if span.ms is not None else 1
+        label.pad_right(max(_BEFORE_BAR - depth * 4 - label.cell_len, 1))
+        bar = bar_width(self.size.width)
+        start = min(int(offset_ms / total_ms * bar), bar - 1)
+        width = max(1, int((span.ms or 0.0) / total_ms * bar)) if span.ms is not None else 1
         label.append("·" * start, style="dim")
-        label.append("█" * min(width, BAR - start) if span.ms is not None else "▸", style=colour)
+        label.append("█" * min(width, bar - start) if span.ms is not None else "▸", style=colour)
         if span.sql:
             label.append(f" sql {len(span.sql)}", style="dim")
         if span.exceptions:

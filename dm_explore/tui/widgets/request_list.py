@@ -30,7 +30,7 @@ class RequestList(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     RequestList { height: 1fr; }
-    RequestList > .request-list--cursor { background: $accent 40%; }
+    RequestList > .request-list--cursor { background: $primary 45%; }
     RequestList > .request-list--header { text-style: bold; background: $panel; }
     """
     COMPONENT_CLASSES = {"request-list--cursor", "request-list--header"}
@@ -121,16 +121,10 @@ class RequestList(ScrollView, can_focus=True):
         width = self.size.width
         if y == 0:
             header_text = Text(no_wrap=True, end="")
-            columns = (
-                ("time", 12, False),
-                ("service", 12, False),
-                ("method", 7, False),
-                ("path", _path_width(width), False),
-                ("status", 7, False),
-                ("duration", 9, True),
-                ("sql", 5, True),
-                ("err", 4, False),
-            )
+            columns = [
+                (label, _path_width(width) if size is None else size, right)
+                for label, size, right in _COLUMNS
+            ]
             for label, size, right in columns:
                 header_text.append_text(_fit(Text(label, end=""), size, right=right))
                 header_text.append(" ")
@@ -182,7 +176,19 @@ class RequestList(ScrollView, can_focus=True):
             self.cursor = index
 
 
-_FIXED = 12 + 12 + 7 + 7 + 9 + 5 + 4 + 7  # every column but the path, and the gaps
+# (header, cells or None for the path, which takes what the others leave; right-aligned)
+_COLUMNS: tuple[tuple[str, int | None, bool], ...] = (
+    ("time", 12, False),
+    ("service", 12, False),
+    ("method", 7, False),
+    ("path", None, False),
+    ("status", 7, False),
+    ("duration", 9, True),
+    ("sql", 5, True),
+    ("err", 4, False),
+)
+# Every column but the path, and the one-cell gap after each column.
+_FIXED = sum(size or 0 for _, size, _ in _COLUMNS) + len(_COLUMNS)
 
 
 def _path_width(width: int) -> int:
