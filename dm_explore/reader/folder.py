@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..model import Model
 from .parse import parse_line
-from .tail import MAX_LINE, Line, Tail
+from .tail import MAX_LINE, Tail
 
 __all__ = ["FileState", "FolderReader", "Problem", "follow"]
 
@@ -129,39 +129,58 @@ class FolderReader:
         a caller sharing the model with another thread releases its lock there.
         """
         model, tail, file_id = self.model, state.tail, state.file_id
-        was_gone, restarted = tail.gone, tail.restarted
-        lines, problems = tail.read()
-        if tail.gone != was_gone:
-            model.set_file_state(file_id, gone=tail.gone)
-        if tail.restarted != restarted:
-            model.file_problem(
-                file_id, 0, "file was truncated or replaced: read again from the start"
-            )
-        for problem in problems:
-            model.file_problem(file_id, problem.line, problem.reason)
-        step = slice_lines if on_slice is not None else max(len(lines), 1)
-        for start in range(0, len(lines), step):
-            part = lines[start : start + step] if step < len(lines) else lines
-            self._apply_lines(file_id, part)
-            self.bytes_read += sum(len(line.raw) + 1 for line in part)
-            if on_slice is not None and start + step < len(lines):
+        count = 0
+        while True:
+            was_gone, restarted = tail.gone, tail.restarted
+            batch = tail.read_batch()
+            if tail.gone != was_gone:
+                model.set_file_state(file_id, gone=tail.gone)
+            if tail.restarted != restarted:
+                model.file_problem(
+                    file_id, 0, "file was truncated or replaced: read again from the start"
+                )
+            for problem in batch.problems:
+                model.file_problem(file_id, problem.line, problem.reason)
+            raws, total = batch.raws, len(batch.raws)
+            step = slice_lines if on_slice is not None else max(total, 1)
+            for start in range(0, total, step):
+                end = min(start + step, total)
+                count += self._apply_lines(file_id, raws, batch.first, start, end)
+                self.bytes_read += batch.bytes * (end - start) // total
+                if on_slice is not None and end < total:
+                    on_slice()
+            if not batch.more:
+                break
+            if on_slice is not None:
                 on_slice()
         info = model.files[file_id]
         if info.partial != tail.partial:
             model.set_file_state(file_id, partial=tail.partial)
-        return len(lines)
+        return count
 
-    def _apply_lines(self, file_id: int, lines: list[Line]) -> None:
+    def _apply_lines(
+        self, file_id: int, raws: list[bytes], first: int, start: int, end: int
+    ) -> int:
+        """Parse and apply ``raws[start:end]`` (line ``first + i + 1`` each); return lines seen."""
         apply, problem_at = self.model.apply, self.model.file_problem
-        for line in lines:
-            event, reason = parse_line(line.raw)
+        count = 0
+        for i in range(start, end):
+            raw = raws[i]
+            if not raw:
+                continue
+            count += 1
+            event, reason = parse_line(raw)
             if event is None:
-                problem_at(file_id, line.number, reason or "invalid")
+                if raw.strip():
+                    problem_at(file_id, first + i + 1, reason or "invalid")
+                else:
+                    count -= 1  # a blank line (spaces, a lone CR) is not an event
                 continue
             try:
                 apply(file_id, event)
             except Exception as exc:  # a shape the cheap checks let through: never fatal
-                problem_at(file_id, line.number, f"could not be applied: {type(exc).__name__}")
+                problem_at(file_id, first + i + 1, f"could not be applied: {type(exc).__name__}")
+        return count
 
     def _check_processes(self) -> None:
         """Processes of this host whose pid is gone: their open spans were cut short."""

@@ -20,7 +20,7 @@ _TS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]
 _NUM = (int, float)
 
 # Fields the model reads, by kind: name -> accepted types.
-_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "request.start": {"method": (str,), "path": (str,), "headers": (dict,), "query": (str,)},
     "request.end": {
         "ms": _NUM,
@@ -51,6 +51,9 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "dm.invalid": {"kind": (str,), "errors": (list,)},
     "dm.capped": {"limit": (int,), "action": (str,)},
 }
+_FIELDS_BY_KIND: dict[str, tuple[tuple[str, tuple[type, ...]], ...]] = {
+    kind: tuple(fields.items()) for kind, fields in _FIELD_TYPES.items()
+}
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "sql": ("sql",),
     "log": ("msg",),
@@ -62,68 +65,87 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 
 _ID16 = re.compile(r"[0-9a-f]{16}")
 _ID32 = re.compile(r"[0-9a-f]{32}")
-_good_ids: set[str] = set()  # ids already checked: spans and traces repeat on many lines
+# Ids already checked: spans and traces repeat on many lines, so most checks are one
+# set lookup. Bounded: cleared when large (the ids are checked again, nothing is lost).
+_good16: set[str] = set()
+_good32: set[str] = set()
+_GOOD_LIMIT = 400_000
 
 
 def _is_hex(value: object, length: int) -> bool:
     if type(value) is not str:
         return False
-    if value in _good_ids:
-        return len(value) == length
+    good = _good16 if length == 16 else _good32
+    if value in good:
+        return True
     if (_ID16 if length == 16 else _ID32).fullmatch(value) is None:
         return False
-    if len(_good_ids) > 500_000:
-        _good_ids.clear()
-    _good_ids.add(value)
+    if len(good) > _GOOD_LIMIT:
+        good.clear()
+    good.add(value)
     return True
 
 
-# The envelope exactly as dm_log writes it, in its key order. A line that starts like
-# this needs none of the envelope checks below (one C-level match instead of a dozen
-# Python-level ones); any other line, from another writer or damaged, takes them all.
-_CANONICAL = re.compile(
-    rb'\{"v":1,"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z",'
-    rb'"event":"[a-z][a-z0-9_.]*","svc":"[^"\\\x00-\x1f]+",'
-    rb'"host":"[^"\\\x00-\x1f]+","pid":[0-9]{1,18}(?:,"seq":[0-9]{1,18})?'
-    rb'(?:,"trace":"[0-9a-f]{32}","span":"[0-9a-f]{16}"(?:,"parent":"[0-9a-f]{16}")?)?[,}]'
-)
+_ts_ok = _TS.fullmatch
+_loads = orjson.loads
+_DecodeError = orjson.JSONDecodeError
 
 
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """``(event, None)`` for a usable line, ``(None, reason)`` for anything else."""
     try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        event = _loads(raw)
+    except _DecodeError as exc:
         return None, f"not JSON: {str(exc).split(':')[0]}"
     if type(event) is not dict:
         return None, f"not a JSON object but {type(event).__name__}"
-    canonical = _CANONICAL.match(raw) is not None
-    kind = event.get("event")
+    get = event.get
+    kind = get("event")
+    v = get("v")
+    ts = get("ts")
+    pid = get("pid")
     if not (
-        canonical
-        and event["v"] == 1
+        v == 1
+        and type(v) is int
         and type(kind) is str
-        and type(event["pid"]) is int
-        and type(event["ts"]) is str
-        and type(event["svc"]) is str
-        and type(event["host"]) is str
-    ):  # a repeated key can override the prefix
-        reason = _envelope_problem(event)
-        if reason is not None:
-            return None, reason
-        kind = event["event"]
-    span = event.get("span")
+        and kind
+        and type(pid) is int
+        and type(ts) is str
+        and _ts_ok(ts) is not None
+        and type(get("svc")) is str
+        and type(get("host")) is str
+    ):
+        return None, _envelope_problem(event) or "envelope: invalid"
+    span = get("span")
     if span is not None:
-        if not _is_hex(span, 16) or not _is_hex(event.get("trace"), 32):
+        trace = get("trace")
+        parent = get("parent")
+        try:  # set lookups first; an unhashable value (a list, a dict) is simply wrong
+            ids_ok = (span in _good16 or _is_hex(span, 16)) and (
+                trace in _good32 or _is_hex(trace, 32)
+            )
+            parent_ok = parent is None or parent in _good16 or _is_hex(parent, 16)
+        except TypeError:
+            ids_ok = parent_ok = False
+        if not ids_ok:
             return None, "envelope: trace/span must be 32/16 lowercase hex"
-        parent = event.get("parent")
-        if parent is not None and not _is_hex(parent, 16):
+        if not parent_ok:
             return None, "envelope: parent must be 16 lowercase hex"
     elif "span" in event:
         return None, "envelope: span must be 16 lowercase hex"
     elif kind[-4:] == ".end" or (kind[-6:] == ".start" and kind != "process.start"):
         return None, f"{kind}: a span event needs trace and span"
-    return _check_fields(event, kind)
+    fields = _FIELDS_BY_KIND.get(kind)
+    if fields is not None:
+        # JSON decodes to exact built-in types, so `type() in` is enough (and keeps bool out).
+        for name, types in fields:
+            value = get(name)
+            if value is not None and type(value) not in types:
+                return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
+        for name in _REQUIRED.get(kind, ()):
+            if name not in event:
+                return None, f"{kind}: {name} is missing"
+    return event, None
 
 
 def _envelope_problem(event: dict[str, Any]) -> str | None:
@@ -146,18 +168,3 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
     if type(pid) is not int:
         return "envelope: pid must be an integer"
     return None
-
-
-def _check_fields(event: dict[str, Any], kind: str) -> tuple[dict[str, Any] | None, str | None]:
-    """The types of the kind's own fields the model reads."""
-    fields = _FIELDS.get(kind)
-    if fields is not None:
-        # JSON decodes to exact built-in types, so `type() in` is enough (and keeps bool out).
-        for name, types in fields.items():
-            value = event.get(name)
-            if value is not None and type(value) not in types:
-                return None, f"{kind}: {name} has the wrong type ({type(value).__name__})"
-        for name in _REQUIRED.get(kind, ()):
-            if name not in event:
-                return None, f"{kind}: {name} is missing"
-    return event, None

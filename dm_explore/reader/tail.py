@@ -4,6 +4,10 @@ A half-written last line waits for its newline. A file that shrank or was
 replaced (another inode at the same path) is read again from the start. A line
 longer than ``max_line`` is skipped without being held in memory and reported.
 ``*.jsonl.gz`` files are decompressed as a whole and re-read when they change.
+
+:meth:`Tail.read_batch` is the reader's fast path: the raw lines of one batch in
+a plain list, line numbers implied by position. :meth:`Tail.read` gives
+:class:`Line` objects for callers that want them one by one.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import gzip
 import os
 import stat
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MAX_LINE", "Line", "Tail", "TailProblem"]
+__all__ = ["BATCH_BYTES", "MAX_LINE", "Batch", "Line", "Tail", "TailProblem"]
 
 MAX_LINE = 8 * 1024 * 1024
+BATCH_BYTES = 8 * 1024 * 1024  # bytes read per batch: bounds the memory of a big file's read
 _CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _HEAD = 64
@@ -26,9 +31,8 @@ _HEAD = 64
 
 @dataclass(slots=True)
 class Line:
-    number: int
-    offset: int
-    raw: bytes
+    number: int  # 1-based line number in the file
+    raw: bytes  # without its newline
 
 
 @dataclass(slots=True)
@@ -37,16 +41,31 @@ class TailProblem:
     reason: str
 
 
+@dataclass(slots=True)
+class Batch:
+    """Complete lines read in one go.
+
+    ``raws[i]`` is line ``first + i + 1`` of the file without its newline; a line
+    that is empty or was skipped (too long) is ``b""`` and has no event.
+    """
+
+    first: int = 0
+    raws: list[bytes] = field(default_factory=list)
+    problems: list[TailProblem] = field(default_factory=list)
+    bytes: int = 0  # bytes of the file consumed by this batch
+    more: bool = False  # the batch stopped at BATCH_BYTES: read again for the rest
+
+
 class Tail:
-    """Reads what was appended to ``path`` since the previous :meth:`read`."""
+    """Reads what was appended to ``path`` since the previous read."""
 
     def __init__(self, path: Path, max_line: int = MAX_LINE) -> None:
         self.path = path
         self.max_line = max_line
         self.gz = path.name.endswith(".gz")
         self.offset = 0  # bytes consumed (of the decompressed stream for .gz)
-        self.line_number = 0
-        self.pending = b""
+        self.line_number = 0  # lines complete so far
+        self.pending = b""  # the unfinished last line
         self.skipping = False  # inside an over-long line, discarding until its newline
         self.identity: tuple[int, int] | None = None
         self.size_seen = -1
@@ -63,19 +82,34 @@ class Tail:
         self.restarted += 1
 
     def read(self) -> tuple[list[Line], list[TailProblem]]:
-        """New complete lines and any problems met on the way. Never raises."""
+        """Every new complete line and any problems met on the way. Never raises."""
+        lines: list[Line] = []
         problems: list[TailProblem] = []
+        while True:
+            batch = self.read_batch()
+            problems.extend(batch.problems)
+            number = batch.first
+            for raw in batch.raws:
+                number += 1
+                if raw and (raw[0] == 123 or raw.strip()):  # 123: "{", the usual first byte
+                    lines.append(Line(number, raw))
+            if not batch.more:
+                return lines, problems
+
+    def read_batch(self, limit: int = BATCH_BYTES) -> Batch:
+        """The next complete lines, up to about ``limit`` bytes of them. Never raises."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 self.gone = True
-                return [], []
-            return [], [TailProblem(0, f"cannot open: {exc.strerror or exc}")]
+                return Batch(self.line_number)
+            return Batch(self.line_number, problems=[_problem(0, "cannot open", exc)])
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                return [], [TailProblem(0, "not a regular file (FIFO, device or socket): skipped")]
+                reason = "not a regular file (FIFO, device or socket): skipped"
+                return Batch(self.line_number, problems=[TailProblem(0, reason)])
             self.gone = False
             identity = (st.st_dev, st.st_ino)
             if self.identity is not None and (
@@ -83,92 +117,98 @@ class Tail:
             ):
                 self._reset()
             self.identity = identity
-            if st.st_size == self.size_seen and not self.gz:
-                return [], []
             if self.gz:
                 if st.st_size == self.size_seen:
-                    return [], []
+                    return Batch(self.line_number)
                 self.size_seen = st.st_size
-                return self._read_gz(problems)
+                return self._read_gz()
+            if st.st_size == self.size_seen and self.offset >= st.st_size:
+                return Batch(self.line_number)
             self.size_seen = st.st_size
             if self.head and os.pread(fd, len(self.head), 0) != self.head:
                 self._reset()  # truncated and rewritten past our offset before we looked
             if not self.head:
                 self.head = os.pread(fd, _HEAD, 0)
-            return self._read_plain(fd, problems), problems
+            return self._read_plain(fd, limit)
+        except OSError as exc:
+            return Batch(self.line_number, problems=[_problem(self.line_number + 1, "read", exc)])
         finally:
             os.close(fd)
 
-    def _read_plain(self, fd: int, problems: list[TailProblem]) -> list[Line]:
-        lines: list[Line] = []
+    def _read_plain(self, fd: int, limit: int) -> Batch:
+        batch = Batch(self.line_number)
+        start = self.offset
         while True:
-            try:
-                chunk = os.pread(fd, _CHUNK, self.offset)
-            except OSError as exc:
-                problems.append(TailProblem(self.line_number + 1, f"read error: {exc.strerror}"))
-                break
+            chunk = os.pread(fd, _CHUNK, self.offset)
             if not chunk:
                 break
-            self._consume(chunk, lines, problems)
+            self._consume(chunk, batch)
             if len(chunk) < _CHUNK:
                 break
-        return lines
+            if self.offset - start >= limit:
+                batch.more = True
+                break
+        batch.bytes = self.offset - start
+        return batch
 
-    def _read_gz(self, problems: list[TailProblem]) -> tuple[list[Line], list[TailProblem]]:
-        # A compressed file is read whole; lines already taken are skipped by offset.
-        lines: list[Line] = []
-        already, self.offset, self.line_number, self.pending = self.offset, 0, 0, b""
-        fresh: list[Line] = []
+    def _read_gz(self) -> Batch:
+        # A compressed file is read whole; lines already taken are dropped by number.
+        already = self.line_number
+        self.offset, self.line_number, self.pending, self.skipping = 0, 0, b"", False
+        batch = Batch(0)
         try:
             with gzip.open(self.path, "rb") as stream:
                 while chunk := stream.read(_CHUNK):
-                    self._consume(chunk, fresh, problems)
+                    self._consume(chunk, batch)
         except (OSError, EOFError, zlib.error) as exc:
-            problems.append(TailProblem(self.line_number + 1, f"compressed data: {exc}"))
-        lines = [line for line in fresh if line.offset >= already]
-        problems[:] = [p for p in problems if p.line == 0 or not lines or p.line >= lines[0].number]
-        return lines, problems
+            batch.problems.append(TailProblem(self.line_number + 1, f"compressed data: {exc}"))
+        if already:
+            del batch.raws[: min(already, len(batch.raws))]
+            batch.first = already
+            batch.problems = [p for p in batch.problems if p.line == 0 or p.line > already]
+        batch.bytes = self.offset
+        return batch
 
-    def _consume(self, chunk: bytes, lines: list[Line], problems: list[TailProblem]) -> None:
+    def _consume(self, chunk: bytes, batch: Batch) -> None:
+        """Split ``chunk`` into complete lines appended to ``batch``; keep the unfinished rest."""
         if self.offset == 0 and chunk.startswith(_BOM):
             chunk = chunk[len(_BOM) :]
             self.offset = len(_BOM)
+        self.offset += len(chunk)
         pieces = chunk.split(b"\n")
         last = pieces.pop()  # after the final newline: a partial line, or b""
-        offset = self.offset - len(self.pending)
-        number = self.line_number
         max_line = self.max_line
-        for i, piece in enumerate(pieces):
-            number += 1
-            if i == 0 and (self.pending or self.skipping):
-                if self.skipping:
-                    self.skipping = False
-                    problems.append(
-                        TailProblem(number, f"line longer than {max_line} bytes: skipped")
-                    )
-                    offset += len(self.pending) + len(piece) + 1
-                    self.pending = b""
-                    continue
-                piece = self.pending + piece
-                self.pending = b""
-            size = len(piece)
-            if size > max_line:
-                problems.append(TailProblem(number, f"line longer than {max_line} bytes: skipped"))
-            elif size and (piece[0] == 123 or piece.strip()):  # 123: "{", the usual first byte
-                lines.append(Line(number, offset, piece))
-            offset += size + 1
-        self.line_number = number
         if pieces:
+            too_long: list[int] = []
+            if self.skipping:
+                self.skipping = False
+                pieces[0] = b""
+                too_long.append(0)
+            elif self.pending:
+                pieces[0] = self.pending + pieces[0]
             self.pending = b""
+            if max(map(len, pieces)) > max_line:
+                for i, piece in enumerate(pieces):
+                    if len(piece) > max_line:
+                        pieces[i] = b""
+                        too_long.append(i)
+            reason = f"line longer than {max_line} bytes: skipped"
+            for i in sorted(too_long):
+                batch.problems.append(TailProblem(self.line_number + i + 1, reason))
+            batch.raws += pieces
+            self.line_number += len(pieces)
         if not self.skipping:
             if len(self.pending) + len(last) > max_line:
                 self.skipping = True
                 self.pending = b""
             else:
                 self.pending += last
-        self.offset += len(chunk)
 
     @property
     def partial(self) -> bool:
         """True while an unfinished last line waits for its newline."""
         return bool(self.pending) or self.skipping
+
+
+def _problem(line: int, what: str, exc: OSError) -> TailProblem:
+    return TailProblem(line, f"{what}: {exc.strerror or exc}")
