@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,7 @@ def test_appended_lines_appear_and_escapes_stay_text(tmp_path: Path) -> None:
         buffers = subprocess.run([*TMUX, "list-buffers"], capture_output=True, text=True).stdout
         assert "hello" not in buffers.lower()  # no OSC 52 clipboard write went through
         subprocess.run([*TMUX, "send-keys", "-t", session, "q"], check=True)
-        time.sleep(1.0)
-        assert "1 Requests" not in _capture(session)  # the app quit on q
+        assert _eventually(lambda: "1 Requests" not in _capture(session))  # the app quit on q
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
@@ -122,8 +122,17 @@ def test_demo_opens_the_explorer_live_and_stops_its_services(tmp_path: Path) -> 
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
     assert len(list(logs.glob("*.jsonl"))) >= 3  # web, api and the worker wrote files
-    time.sleep(1.0)
-    assert not _recording_into(logs), "services still running after the explorer quit"
+    assert _eventually(lambda: not _recording_into(logs)), "services still running after quit"
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether ``check()`` becomes true within ``timeout`` seconds (polled every 0.1 s)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _recording_into(folder: Path) -> list[int]:
