@@ -228,3 +228,27 @@ async def test_escape_leaves_search_and_ctrl_f_types_into_the_filter(folder: Pat
         await pilot.pause(0.2)
         assert "search: old" in _static_text(app.query_one("#status", Static))
         assert listing.current is not None and listing.current.start["path"] == "/old/"
+
+
+async def test_sql_cursor_shows_the_whole_statement_and_trace_cursor_its_span(
+    folder: Path,
+) -> None:
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("f", "down", "t")
+        await pilot.pause(0.3)
+        summary = _static_text(app.screen.query_one("#trace-span", Static))
+        assert "GET /api/" in summary and "KeyError" in summary and "grade missing" in summary
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        screen.query_one(TabbedContent).active = "tab-sql"
+        await pilot.pause(0.2)
+        table = screen.query_one("#sql-table", DataTable)
+        table.focus()
+        await pilot.press(*["down"] * 7)
+        await pilot.pause(0.1)
+        full = _static_text(screen.query_one("#sql-full", Static))
+        assert full.startswith("#8") and "SELECT 1" in full and "DUP" in full

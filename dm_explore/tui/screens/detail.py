@@ -21,7 +21,7 @@ from textual.widgets import (
     Tree,
 )
 
-from ...model import Model, Span, format_ts, span_sql
+from ...model import Model, Span, SqlRec, format_ts, span_sql
 from ...textsafe import safe
 from ..text import block, cell, duration, frames_text, status_text, tail_cell
 
@@ -48,6 +48,7 @@ class DetailScreen(Screen[None]):
         self._version = -1
         self._shown: tuple[object, ...] | None = None  # signature of what is drawn
         self._panels_shown: tuple[object, ...] | None = None
+        self._sql_rows: list[tuple[SqlRec, str]] = []  # table rows: statement, its flags
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,6 +61,7 @@ class DetailScreen(Screen[None]):
             with TabPane("SQL", id="tab-sql"):
                 yield Static(id="sql-summary")
                 yield DataTable(id="sql-table", cursor_type="row", zebra_stripes=True)
+                yield VerticalScroll(Static(id="sql-full"), id="sql-full-box")
             with TabPane("Logs", id="tab-logs"):
                 yield VerticalScroll(Static(id="logs"))
             with TabPane("Exceptions", id="tab-exceptions"):
@@ -187,8 +189,10 @@ class DetailScreen(Screen[None]):
         elif self.sql_order == "site":
             statements = sorted(statements, key=lambda r: (r.site_text(), r.ts))
         table = self.query_one("#sql-table", DataTable)
+        keep = table.cursor_row
         table.clear(columns=True)
         table.add_columns("#", "ms", "flags", "sql", "params", "call site")
+        self._sql_rows = []
         for index, rec in enumerate(statements, 1):
             flags = Text(end="")
             if id(rec) in report.n_plus_one_ids:
@@ -197,6 +201,9 @@ class DetailScreen(Screen[None]):
                 flags.append("DUP ", style="yellow")
             elif id(rec) in report.similar_ids and id(rec) not in report.n_plus_one_ids:
                 flags.append("SIM ", style="cyan")
+            if rec.error:
+                flags.append("ERR ", style="bold red")
+            self._sql_rows.append((rec, flags.plain.strip()))
             table.add_row(
                 str(index),
                 f"{rec.ms:.2f}",
@@ -205,6 +212,36 @@ class DetailScreen(Screen[None]):
                 cell(rec.params, 40),
                 tail_cell(rec.site_text(), 60),
             )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+        self._show_statement(table.cursor_row if table.row_count else -1)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "sql-table":
+            self._show_statement(event.cursor_row)
+
+    def _show_statement(self, row: int) -> None:
+        """The whole statement under the SQL cursor: text, parameters, call site, error."""
+        target = self.query_one("#sql-full", Static)
+        if not 0 <= row < len(self._sql_rows):
+            target.update(Text("(no statement)", style="dim"))
+            return
+        rec, flags = self._sql_rows[row]
+        out = Text(end="")
+        out.append(f"#{row + 1}  {rec.ms:.2f} ms  {flags}  ", style="bold")
+        out.append_text(cell(" ".join(x for x in (rec.vendor, rec.alias) if x), 60, "dim"))
+        if rec.many:
+            out.append("  executemany", style="dim")
+        out.append("\n")
+        out.append_text(block(rec.sql))
+        out.append("\nparams ", style="dim")
+        out.append_text(cell(rec.params, 2000))
+        out.append("\nat ", style="dim")
+        out.append_text(cell(rec.site_text() or "?", 300))
+        if rec.error:
+            out.append("\nerror ", style="bold red")
+            out.append_text(block(rec.error))
+        target.update(out)
 
     def _logs(self, span: Span) -> Text:
         out = Text(end="")
@@ -217,7 +254,9 @@ class DetailScreen(Screen[None]):
         }
         for rec in span.logs:
             out.append(f"{format_ts(rec.ts)} ", style="dim")
-            out.append(f"{rec.level.upper():8} ", style=colours.get(rec.level, ""))
+            level = cell(rec.level.upper(), 8, colours.get(rec.level, ""))
+            level.pad_right(9 - level.cell_len)
+            out.append_text(level)
             out.append_text(cell(rec.logger, 30, "dim"))
             out.append(" ")
             out.append_text(block(rec.msg))

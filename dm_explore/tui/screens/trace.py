@@ -44,6 +44,7 @@ class TraceScreen(Screen[None]):
         tree = Tree[str](Text("trace"), id="trace-tree")
         tree.show_root = False
         yield tree
+        yield Static(id="trace-span")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,6 +142,43 @@ class TraceScreen(Screen[None]):
             label.append(" (parent not seen yet)", style="italic dim")
         return label
 
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        """Under the tree: what the highlighted span did and what went wrong in it."""
+        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+            span = self.model.span(event.node.data) if event.node.data else None
+            self.query_one("#trace-span", Static).update(
+                span_summary(span) if span is not None else Text("")
+            )
+
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         if event.node.data:
             self.app.open_span(event.node.data)  # type: ignore[attr-defined]
+
+
+def span_summary(span: Span) -> Text:
+    """A few lines about ``span``: name, outcome, SQL, the first exception, the worst log."""
+    out = Text(end="", no_wrap=True, overflow="ellipsis")
+    out.append_text(cell(span.svc, 30, f"bold {service_colour(span.svc)}"))
+    out.append(f" {span.kind} ")
+    out.append_text(cell(span.name, 200))
+    out.append("  ")
+    out.append_text(status_text(span))
+    out.append(f"  {duration(span.ms)}  {span.outcome}")
+    out.append(f"\nsql {len(span.sql)} own, {span.queries} with child spans", style="dim")
+    out.append(f" ({span.queries_ms:.1f} ms)   logs {len(span.logs)}", style="dim")
+    out.append(f"   children {len(span.children)}   Enter: detail", style="dim")
+    for exc in span.exceptions[:1]:
+        out.append("\n")
+        out.append_text(cell(exc.get("type"), 80, "bold red"))
+        out.append(": ")
+        out.append_text(cell(exc.get("message"), 300))
+    worst = max(
+        (rec for rec in span.logs if rec.level in ("warning", "error", "critical")),
+        key=lambda rec: ("warning", "error", "critical").index(rec.level),
+        default=None,
+    )
+    if worst is not None:
+        colour = "yellow" if worst.level == "warning" else "red"
+        out.append(f"\n{worst.level.upper()} ", style=colour)
+        out.append_text(cell(worst.msg.splitlines()[0] if worst.msg else "", 300))
+    return out
