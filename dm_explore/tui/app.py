@@ -53,6 +53,9 @@ class ExplorerApp(App[int]):
         Binding("ctrl+f", "filter", "Filter"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("o", "toggle_order", "Order"),
+        Binding("e", "toggle_word('errors')", "Errors", show=False),
+        Binding("i", "toggle_word('inflight')", "In flight", show=False),
+        Binding("x", "clear_filter", "Clear filter", show=False),
         Binding("m", "toggle_per", "Per s/min", show=False),
         Binding("escape", "leave_input", "Back", show=False),
         *(
@@ -330,6 +333,18 @@ class ExplorerApp(App[int]):
         self.action_tab("requests")
         filter_input = self._main("#filter", Input)
         filter_input.screen.set_focus(filter_input)
+
+    def action_toggle_word(self, word: str) -> None:
+        """Add ``word`` (``errors``, ``inflight``) to the request filter, or take it out."""
+        self.action_tab("requests")
+        filter_input = self._main("#filter", Input)
+        words = filter_input.value.split()
+        filter_input.value = " ".join(
+            [w for w in words if w != word] if word in words else [*words, word]
+        )
+
+    def action_clear_filter(self) -> None:
+        self._main("#filter", Input).value = ""
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow

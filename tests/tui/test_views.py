@@ -252,3 +252,19 @@ async def test_sql_cursor_shows_the_whole_statement_and_trace_cursor_its_span(
         await pilot.pause(0.1)
         full = _static_text(screen.query_one("#sql-full", Static))
         assert full.startswith("#8") and "SELECT 1" in full and "DUP" in full
+
+
+async def test_quick_filter_keys(folder: Path) -> None:
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert set(_paths(app)) == {"/api/late/", "/api/", "/courses/"}
+        assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert len(_paths(app)) == 5
+        await pilot.press("ctrl+f", *"gz", "enter", "x")
+        await pilot.pause(0.2)
+        assert len(_paths(app)) == 5

@@ -15,6 +15,7 @@ KEYS = (
     ("1 … 5", "Requests, Issues, Commands, Metrics, Files"),
     ("/", "search the current list; n / N next and previous match"),
     ("ctrl+f", "filter requests: text, svc:NAME, status:5xx|404, slow:MS, errors, inflight"),
+    ("e i x", "requests with errors only, in flight only (again: off); clear the filter"),
     ("o", "order requests newest first / slowest first"),
     ("f", "follow on / off: on the first row, the newest request stays in view"),
     ("j k g G", "down, up, first, last (arrows, Page Up/Down, Home/End too)"),
@@ -22,7 +23,7 @@ KEYS = (
     ("t", "the trace of the request (a tree across services with a waterfall)"),
     ("s", "in a detail: order SQL by time, duration or call site"),
     ("m", "metrics per second / per minute"),
-    ("Escape", "back"),
+    ("Escape", "back (from a view, the search or the filter)"),
     ("ctrl+p", "command palette"),
     ("q", "quit"),
 )
