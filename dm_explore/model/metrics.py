@@ -80,14 +80,23 @@ class Series:
         if not math.isfinite(value):
             return
         self.all.add(value)
-        for buckets, width in ((self.seconds, 1), (self.minutes, 60)):
-            key = int(ts // width)
-            bucket = buckets.get(key)
-            if bucket is None:
-                bucket = buckets[key] = Bucket(float(key * width))
-                if len(buckets) > MAX_BUCKETS:
-                    buckets.popitem(last=False)
-            bucket.add(value)
+        second = int(ts)
+        bucket = self.seconds.get(second)
+        if bucket is None:
+            bucket = self._open(self.seconds, second, 1)
+        bucket.add(value)
+        minute = second // 60
+        bucket = self.minutes.get(minute)
+        if bucket is None:
+            bucket = self._open(self.minutes, minute, 60)
+        bucket.add(value)
+
+    @staticmethod
+    def _open(buckets: OrderedDict[int, Bucket], key: int, width: int) -> Bucket:
+        bucket = buckets[key] = Bucket(float(key * width))
+        if len(buckets) > MAX_BUCKETS:
+            buckets.popitem(last=False)
+        return bucket
 
     def recent(self, per: str = "second", last: int = 60) -> list[Bucket]:
         """The newest ``last`` buckets (``per`` is ``second`` or ``minute``), oldest first."""

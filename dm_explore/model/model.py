@@ -12,21 +12,22 @@ from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from .commands import command_status
 from .issues import Issue
 from .metrics import Series
-from .records import LogRec, ProcessKey, Span, SqlRec, shared
-from .timeparse import parse_ts
+from .points import POINT_HANDLERS as _POINT
+from .records import ENVELOPE_KEYS, MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec, number
+from .timeparse import _seconds, parse_ts
 
 __all__ = ["FileInfo", "Model", "Trace"]
 
-_ENVELOPE = frozenset({"v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent"})
+SPAN_KINDS = ("request", "http", "task", "command", "test", "span")
+_SPAN_PHASES: dict[str, tuple[str, bool]] = {
+    f"{kind}.{phase}": (kind, phase == "start") for kind in SPAN_KINDS for phase in ("start", "end")
+}
 ROOT_KINDS = frozenset({"request", "task", "command", "test"})
 MAX_PROBLEMS = 1000
 MAX_PROCESS_ITEMS = 2000
-MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
 
 
 @dataclass(slots=True)
@@ -106,7 +107,6 @@ class Model:
         self.totals: dict[str, int] = defaultdict(int)  # survive eviction
         self.first_ts: float | None = None
         self.last_ts = 0.0
-        self._seq = 0
 
     # -- input ------------------------------------------------------------------
 
@@ -149,24 +149,33 @@ class Model:
         self.version += 1
 
     def apply(self, file_id: int, event: dict[str, Any]) -> None:
-        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`)."""
+        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`).
+
+        The model takes the dict over: a span's start and end events are kept as
+        its ``start``/``end`` with the envelope keys removed in place.
+        """
         self.version += 1
-        self._seq += 1
-        ts = parse_ts(event["ts"])
+        text = event["ts"]
+        base = _seconds.get(text[:19])  # ".ffffffZ" after a known second: dm_log's own form
+        ts = base + float(text[19:26]) if base is not None and len(text) == 27 else parse_ts(text)
         kind: str = event["event"]
         key: ProcessKey = (event["svc"], event["host"], event["pid"])
         info = self.files[file_id]
         info.events += 1
-        if info.process is None:
+        last = info.last_ts
+        if last is None:
             info.process = key
-        if info.first_ts is None or ts < info.first_ts:
-            info.first_ts = ts
-        if info.last_ts is None or ts > info.last_ts:
+            info.first_ts = info.last_ts = ts
+        elif ts > last:
             info.last_ts = ts
-        if self.first_ts is None or ts < self.first_ts:
-            self.first_ts = ts
+        elif ts < info.first_ts:  # type: ignore[operator]
+            info.first_ts = ts
         if ts > self.last_ts:
             self.last_ts = ts
+            if self.first_ts is None:
+                self.first_ts = ts
+        elif self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
         self.totals["events"] += 1
         proc = self.processes.get(key)
         if proc is None:
@@ -175,23 +184,28 @@ class Model:
             proc.last_ts = ts
 
         span_id = event.get("span")
-        span = self._span_for(event, span_id, key, file_id, ts) if span_id else None
-        head, _, phase = kind.rpartition(".")
-        if span is not None and phase in ("start", "end") and head and head != "process":
-            self._span_event(span, head, phase, event, ts)
-            return
+        if span_id is not None:
+            span = self.spans.get(span_id)
+            if span is None:
+                span = self._new_span(event, span_id, key, file_id)
+            phase = _SPAN_PHASES.get(kind)
+            if phase is None and kind not in _POINT:
+                head, _, end = kind.rpartition(".")
+                if head and head != "process" and end in ("start", "end"):
+                    phase = (head, end == "start")
+            if phase is not None:
+                self._span_event(span, phase[0], phase[1], event, ts)
+                return
+        else:
+            span = None
         handler = _POINT.get(kind)
         if handler is not None:
             handler(self, event, ts, span, proc, info)
 
     # -- spans ------------------------------------------------------------------
 
-    def _span_for(
-        self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int, ts: float
-    ) -> Span:
-        span = self.spans.get(span_id)
-        if span is not None:
-            return span
+    def _new_span(self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int) -> Span:
+        """The span an event names for the first time, linked into its trace."""
         trace_id: str = event["trace"]
         trace = self.traces.get(trace_id)
         if trace is None:
@@ -200,17 +214,17 @@ class Model:
             if len(self.traces) > self.max_traces:
                 self._evict_oldest()
         span = Span(span_id, trace_id, key, file_id)
-        span.seq = self._seq
+        span.seq = self.version
         self.spans[span_id] = span
         trace.spans[span_id] = span
         trace.services.add(key[0])
-        parent = event.get("parent")
-        self._link(trace, span, parent)
-        waiting = trace.orphans.pop(span_id, None)
-        if waiting:
-            for child in waiting:
-                trace.roots.remove(child)
-                span.children.append(child)
+        self._link(trace, span, event.get("parent"))
+        if trace.orphans:
+            waiting = trace.orphans.pop(span_id, None)
+            if waiting:
+                for child in waiting:
+                    trace.roots.remove(child)
+                    span.children.append(child)
         return span
 
     @staticmethod
@@ -225,17 +239,22 @@ class Model:
                 trace.orphans[parent_id].append(span)
 
     def _span_event(
-        self, span: Span, kind: str, phase: str, event: dict[str, Any], ts: float
+        self, span: Span, kind: str, starting: bool, event: dict[str, Any], ts: float
     ) -> None:
         trace = self.traces[span.trace]
-        trace.first_ts = min(trace.first_ts, ts)
-        trace.last_ts = max(trace.last_ts, ts)
-        fields = {k: v for k, v in event.items() if k not in _ENVELOPE}
-        if phase == "start":
+        if ts < trace.first_ts:
+            trace.first_ts = ts
+        if ts > trace.last_ts:
+            trace.last_ts = ts
+        parent = event.get("parent")
+        pop = event.pop
+        for name in ENVELOPE_KEYS:
+            pop(name, None)
+        fields = event
+        if starting:
             span.kind = kind
             span.start = fields
             span.start_ts = ts
-            parent = event.get("parent")
             if parent != span.parent and span.parent is None and parent:
                 trace.roots.remove(span)
                 self._link(trace, span, parent)
@@ -243,33 +262,32 @@ class Model:
                 self.requests[span.span_id] = span
                 self.totals["requests"] += 1
             elif kind == "command":
-                span.interval = _number(fields.get("interval"))
-                runs = self.command_runs.get((span.process[1], span.name))
+                span.interval = number(fields.get("interval"))
+                where = (span.process[1], span.name)
+                runs = self.command_runs.get(where)
                 if runs is None:
-                    runs = self.command_runs[(span.process[1], span.name)] = deque(
-                        maxlen=self.history
-                    )
+                    runs = self.command_runs[where] = deque(maxlen=self.history)
                 runs.append(span)
                 self.totals["commands"] += 1
-        else:
-            if span.kind == "?":
-                span.kind = kind
-            span.end = fields
-            span.end_ts = ts
-            ms = _number(fields.get("ms"))
-            if ms is None and span.start_ts is not None:
-                ms = (ts - span.start_ts) * 1000
-            span.ms = ms
-            if span.start_ts is None and ms is not None:
-                span.start_ts = ts - ms / 1000
-            if fields.get("outcome") == "error":
-                self.totals["errors"] += 1
-            if kind == "request" and ms is not None:
-                self._series(self.request_latency, span.svc, "ms").add(ts, ms)
-                if span.span_id not in self.requests:  # end arrived without its start
-                    self.requests[span.span_id] = span
-            elif kind == "span" and ms is not None:
-                self._series(self.span_durations, span.name, "ms").add(ts, ms)
+            return
+        if span.kind == "?":
+            span.kind = kind
+        span.end = fields
+        span.end_ts = ts
+        ms = number(fields.get("ms"))
+        if ms is None and span.start_ts is not None:
+            ms = (ts - span.start_ts) * 1000
+        span.ms = ms
+        if span.start_ts is None and ms is not None:
+            span.start_ts = ts - ms / 1000
+        if fields.get("outcome") == "error":
+            self.totals["errors"] += 1
+        if kind == "request" and ms is not None:
+            self.series(self.request_latency, span.svc, "ms").add(ts, ms)
+            if span.span_id not in self.requests:  # end arrived without its start
+                self.requests[span.span_id] = span
+        elif kind == "span" and ms is not None:
+            self.series(self.span_durations, span.name, "ms").add(ts, ms)
 
     def _evict_oldest(self) -> None:
         _, trace = self.traces.popitem(last=False)
@@ -279,58 +297,13 @@ class Model:
         self.totals["evicted_traces"] += 1
 
     @staticmethod
-    def _series(table: dict[str, Series], name: str, unit: str | None) -> Series:
+    def series(table: dict[str, Series], name: str, unit: str | None) -> Series:
         series = table.get(name)
         if series is None:
             series = table[name] = Series(name, unit)
         return series
 
-    # -- point events -------------------------------------------------------------
-
-    def _sql(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        params = event.get("params")
-        rec = SqlRec(
-            event, ts, shared(event["sql"]), orjson.dumps(params).decode() if params else ""
-        )
-        self.totals["sql"] += 1
-        if span is None:
-            proc.sql.append(rec)
-            return
-        span.sql.append(rec)
-        span.sql_ms += rec.ms
-        # Count it for this span and its ancestors in the same process (a request's total).
-        for current in self._ancestry(span):
-            if current.process != span.process:
-                break
-            current.queries += 1
-            current.queries_ms += rec.ms
-
-    def _log(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        rec = LogRec(event, ts)
-        self.totals["logs"] += 1
-        (span.logs if span is not None else proc.logs).append(rec)
-
-    def _exception(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        fp = str(event.get("fingerprint"))
-        issue = self.issues.get(fp)
-        if issue is None:
-            issue = self.issues[fp] = Issue(
-                fp, str(event.get("type")), str(event.get("message", ""))
-            )
-        issue.add(event, ts, proc.key[0], span.span_id if span is not None else None)
-        self.totals["exceptions"] += 1
-        if span is not None:
-            span.exceptions.append(event)
-            for current in self._ancestry(span):  # an error marks its span and every caller
-                current.errors += 1
-
-    def _ancestry(self, span: Span) -> list[Span]:
+    def ancestry(self, span: Span) -> list[Span]:
         """The span and its ancestors, nearest first; a cycle of parent links stops it."""
         chain = [span]
         seen = {span.span_id}
@@ -343,72 +316,6 @@ class Model:
             seen.add(parent)
             parent = found.parent
         return chain
-
-    def _panel(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        panels = span.panels if span is not None else proc.panels
-        title = str(event["panel"])
-        entry = {k: v for k, v in event.items() if k not in _ENVELOPE}
-        if event.get("op") == "replace" or title not in panels:
-            panels[title] = [entry]
-        else:
-            panels[title].append(entry)
-
-    def _metric(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        value = event["value"]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            self._series(self.metrics, str(event["name"]), event.get("unit")).add(ts, float(value))
-
-    def _runtime(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        sample = {k: v for k, v in event.items() if k not in _ENVELOPE}
-        sample["ts"] = ts
-        proc.runtime.append(sample)
-
-    def _progress(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        if span is not None:
-            span.progress = {k: event.get(k) for k in ("done", "total", "message")}
-            span.heartbeat_ts = ts
-
-    def _heartbeat(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        if span is not None:
-            span.heartbeat_ts = ts
-            interval = _number(event.get("interval"))
-            if interval:
-                span.interval = interval
-
-    def _process_start(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        argv = event.get("argv")
-        if isinstance(argv, list):
-            proc.argv = [str(a) for a in argv]
-
-    def _dropped(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        count = event.get("count")
-        info.dropped += count if isinstance(count, int) else 0
-        self.totals["dropped"] += count if isinstance(count, int) else 0
-
-    def _capped(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        info.capped = str(event.get("action") or "stop")
-
-    def _invalid(
-        self, event: dict[str, Any], ts: float, span: Span | None, proc: ProcessInfo, info: FileInfo
-    ) -> None:
-        proc.invalid_events.append(event)
-        self.totals["dm_invalid"] += 1
 
     # -- queries for views ----------------------------------------------------------
 
@@ -445,23 +352,3 @@ class Model:
             for run in runs:
                 counts[self.command_status(run, now)] += 1
         return counts
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-_POINT = {
-    "sql": Model._sql,
-    "log": Model._log,
-    "exception": Model._exception,
-    "panel": Model._panel,
-    "metric": Model._metric,
-    "runtime": Model._runtime,
-    "progress": Model._progress,
-    "command.heartbeat": Model._heartbeat,
-    "process.start": Model._process_start,
-    "dm.dropped": Model._dropped,
-    "dm.capped": Model._capped,
-    "dm.invalid": Model._invalid,
-}

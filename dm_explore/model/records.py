@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LogRec", "ProcessKey", "Span", "SqlRec", "shared"]
+__all__ = [
+    "ENVELOPE",
+    "ENVELOPE_KEYS",
+    "MAX_DEPTH",
+    "LogRec",
+    "ProcessKey",
+    "Span",
+    "SqlRec",
+    "number",
+    "shared",
+]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
+ENVELOPE_KEYS = ("v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent")
+ENVELOPE = frozenset(ENVELOPE_KEYS)
+MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a float if it is a JSON number (not a bool), else None."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
 
 _shared: dict[Any, Any] = {}
 
@@ -21,26 +40,50 @@ def shared(value: Any) -> Any:
     return found
 
 
+_sites: dict[tuple[Any, Any, Any], tuple[str, int, str]] = {}
+
+
+def _site(key: tuple[Any, Any, Any]) -> tuple[str, int, str]:
+    """A call site as ``(file, line, func)`` of the right types, one copy per distinct site."""
+    file, line, func = key
+    site = shared((str(file), line if type(line) is int else 0, str(func)))
+    try:
+        if len(_sites) > 100_000:
+            _sites.clear()
+        _sites[key] = site
+    except TypeError:
+        pass
+    return site
+
+
 class SqlRec:
     """One ``sql`` event, kept small: the statement text is interned and shared."""
 
     __slots__ = ("alias", "error", "many", "ms", "params", "site", "sql", "ts", "vendor")
 
     def __init__(self, event: dict[str, Any], ts: float, sql: str, params: str) -> None:
+        get = event.get
         self.ts = ts
-        self.ms = float(event.get("ms") or 0.0)
+        ms = get("ms")
+        self.ms = float(ms) if ms else 0.0
         self.sql = sql
         self.params = params  # the parameters as compact JSON: equal text, equal params
-        site = event.get("site")
+        site = get("site")
         self.site: tuple[str, int, str] | None = None
-        if isinstance(site, dict):
-            file, line, func = site.get("file", ""), site.get("line") or 0, site.get("func", "")
-            line = line if type(line) is int else 0
-            self.site = shared((str(file), line, str(func)))
-        self.alias: str | None = shared(event.get("alias"))
-        self.vendor: str | None = shared(event.get("vendor"))
-        self.many = bool(event.get("many"))
-        self.error: str | None = event.get("error")
+        if type(site) is dict:
+            key = (site.get("file", ""), site.get("line") or 0, site.get("func", ""))
+            try:
+                found = _sites.get(key)
+            except TypeError:  # an unhashable value in a hostile file
+                found = None
+            if found is None:
+                found = _site(key)
+            self.site = found
+        alias, vendor = get("alias"), get("vendor")
+        self.alias: str | None = alias if alias is None else shared(alias)
+        self.vendor: str | None = vendor if vendor is None else shared(vendor)
+        self.many = bool(get("many"))
+        self.error: str | None = get("error")
 
     def site_text(self) -> str:
         """``file:line in func`` of the application code that ran the statement."""
