@@ -167,6 +167,9 @@ class ExplorerApp(App[int]):
             if version == self._drawn_version and not (force or self._dirty):
                 if not self.loader.loaded or self.loader.error:
                     self._draw_status()
+                elif self.model.live and now - self._drawn_at >= 1.0:
+                    self._drawn_at = now  # requests in flight age on screen once a second
+                    self._main("#request-list", RequestList).tick(self.model.now())
                 return
             active = self._main("#tabs", TabbedContent).active
             if active != "requests" and not (force or self._dirty) and now - self._drawn_at < 0.5:

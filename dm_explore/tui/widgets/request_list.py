@@ -58,6 +58,7 @@ class RequestList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: RequestRows = RequestRows()
+        self.now: float | None = None  # the model's clock at the last update: in-flight ages
 
     # -- data ------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ class RequestList(ScrollView, can_focus=True):
         """
         current, top = self.current, self.scroll_offset.y
         old_index = self.cursor
+        self.now = model.now()
         self.rows.update(model, exact=exact)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         if follow and old_index == 0:
@@ -85,6 +87,11 @@ class RequestList(ScrollView, can_focus=True):
                 self.scroll_to(y=max(top + index - old_index, 0), animate=False)
                 self.cursor = index
         self.cursor = min(self.cursor, max(len(self.rows) - 1, 0))
+        self.refresh()
+
+    def tick(self, now: float) -> None:
+        """The clock moved on with no new event: redraw the ages of requests in flight."""
+        self.now = now
         self.refresh()
 
     @property
@@ -107,7 +114,12 @@ class RequestList(ScrollView, can_focus=True):
         line.append(" ")
         line.append_text(_fit(status_text(span), 7))
         line.append(" ")
-        line.append_text(_fit(Text(duration(span.ms), end=""), 9, right=True))
+        if span.ms is None and span.start_ts is not None and self.now is not None:
+            age = Text(f"…{duration(max(self.now - span.start_ts, 0.0) * 1000)}", end="")
+            age.stylize("italic yellow")  # in flight for this long so far
+            line.append_text(_fit(age, 9, right=True))
+        else:
+            line.append_text(_fit(Text(duration(span.ms), end=""), 9, right=True))
         line.append(" ")
         line.append_text(
             _fit(Text(str(span.queries) if span.queries else "", end=""), 5, right=True)
