@@ -50,7 +50,7 @@ def timeline(series: Series, per: str, value: str, width: int = WIDTH) -> list[f
     buckets = series.seconds if per == "second" else series.minutes
     if not buckets:
         return []
-    newest = next(reversed(buckets))
+    newest = max(buckets)  # not the last opened: files are read one after another
     empty: float | None = 0.0 if value == "count" else None
     points: list[float | None] = []
     for key in range(newest - width + 1, newest + 1):
