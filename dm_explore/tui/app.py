@@ -37,6 +37,16 @@ __all__ = ["ExplorerApp", "run"]
 W = TypeVar("W", bound=Widget)
 
 TABS = ("requests", "issues", "commands", "metrics", "files")
+PALETTE = (  # command palette entries beyond the views: title, help, action
+    ("Filter requests", "svc:, status:, slow:, errors (ctrl+f)", "filter"),
+    ("Errors only on/off", "requests with an error (e)", "toggle_word('errors')"),
+    ("In flight only on/off", "requests still running (i)", "toggle_word('inflight')"),
+    ("Clear filter", "every request again (x)", "clear_filter"),
+    ("Search", "in the current list (/ then n, N)", "search"),
+    ("Follow on/off", "keep the newest request in view (f)", "toggle_follow"),
+    ("Order newest/slowest", "the request list order (o)", "toggle_order"),
+    ("Keys", "every key of the explorer (?)", "help"),
+)
 
 
 class ExplorerApp(App[int]):
@@ -299,17 +309,8 @@ class ExplorerApp(App[int]):
                 f"the {name} view (key {index})",
                 partial(self.action_tab, name),
             )
-        yield SystemCommand(
-            "Filter requests", "svc:, status:, slow:, errors (ctrl+f)", self.action_filter
-        )
-        yield SystemCommand("Search", "in the current list (/ then n, N)", self.action_search)
-        yield SystemCommand(
-            "Follow on/off", "keep the newest request in view (f)", self.action_toggle_follow
-        )
-        yield SystemCommand(
-            "Order newest/slowest", "the request list order (o)", self.action_toggle_order
-        )
-        yield SystemCommand("Keys", "every key of the explorer (?)", self.action_help)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
 
     def action_leave_input(self) -> None:
         """Escape in the search or filter input: back to the list (the search closes)."""

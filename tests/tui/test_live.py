@@ -189,3 +189,17 @@ async def test_files_view_lists_paths_the_reader_skipped(tmp_path: Path) -> None
         rows = [[str(c) for c in files.get_row_at(i)] for i in range(files.row_count)]
         assert rows[0][0] == "api.jsonl" and rows[0][5] == "2"
         assert rows[1][0] == "pipe.jsonl" and rows[1][4].startswith("skipped: not a regular")
+
+
+async def test_command_palette_toggles_the_errors_filter(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    _requests(1).write(folder / "api.jsonl")
+    app = ExplorerApp(folder, follow_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p", *"errors only")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
+        assert _paths(app) == []
