@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from jsonschema import Draft202012Validator
 
 from dm_explore.commands.check import check_line
 from dm_explore.model import Model
@@ -87,8 +88,12 @@ def test_fifo_is_reported_and_never_blocks(tmp_path: Path) -> None:
     (tmp_path / "web.jsonl").write_bytes(_log(1, "ok"))
     reader = FolderReader(tmp_path)
     done = threading.Event()
-    worker = threading.Thread(target=lambda: (reader.read(), done.set()), daemon=True)
-    worker.start()
+
+    def read() -> None:
+        reader.read()
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
     assert done.wait(5), "reading a folder with a FIFO blocked"
     assert reader.model.totals["events"] == 1
     assert [Path(p.path).name for p in reader.problems] == ["pipe.jsonl"]
@@ -118,7 +123,9 @@ def test_symlink_loop_is_not_followed(tmp_path: Path) -> None:
         ({"msg": None}, False),
     ],
 )
-def test_check_agrees_with_jsonschema(change: dict, valid: bool, event_validator) -> None:  # type: ignore[no-untyped-def]
+def test_check_agrees_with_jsonschema(
+    change: dict[str, object], valid: bool, event_validator: Draft202012Validator
+) -> None:
     event = orjson.loads(_log(1, "m"))
     event.update(change)
     assert (not list(event_validator.iter_errors(event))) is valid
