@@ -40,7 +40,9 @@ class FileScreen(Screen[None]):
             if info.partial:
                 out.append(", an unfinished last line", style="yellow")
             if info.capped:
-                out.append(f", writer reached its cap ({info.capped})", style="yellow")
+                out.append(", writer reached its cap (", style="yellow")
+                out.append_text(cell(info.capped, 40, "yellow"))  # the action, from the file
+                out.append(")", style="yellow")
             if info.dropped:
                 out.append(f", writer dropped {info.dropped} events", style="bold yellow")
             out.append("\n\nProblems\n", style="bold underline")
