@@ -16,7 +16,7 @@ from .commands import command_status
 from .issues import Issue
 from .metrics import Series
 from .points import POINT_HANDLERS as _POINT
-from .records import ENVELOPE_KEYS, MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec, number
+from .records import ENVELOPE, MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec, number
 from .timeparse import _seconds, parse_ts
 
 __all__ = ["FileInfo", "Model", "Trace"]
@@ -149,11 +149,7 @@ class Model:
         self.version += 1
 
     def apply(self, file_id: int, event: dict[str, Any]) -> None:
-        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`).
-
-        The model takes the dict over: a span's start and end events are kept as
-        its ``start``/``end`` with the envelope keys removed in place.
-        """
+        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`)."""
         self.version += 1
         text = event["ts"]
         base = _seconds.get(text[:19])  # ".ffffffZ" after a known second: dm_log's own form
@@ -247,10 +243,7 @@ class Model:
         if ts > trace.last_ts:
             trace.last_ts = ts
         parent = event.get("parent")
-        pop = event.pop
-        for name in ENVELOPE_KEYS:
-            pop(name, None)
-        fields = event
+        fields = {k: v for k, v in event.items() if k not in ENVELOPE}
         if starting:
             span.kind = kind
             span.start = fields
