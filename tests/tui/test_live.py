@@ -82,7 +82,7 @@ async def test_in_flight_request_detail_and_trace_update_live(tmp_path: Path) ->
         line = "".join(seg.text for seg in app.query_one(RequestList).render_line(1))
         assert "/slow/" in line and "…" in line  # in flight: no status, no duration yet
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         overview = screen.query_one("#overview", Static)
@@ -93,7 +93,7 @@ async def test_in_flight_request_detail_and_trace_update_live(tmp_path: Path) ->
         await _until(pilot, lambda: "1 statements" in str(overview.render()))
         assert screen.query_one("#sql-table", DataTable).row_count == 1
         await pilot.press("t")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         trace_screen = app.screen
         assert isinstance(trace_screen, TraceScreen)
         tree = trace_screen.query_one(Tree)
@@ -123,12 +123,12 @@ async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path
     w.write(folder / "api.jsonl")
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         app.open_span(REQ)
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-panels"
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         text = str(screen.query_one(".panel-text", Static).render())
         assert "[red]x[/red]" in text and "\\x1b[31m" in text and "\\u202e" in text
         assert "\x1b" not in text and "\u202e" not in text
@@ -150,17 +150,24 @@ async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path
         assert "nested" in labels and any("deep: [red]x[/red]" in label for label in labels)
 
 
-async def test_command_palette_switches_views(tmp_path: Path) -> None:
+async def test_command_palette_switches_views_and_filters(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     _requests(1).write(folder / "api.jsonl")
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         await pilot.press("ctrl+p", *"show commands")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         assert app.query_one("#tabs", TabbedContent).active == "commands"
+        await pilot.press("ctrl+p", *"errors only")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.query_one("#tabs", TabbedContent).active == "requests"
+        assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
+        assert _paths(app) == []
 
 
 def test_reader_yields_between_slices(tmp_path: Path) -> None:
@@ -182,24 +189,10 @@ async def test_files_view_lists_paths_the_reader_skipped(tmp_path: Path) -> None
     os.mkfifo(folder / "pipe.jsonl")
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         await pilot.press("5")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         files = app.query_one("#files-table", DataTable)
         rows = [[str(c) for c in files.get_row_at(i)] for i in range(files.row_count)]
         assert rows[0][0] == "api.jsonl" and rows[0][5] == "2"
         assert rows[1][0] == "pipe.jsonl" and rows[1][4].startswith("skipped: not a regular")
-
-
-async def test_command_palette_toggles_the_errors_filter(tmp_path: Path) -> None:
-    folder = tmp_path / "logs"
-    _requests(1).write(folder / "api.jsonl")
-    app = ExplorerApp(folder, follow_files=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
-        await pilot.press("ctrl+p", *"errors only")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
-        assert _paths(app) == []

@@ -37,37 +37,37 @@ def _paths(app: ExplorerApp) -> list[Any]:
 async def test_requests_newest_first_filters_and_order(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         assert _paths(app) == ["/api/late/", "/api/", "/courses/", "/gz/", "/old/"]
         status = _static_text(app.query_one("#status", Static))
         assert "5 requests" in status and "4 invalid lines" in status
         await pilot.press("o")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert _paths(app)[0] == "/courses/"  # slowest first
         await pilot.press("o", "ctrl+f")
         for key in "status:5xx":
             await pilot.press(key if key != ":" else "colon")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert _paths(app) == ["/api/late/"]
         filter_input = app.query_one("#filter")
         filter_input.value = "svc:web"  # type: ignore[attr-defined]
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert _paths(app) == ["/courses/", "/old/"]
         filter_input.value = "errors"  # type: ignore[attr-defined]
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert set(_paths(app)) == {"/api/late/", "/api/", "/courses/"}
         filter_input.value = "slow:250"  # type: ignore[attr-defined]
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert _paths(app) == ["/api/late/", "/courses/"]
 
 
 async def test_search_and_next_match(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         await pilot.press("f")  # pause following so the cursor stays where search puts it
         await pilot.press("slash", *"api", "enter")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         listing = app.query_one(RequestList)
         assert listing.current is not None and listing.current.start["path"] == "/api/late/"
         await pilot.press("n")
@@ -81,9 +81,9 @@ async def test_search_and_next_match(folder: Path) -> None:
 async def test_detail_shows_sql_flags_logs_exceptions_and_panels(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         await pilot.press("f", "down", "enter")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         screen = app.screen
         assert isinstance(screen, DetailScreen) and screen.span_id == API_REQ
         overview = _static_text(screen.query_one("#overview", Static))
@@ -107,24 +107,24 @@ async def test_detail_shows_sql_flags_logs_exceptions_and_panels(folder: Path) -
 async def test_panels_render_by_type(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         app.open_span("1000000000000001")  # the web request with the Enrollment panel
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-panels"
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         markdown = screen.query_one(".panel-markdown", Markdown)
         assert "3" in markdown.source and "seats" in markdown.source
         table = screen.query_one(".panel-table", DataTable)
         assert table.row_count == 1 and str(table.get_row_at(0)[0]) == "ann"
 
 
-async def test_trace_tree_across_services_and_jump_to_detail(folder: Path) -> None:
+async def test_trace_tree_across_services_then_detail_and_its_sql(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         await pilot.press("f", "down", "t")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         screen = app.screen
         assert isinstance(screen, TraceScreen) and screen.trace_id == T1
         tree = screen.query_one(Tree)
@@ -142,49 +142,59 @@ async def test_trace_tree_across_services_and_jump_to_detail(folder: Path) -> No
             label.startswith("worker") and "courses.tasks.recount" in label for label in labels
         )
         assert tree.cursor_node is not None and tree.cursor_node.data == API_REQ
+        summary = _static_text(screen.query_one("#trace-span", Static))  # the highlighted span
+        assert "GET /api/" in summary and "KeyError" in summary and "grade missing" in summary
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, DetailScreen) and app.screen.span_id == API_REQ
+        await pilot.pause(0.1)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen) and detail.span_id == API_REQ
+        detail.query_one(TabbedContent).active = "tab-sql"
+        await pilot.pause(0.1)
+        detail.query_one("#sql-table", DataTable).focus()
+        await pilot.press(*["down"] * 7)
+        await pilot.pause(0.1)
+        full = _static_text(detail.query_one("#sql-full", Static))  # the statement under the cursor
+        assert full.startswith("#8") and "SELECT 1" in full and "DUP" in full
 
 
 async def test_issues_commands_metrics_files_and_help(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         await pilot.press("2")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         issues = app.query_one("#issues-table", DataTable)
         assert issues.row_count == 1 and str(issues.get_row_at(0)[0]) == "2"
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         assert isinstance(app.screen, IssueScreen)
         spans = app.screen.query_one("#issue-spans", DataTable)
         assert spans.row_count == 2
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         assert isinstance(app.screen, DetailScreen)
         await pilot.press("escape", "escape", "3")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         commands = app.query_one("#commands-table", DataTable)
         row = [str(c) for c in commands.get_row_at(0)]
         assert row[0] == "import_grades" and row[2] == "SYSTEM_KILL" and "40%" in row[3]
         await pilot.press("4")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         metrics = _static_text(app.query_one("#metrics-view", Static))
         assert "queue.depth" in metrics and "p95=" in metrics and "api" in metrics
         await pilot.press("5")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         files = app.query_one("#files-table", DataTable)
         names = [str(files.get_row_at(i)[0]) for i in range(files.row_count)]
         assert "garbage.jsonl" in names and "sub/worker.h2.303.jsonl" in names
         files.move_cursor(row=names.index("garbage.jsonl"))
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         assert isinstance(app.screen, FileScreen)
         body = _static_text(app.screen.query_one("#file-body", Static))
         assert "line 1: not JSON" in body and "newer" in body
         await pilot.press("escape", "question_mark")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert isinstance(app.screen, HelpScreen)
 
 
@@ -214,57 +224,24 @@ async def test_live_lines_appear_and_hostile_text_stays_literal(tmp_path: Path) 
         assert "/[red]x[/red]\\x1b[31m" in line and "\x1b" not in line
 
 
-async def test_escape_leaves_search_and_ctrl_f_types_into_the_filter(folder: Path) -> None:
+async def test_escape_ctrl_f_and_the_quick_filter_keys(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
         listing = app.query_one(RequestList)
         await pilot.press("slash", "a", "escape")
         assert not app.query_one("#search").display and app.focused is listing
         await pilot.press("ctrl+f", *"svc", "colon", *"web", "enter")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert _paths(app) == ["/courses/", "/old/"] and app.focused is listing
         await pilot.press("slash", *"old", "enter")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         assert "search: old" in _static_text(app.query_one("#status", Static))
         assert listing.current is not None and listing.current.start["path"] == "/old/"
-
-
-async def test_sql_cursor_shows_the_whole_statement_and_trace_cursor_its_span(
-    folder: Path,
-) -> None:
-    app = ExplorerApp(folder, follow_files=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        await pilot.press("f", "down", "t")
-        await pilot.pause(0.3)
-        summary = _static_text(app.screen.query_one("#trace-span", Static))
-        assert "GET /api/" in summary and "KeyError" in summary and "grade missing" in summary
-        await pilot.press("enter")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, DetailScreen)
-        screen.query_one(TabbedContent).active = "tab-sql"
-        await pilot.pause(0.2)
-        table = screen.query_one("#sql-table", DataTable)
-        table.focus()
-        await pilot.press(*["down"] * 7)
+        await pilot.press("x", "e")  # clear the filter, then errors only
         await pilot.pause(0.1)
-        full = _static_text(screen.query_one("#sql-full", Static))
-        assert full.startswith("#8") and "SELECT 1" in full and "DUP" in full
-
-
-async def test_quick_filter_keys(folder: Path) -> None:
-    app = ExplorerApp(folder, follow_files=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        await pilot.press("e")
-        await pilot.pause(0.2)
         assert set(_paths(app)) == {"/api/late/", "/api/", "/courses/"}
         assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
-        await pilot.press("e")
-        await pilot.pause(0.2)
-        assert len(_paths(app)) == 5
-        await pilot.press("ctrl+f", *"gz", "enter", "x")
-        await pilot.pause(0.2)
+        await pilot.press("e")  # errors only, off again
+        await pilot.pause(0.1)
         assert len(_paths(app)) == 5
