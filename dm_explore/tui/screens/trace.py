@@ -14,14 +14,19 @@ from ..text import cell, duration, service_colour, status_text
 
 __all__ = ["TraceScreen"]
 
-NAME = 60  # cells for service, kind, name, status and duration at depth 0
-_BEFORE_BAR = NAME + 30  # the waterfall's first column, counted from the label of depth 0
 _AFTER_BAR = 16  # cells kept right of the waterfall: sql count, error mark, tree guides
+_MIN_LABEL = 42  # cells before the waterfall on the narrowest screen
 
 
-def bar_width(screen_width: int) -> int:
-    """Cells of the waterfall on a screen ``screen_width`` wide (20 to 80)."""
-    return max(20, min(80, screen_width - _BEFORE_BAR - _AFTER_BAR))
+def layout(screen_width: int) -> tuple[int, int]:
+    """``(label, bar)``: cells before the waterfall (at depth 0) and of the waterfall.
+
+    The label gets up to 90 cells (a 60-cell name) and the waterfall the rest, up
+    to 80; a narrow screen shares it, the waterfall keeping a third (12 cells at least).
+    """
+    room = max(screen_width - _AFTER_BAR, 40)
+    bar = max(12, min(80, max(room - 90, room // 3)))
+    return max(min(90, room - bar), _MIN_LABEL), bar
 
 
 class TraceScreen(Screen[None]):
@@ -115,19 +120,19 @@ class TraceScreen(Screen[None]):
         self, span: Span, offset_ms: float, total_ms: float, depth: int, waiting: bool
     ) -> Text:
         colour = service_colour(span.svc)
+        before, bar = layout(self.size.width)
+        target = max(before - depth * 4, 24)  # the waterfall's column, whatever the depth
         label = Text(end="", no_wrap=True)
         label.append_text(cell(span.svc, 12, f"bold {colour}"))
-        label.append(" ")
-        label.append(span.kind, style="dim")
-        label.append(" ")
-        label.append_text(cell(span.name, max(NAME - depth * 4, 12)))
-        label.append(" ")
-        label.append_text(status_text(span))
-        label.append(" ")
-        label.append(duration(span.ms), style="bold" if (span.ms or 0) > 200 else "")
-        # The waterfall starts at the same column on every line, whatever the depth.
-        label.pad_right(max(_BEFORE_BAR - depth * 4 - label.cell_len, 1))
-        bar = bar_width(self.size.width)
+        label.append(f" {span.kind} ", style="dim")
+        tail = Text(" ", end="")
+        tail.append_text(status_text(span))
+        tail.append(" ")
+        tail.append(duration(span.ms), style="bold" if (span.ms or 0) > 200 else "")
+        room = target - 1 - label.cell_len - tail.cell_len
+        label.append_text(cell(span.name, max(room, 6)))
+        label.append_text(tail)
+        label.pad_right(max(target - label.cell_len, 1))
         start = min(int(offset_ms / total_ms * bar), bar - 1)
         width = max(1, int((span.ms or 0.0) / total_ms * bar)) if span.ms is not None else 1
         label.append("·" * start, style="dim")
