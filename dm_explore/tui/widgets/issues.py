@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -10,6 +13,8 @@ from ...model import Model, format_ts
 from ..text import cell
 
 __all__ = ["IssuesTable"]
+
+MAX_ROWS = 1000  # the most frequent issues shown; a hostile folder may hold many more
 
 
 class IssuesTable(DataTable[object]):
@@ -22,6 +27,8 @@ class IssuesTable(DataTable[object]):
             super().__init__()
             self.fingerprint = fingerprint
 
+    _shown: tuple[int, int] | None = None  # (issues, total count) drawn
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
@@ -30,9 +37,17 @@ class IssuesTable(DataTable[object]):
         )
 
     def refresh_from(self, model: Model) -> None:
+        """Redraw when an issue was added or seen again (counts only grow)."""
+        signature = (len(model.issues), sum(issue.count for issue in model.issues.values()))
+        if signature == self._shown:
+            return
+        self._shown = signature
         keep = self.cursor_row
         self.clear()
-        for issue in sorted(model.issues.values(), key=lambda i: (-i.count, -i.last_seen)):
+        shown = heapq.nsmallest(
+            MAX_ROWS, model.issues.values(), key=lambda i: (-i.count, -i.last_seen)
+        )
+        for issue in shown:
             self.add_row(
                 str(issue.count),
                 cell(issue.type, 40, "bold red"),
@@ -42,6 +57,12 @@ class IssuesTable(DataTable[object]):
                 format_ts(issue.last_seen),
                 f"{issue.handled}/{issue.count}",
                 key=issue.fingerprint,
+            )
+        if len(model.issues) > len(shown):
+            self.add_row(
+                Text(f"+{len(model.issues) - len(shown)}", style="dim"),
+                Text("more, less frequent", style="dim"),
+                key="",
             )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
