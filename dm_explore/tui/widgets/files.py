@@ -24,6 +24,8 @@ class FilesTable(DataTable[object]):
             super().__init__()
             self.file_id = file_id
 
+    _shown: tuple[int, ...] | None = None  # what the drawn rows were computed from
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.add_columns(
@@ -31,7 +33,22 @@ class FilesTable(DataTable[object]):
         )
 
     def refresh_from(self, model: Model, root: Path, problems: Sequence[Problem] = ()) -> None:
-        """One row per file of ``model``, then one per path the reader skipped (``problems``)."""
+        """One row per file of ``model``, then one per path the reader skipped (``problems``).
+
+        Redrawn only when a count, a process's state or the list of problems changed.
+        """
+        files = model.files.values()
+        signature = (
+            len(model.files),
+            sum(info.events + info.invalid + (info.dropped or 0) for info in files),
+            sum(1 for info in files if info.gone or info.capped),
+            sum(1 for proc in model.processes.values() if proc.alive),
+            sum(1 for proc in model.processes.values() if proc.alive is False),
+            len(problems),
+        )
+        if signature == self._shown:
+            return
+        self._shown = signature
         keep = self.cursor_row
         self.clear()
         for info in model.files.values():
