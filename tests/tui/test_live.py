@@ -104,7 +104,7 @@ async def test_in_flight_request_detail_and_trace_update_live(tmp_path: Path) ->
         assert "late.work" in str(tree.root.children[0].children[0].label)
 
 
-async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path) -> None:
+async def test_every_panel_type_and_child_span_logs_and_exceptions(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     w = Writer("api", 7)
     w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p/")
@@ -119,6 +119,11 @@ async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path
     ]
     for second, panel in enumerate(panels):
         w.ev("panel", 1.1 + second / 100, T1, REQ, panel=f"P{second}", op="append", **panel)
+    w.ev("span.start", 1.2, T1, CHILD, REQ, name="build.report")
+    w.ev("log", 1.21, T1, CHILD, level="error", msg="report half empty", logger="reports")
+    exc = {"type": "ValueError", "message": "no rows", "fingerprint": "00aa11bb22cc33dd"}
+    w.ev("exception", 1.22, T1, CHILD, mechanism="logging", handled=True, frames=[], **exc)
+    w.ev("span.end", 1.3, T1, CHILD, ms=100.0, outcome="error", name="build.report")
     w.ev("request.end", 1.5, T1, REQ, ms=500.0, outcome="ok", status=200)
     w.write(folder / "api.jsonl")
     app = ExplorerApp(folder, follow_files=False)
@@ -127,6 +132,10 @@ async def test_every_panel_type_renders_and_content_stays_literal(tmp_path: Path
         app.open_span(REQ)
         await pilot.pause(0.1)
         screen = app.screen
+        logs = str(screen.query_one("#logs", Static).render())  # the child span's, marked
+        assert "report half empty" in logs and "[build.report]" in logs
+        exceptions = str(screen.query_one("#exceptions", Static).render())
+        assert "in span build.report" in exceptions and "ValueError" in exceptions
         screen.query_one(TabbedContent).active = "tab-panels"
         await pilot.pause(0.1)
         text = str(screen.query_one(".panel-text", Static).render())

@@ -21,7 +21,7 @@ from textual.widgets import (
     Tree,
 )
 
-from ...model import Model, Span, SqlRec, format_ts, span_sql
+from ...model import Model, Span, SqlRec, format_ts, span_sql, subtree
 from ...textsafe import safe
 from ..text import block, cell, duration, frames_text, status_text, tail_cell
 
@@ -80,13 +80,15 @@ class DetailScreen(Screen[None]):
 
     @staticmethod
     def _signature(span: Span) -> tuple[object, ...]:
-        """What a redraw depends on: it changes while the span is in flight or still growing."""
+        """What a redraw depends on: it changes while the span or its same-process subtree grows."""
+        family = list(subtree(span))
         return (
             span.end is not None,
             span.killed,
             span.queries,
-            len(span.logs),
-            len(span.exceptions),
+            len(family),
+            sum(len(s.logs) for s in family),
+            sum(len(s.exceptions) for s in family),
             len(span.children),
             repr(span.progress),
         )
@@ -252,20 +254,28 @@ class DetailScreen(Screen[None]):
             "error": "red",
             "critical": "bold red",
         }
-        for rec in span.logs:
+        family = list(subtree(span))
+        records = sorted(((rec, s) for s in family for rec in s.logs), key=lambda r: r[0].ts)
+        for rec, owner in records:
             out.append(f"{format_ts(rec.ts)} ", style="dim")
             level = cell(rec.level.upper(), 8, colours.get(rec.level, ""))
             level.pad_right(9 - level.cell_len)
             out.append_text(level)
             out.append_text(cell(rec.logger, 30, "dim"))
+            if owner is not span:  # logged inside a child span of this process
+                out.append_text(cell(f" [{owner.name}]", 40, "dim italic"))
             out.append(" ")
             out.append_text(block(rec.msg))
             out.append("\n")
-        return out if span.logs else Text("(no logs)", style="dim")
+        return out if records else Text("(no logs)", style="dim")
 
     def _exceptions(self, span: Span) -> Text:
         out = Text(end="")
-        for exc in span.exceptions:
+        found = [(exc, s) for s in subtree(span) for exc in s.exceptions]
+        for exc, owner in found:
+            if owner is not span:  # raised inside a child span of this process
+                out.append_text(cell(f"in {owner.kind} {owner.name}", 120, "dim italic"))
+                out.append("\n")
             out.append_text(cell(exc.get("type"), 120, "bold red"))
             out.append(": ")
             out.append_text(block(exc.get("message")))
@@ -279,7 +289,7 @@ class DetailScreen(Screen[None]):
                 out.append_text(cell(exc.get("cause"), 200))
                 out.append("\n")
             out.append("\n")
-        return out if span.exceptions else Text("(no exceptions)", style="dim")
+        return out if found else Text("(no exceptions)", style="dim")
 
     def _fill_panels(self, span: Span) -> None:
         container = self.query_one("#panels", VerticalScroll)
