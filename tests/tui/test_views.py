@@ -170,7 +170,10 @@ async def test_issues_commands_metrics_files_and_help(folder: Path) -> None:
         assert isinstance(app.screen, IssueScreen)
         spans = app.screen.query_one("#issue-spans", DataTable)
         assert spans.row_count == 2
-        await pilot.press("enter")
+        await pilot.press("t")  # the trace of the request it happened in
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, TraceScreen)
+        await pilot.press("escape", "enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, DetailScreen)
         await pilot.press("escape", "escape", "3")

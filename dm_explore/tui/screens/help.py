@@ -20,7 +20,7 @@ KEYS = (
     ("f", "follow on / off: on the first row, the newest request stays in view"),
     ("j k g G", "down, up, first, last (arrows, Page Up/Down, Home/End too)"),
     ("Enter", "detail of the request, issue, command run or file"),
-    ("t", "the trace of the request (a tree across services with a waterfall)"),
+    ("t", "the trace of the request, span or issue's request (a tree with a waterfall)"),
     ("s", "in a detail: order SQL by time, duration or call site"),
     ("m", "metrics per second / per minute"),
     ("Escape", "back (from a view, the search or the filter)"),

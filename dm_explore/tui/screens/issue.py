@@ -16,10 +16,10 @@ __all__ = ["IssueScreen"]
 
 
 class IssueScreen(Screen[None]):
-    """Traceback on top, the spans it happened in below; Enter opens one."""
+    """Traceback on top, the requests it happened in below; Enter opens one, ``t`` its trace."""
 
     CSS_PATH = "issue.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("t", "trace", "Trace")]
 
     def __init__(self, model: Model, fingerprint: str) -> None:
         super().__init__()
@@ -78,3 +78,12 @@ class IssueScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.app.open_span(str(event.row_key.value))  # type: ignore[attr-defined]
+
+    def action_trace(self) -> None:
+        table = self.query_one("#issue-spans", DataTable)
+        if not table.row_count:
+            return
+        span_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        span = self.model.span(span_id) if span_id else None
+        if span is not None:
+            self.app.open_trace(span.trace, span.span_id)  # type: ignore[attr-defined]
