@@ -222,10 +222,12 @@ class ExplorerApp(App[int]):
             text.append_text(progress_bar(self.loader.progress(), 1.0, width=12))
             text.append("  ")
         else:
-            text.append(
-                "live  " if self.follow else "paused  ",
-                style="bold green" if self.follow else "bold yellow",
-            )
+            if not self.follow:
+                text.append("paused  ", style="bold yellow")  # the cursor holds its request
+            elif self.follow_files:
+                text.append("live  ", style="bold green")  # files followed, newest in view
+            else:
+                text.append("read once  ", style="bold")  # files not followed
         invalid = sum(f.invalid for f in model.files.values()) if locked else 0
         text.append(
             f"{len(model.files)} files  {model.totals.get('events', 0)} events  "
