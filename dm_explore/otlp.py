@@ -195,22 +195,22 @@ def _last_seen(span: Span) -> float | None:
 
 def span_to_otlp(span: Span) -> dict[str, Any]:
     """One OTLP/JSON ``Span`` object for one model span."""
-    end = span.end or {}
-    fields = {**span.start, **end}
+    start, end = span.start, span.end or {}
+    fields = {**start, **end}
     last = _last_seen(span)
     first = span.start_ts if span.start_ts is not None else last
     start_ns = _nanos(first) if first is not None else 0
-    if span.end is not None and span.ms is not None:
+    if span.end_ts is not None and span.ms is not None:
         end_ns = start_ns + round(span.ms * 1_000_000)
     else:
         end_ns = _nanos(last) if last is not None else start_ns
     mapping = _ATTRIBUTES.get(span.kind, {})
     pairs: list[tuple[str, Any]] = [(name, fields.get(key)) for key, name in mapping.items()]
-    if span.kind == "span" and isinstance(span.start.get("fields"), Mapping):
-        pairs += [(f"dm.field.{k}", v) for k, v in span.start["fields"].items()]
+    if span.kind == "span" and isinstance(start.get("fields"), Mapping):
+        pairs += [(f"dm.field.{k}", v) for k, v in start["fields"].items()]
     pairs.append(("dm.kind", span.kind))
     outcome = end.get("outcome")
-    if span.end is None:
+    if span.end_ts is None:
         pairs.append(("dm.unfinished", True))
         reason = "killed" if span.killed else "no end: still running or killed"
         status: dict[str, Any] = {"code": STATUS_ERROR, "message": reason}

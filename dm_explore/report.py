@@ -79,8 +79,8 @@ def _unit_row(model: Model, span: Span) -> dict[str, Any]:
         "trace": span.trace,
         "span": span.span_id,
         "name": span.name,
-        "status": span.status if span.kind == "request" else span.field("state"),
-        "ms": span.ms if span.end is not None else None,
+        "status": span.status if span.kind == "request" else span.result,
+        "ms": span.ms if span.end_ts is not None else None,
         "outcome": span.outcome,
         **_sql_stats(span_sql(model, span)[1]),
         "errors": _errors_under(spans),
@@ -92,9 +92,9 @@ def _test_row(model: Model, span: Span) -> dict[str, Any]:
     spans = list(subtree(span, same_process=False))
     return {
         "nodeid": span.name,
-        "result": span.field("result") or ("unfinished" if span.end is None else None),
+        "result": span.result or ("unfinished" if span.end_ts is None else None),
         "message": span.field("message"),
-        "ms": span.ms if span.end is not None else None,
+        "ms": span.ms if span.end_ts is not None else None,
         "svc": span.svc,
         "trace": span.trace,
         **_sql_stats(span_sql(model, span, same_process=False)[1]),
@@ -141,7 +141,7 @@ def build_report(
     spans = sorted(model.spans.values(), key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq))
     units = [_unit_row(model, s) for s in spans if s.kind in ("request", "task")]
     tests = [_test_row(model, s) for s in spans if s.kind == "test"]
-    slowest_requests = [s for s in filter_requests(model, order="slowest") if s.end is not None]
+    slowest_requests = [s for s in filter_requests(model, order="slowest") if s.end_ts is not None]
     by_span = {row["span"]: row for row in units}
     sql = sorted(((r, s) for s in spans for r in s.sql), key=lambda pair: -pair[0].ms)[:TOP]
     issues = sorted(model.issues.values(), key=lambda i: (-i.count, i.fingerprint))
@@ -154,7 +154,7 @@ def build_report(
             "tasks": sum(r["kind"] == "task" for r in units),
             "queries": model.totals["sql"],
             "exceptions": model.totals["exceptions"],
-            "unfinished_spans": sum(s.end is None for s in spans),
+            "unfinished_spans": sum(s.end_ts is None for s in spans),
         },
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,

@@ -79,8 +79,8 @@ def summarize(model: Model, path_problems: list[dict[str, Any]]) -> dict[str, An
         "slowest_requests": [
             {
                 "svc": s.svc,
-                "method": s.start.get("method"),
-                "path": s.start.get("path"),
+                "method": s.method,
+                "path": s.target,
                 "status": s.status,
                 "ms": s.ms,
                 "trace": s.trace,

@@ -19,11 +19,10 @@ DEFAULT_INTERVAL = 30.0
 
 def command_status(run: Span, now: float, superseded: bool) -> str:
     """The status of one command run as of ``now`` (epoch seconds)."""
-    if run.end is not None:
-        status = run.end.get("status")
-        if status in ("FINISHED", "FAILED"):
-            return str(status)
-        return "FAILED" if run.end.get("outcome") == "error" else "FINISHED"
+    if run.end_ts is not None:
+        if run.result in ("FINISHED", "FAILED"):
+            return str(run.result)
+        return "FAILED" if run.end_outcome == "error" else "FINISHED"
     if run.killed or superseded:
         return "SYSTEM_KILL"
     interval = run.interval or DEFAULT_INTERVAL

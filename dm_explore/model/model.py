@@ -7,24 +7,24 @@ tells them when to redraw.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+from msgspec import UNSET
+
 from .commands import command_status
+from .dispatch import DISPATCH as _DISPATCH
+from .events import Event, event_from_dict
 from .issues import Issue
 from .metrics import Series
-from .points import POINT_HANDLERS as _POINT
-from .records import ENVELOPE, MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec, number
-from .timeparse import _seconds, parse_ts
+from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
 
 __all__ = ["FileInfo", "Model", "Trace"]
 
-SPAN_KINDS = ("request", "http", "task", "command", "test", "span")
-_SPAN_PHASES: dict[str, tuple[str, bool]] = {
-    f"{kind}.{phase}": (kind, phase == "start") for kind in SPAN_KINDS for phase in ("start", "end")
-}
 ROOT_KINDS = frozenset({"request", "task", "command", "test"})
 MAX_PROBLEMS = 1000
 MAX_PROCESS_ITEMS = 2000
@@ -107,6 +107,7 @@ class Model:
         self.totals: dict[str, int] = defaultdict(int)  # survive eviction
         self.first_ts: float | None = None
         self.last_ts = 0.0
+        self._arrivals = 0  # spans created so far: their seq
 
     # -- input ------------------------------------------------------------------
 
@@ -144,65 +145,87 @@ class Model:
         proc.alive = alive
         if not alive:
             for span in self.spans.values():
-                if span.process == key and span.end is None:
+                if span.process == key and span.end_ts is None:
                     span.killed = True
         self.version += 1
 
     def apply(self, file_id: int, event: dict[str, Any]) -> None:
-        """Merge one parsed event (see :func:`dm_explore.reader.parse_line`)."""
-        self.version += 1
-        text = event["ts"]
-        base = _seconds.get(text[:19])  # ".ffffffZ" after a known second: dm_log's own form
-        ts = base + float(text[19:26]) if base is not None and len(text) == 27 else parse_ts(text)
-        kind: str = event["event"]
-        key: ProcessKey = (event["svc"], event["host"], event["pid"])
-        info = self.files[file_id]
-        info.events += 1
-        last = info.last_ts
-        if last is None:
-            info.process = key
-            info.first_ts = info.last_ts = ts
-        elif ts > last:
-            info.last_ts = ts
-        elif ts < info.first_ts:  # type: ignore[operator]
-            info.first_ts = ts
-        if ts > self.last_ts:
-            self.last_ts = ts
-            if self.first_ts is None:
-                self.first_ts = ts
-        elif self.first_ts is None or ts < self.first_ts:
-            self.first_ts = ts
-        self.totals["events"] += 1
-        proc = self.processes.get(key)
-        if proc is None:
-            proc = self.processes[key] = ProcessInfo(key)
-        if ts > proc.last_ts:
-            proc.last_ts = ts
+        """Merge one event already parsed into a dict (see :func:`dm_explore.reader.parse_line`).
 
-        span_id = event.get("span")
-        if span_id is not None:
-            span = self.spans.get(span_id)
-            if span is None:
-                span = self._new_span(event, span_id, key, file_id)
-            phase = _SPAN_PHASES.get(kind)
-            if phase is None and kind not in _POINT:
-                head, _, end = kind.rpartition(".")
-                if head and head != "process" and end in ("start", "end"):
-                    phase = (head, end == "start")
-            if phase is not None:
-                self._span_event(span, phase[0], phase[1], event, ts)
-                return
-        else:
+        The reader uses :meth:`apply_batch`; this is for callers holding dicts.
+        """
+        raw = orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
+        typed = event_from_dict(event)
+        if typed is None:
+            self.file_problem(file_id, 0, f"{event.get('event')}: fields of the wrong type")
+            return
+        self.apply_batch(file_id, [typed], [raw])
+
+    def apply_batch(
+        self, file_id: int, events: list[Event | None], raws: list[bytes]
+    ) -> list[tuple[int, str]]:
+        """Merge decoded events of one file, in file order; skip the ``None`` ones.
+
+        ``raws[i]`` is the line of ``events[i]``, kept for the spans'
+        :attr:`~Span.start` and :attr:`~Span.end`. Returns ``(index, reason)``
+        for events whose shape the model could not use.
+        """
+        info = self.files[file_id]
+        spans, processes, dispatch = self.spans, self.processes, _DISPATCH
+        failed: list[tuple[int, str]] = []
+        proc: ProcessInfo | None = None
+        svc = host = None
+        pid = -1
+        lo, hi = math.inf, -math.inf
+        applied = 0
+        for i, ev in enumerate(events):
+            if ev is None:
+                continue
+            ts = ev.ts.timestamp()
+            if ts > hi:
+                hi = ts
+            if ts < lo:
+                lo = ts
+            if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
+                svc, host, pid = ev.svc, ev.host, ev.pid
+                key = (svc, host, pid)
+                proc = processes.get(key)
+                if proc is None:
+                    proc = processes[key] = ProcessInfo(key)
+                if info.process is None:
+                    info.process = key
+            if ts > proc.last_ts:
+                proc.last_ts = ts
+            span_id = ev.span
             span = None
-        handler = _POINT.get(kind)
-        if handler is not None:
-            handler(self, event, ts, span, proc, info)
+            if span_id is not UNSET:
+                span = spans.get(span_id)
+                if span is None:
+                    span = self._new_span(ev, span_id, proc.key, file_id)
+            applied += 1
+            try:
+                dispatch[type(ev)](self, ev, ts, raws[i], span, proc, info)
+            except Exception as exc:  # a shape the decoder let through: never fatal
+                failed.append((i, f"could not be applied: {type(exc).__name__}"))
+        if applied:
+            self.version += applied
+            self.totals["events"] += applied
+            info.events += applied
+            if info.first_ts is None or lo < info.first_ts:
+                info.first_ts = lo
+            if info.last_ts is None or hi > info.last_ts:
+                info.last_ts = hi
+            if self.first_ts is None or lo < self.first_ts:
+                self.first_ts = lo
+            if hi > self.last_ts:
+                self.last_ts = hi
+        return failed
 
     # -- spans ------------------------------------------------------------------
 
-    def _new_span(self, event: dict[str, Any], span_id: str, key: ProcessKey, file_id: int) -> Span:
+    def _new_span(self, event: Event, span_id: str, key: ProcessKey, file_id: int) -> Span:
         """The span an event names for the first time, linked into its trace."""
-        trace_id: str = event["trace"]
+        trace_id: str = event.trace  # type: ignore[assignment]
         trace = self.traces.get(trace_id)
         if trace is None:
             trace = self.traces[trace_id] = Trace(trace_id)
@@ -210,11 +233,12 @@ class Model:
             if len(self.traces) > self.max_traces:
                 self._evict_oldest()
         span = Span(span_id, trace_id, key, file_id)
-        span.seq = self.version
+        self._arrivals += 1
+        span.seq = self._arrivals
         self.spans[span_id] = span
         trace.spans[span_id] = span
         trace.services.add(key[0])
-        self._link(trace, span, event.get("parent"))
+        self._link(trace, span, event.parent)
         if trace.orphans:
             waiting = trace.orphans.pop(span_id, None)
             if waiting:
@@ -234,49 +258,55 @@ class Model:
             if parent_id:
                 trace.orphans[parent_id].append(span)
 
-    def _span_event(
-        self, span: Span, kind: str, starting: bool, event: dict[str, Any], ts: float
+    def span_started(
+        self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None
     ) -> None:
+        """A ``.start`` event: the span's kind, time and line; indexed if a request or command."""
         trace = self.traces[span.trace]
         if ts < trace.first_ts:
             trace.first_ts = ts
         if ts > trace.last_ts:
             trace.last_ts = ts
-        parent = event.get("parent")
-        fields = {k: v for k, v in event.items() if k not in ENVELOPE}
-        if starting:
-            span.kind = kind
-            span.start = fields
-            span.start_ts = ts
-            if parent != span.parent and span.parent is None and parent:
-                trace.roots.remove(span)
-                self._link(trace, span, parent)
-            if kind == "request":
-                self.requests[span.span_id] = span
-                self.totals["requests"] += 1
-            elif kind == "command":
-                span.interval = number(fields.get("interval"))
-                where = (span.process[1], span.name)
-                runs = self.command_runs.get(where)
-                if runs is None:
-                    runs = self.command_runs[where] = deque(maxlen=self.history)
-                runs.append(span)
-                self.totals["commands"] += 1
-            return
+        span.kind = kind
+        span.start_raw = raw
+        span.start_ts = ts
+        if parent != span.parent and span.parent is None and parent:
+            trace.roots.remove(span)
+            self._link(trace, span, parent)
+        if kind == "request":
+            self.requests[span.span_id] = span
+            self.totals["requests"] += 1
+        elif kind == "command":
+            where = (span.process[1], span.name)
+            runs = self.command_runs.get(where)
+            if runs is None:
+                runs = self.command_runs[where] = deque(maxlen=self.history)
+            runs.append(span)
+            self.totals["commands"] += 1
+
+    def span_ended(
+        self, span: Span, kind: str, ts: float, raw: bytes, ms: float | None, outcome: Any
+    ) -> None:
+        """An ``.end`` event: duration (``ms``, else from the start) and outcome."""
+        trace = self.traces[span.trace]
+        if ts < trace.first_ts:
+            trace.first_ts = ts
+        if ts > trace.last_ts:
+            trace.last_ts = ts
         if span.kind == "?":
             span.kind = kind
-        span.end = fields
+        span.end_raw = raw
         span.end_ts = ts
-        ms = number(fields.get("ms"))
         if ms is None and span.start_ts is not None:
             ms = (ts - span.start_ts) * 1000
         span.ms = ms
         if span.start_ts is None and ms is not None:
             span.start_ts = ts - ms / 1000
-        if fields.get("outcome") == "error":
+        span.end_outcome = outcome if outcome is None or type(outcome) is str else str(outcome)
+        if outcome == "error":
             self.totals["errors"] += 1
         if kind == "request" and ms is not None:
-            self.series(self.request_latency, span.svc, "ms").add(ts, ms)
+            self.series(self.request_latency, span.process[0], "ms").add(ts, ms)
             if span.span_id not in self.requests:  # end arrived without its start
                 self.requests[span.span_id] = span
         elif kind == "span" and ms is not None:
@@ -334,7 +364,7 @@ class Model:
         """STARTED, RUNNING, FINISHED, FAILED or SYSTEM_KILL for one run."""
         now = self.now() if now is None else now
         runs = self.command_runs.get((run.process[1], run.name), ())
-        superseded = run.end is None and any(
+        superseded = run.end_ts is None and any(
             other is not run and (other.start_ts or 0) > (run.start_ts or 0) for other in runs
         )
         return command_status(run, now, superseded)

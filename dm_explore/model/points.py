@@ -1,7 +1,10 @@
 """Point events (sql, log, exception, panel, metric, ...) applied to the model.
 
-Each handler takes the model, the parsed event, its time in epoch seconds, the
-span it names (or None), the writing process and the file it came from.
+The frequent kinds (sql, log, metric, progress, heartbeats) arrive typed, with
+their line; the rare ones (exception, panel, runtime, process.start, the
+writer's ``dm.*`` reports) as the whole parsed line, a dict. Either way the
+handler also takes the event's time in epoch seconds, the span it names (or
+None), the writing process and the file it came from.
 """
 
 from __future__ import annotations
@@ -9,27 +12,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from . import events as ev
 from .issues import Issue
-from .records import ENVELOPE, MAX_DEPTH, LogRec, Span, SqlRec, number, shared
+from .records import ENVELOPE, MAX_DEPTH, LogRec, Span, SqlRec, shared, site_of
 
 if TYPE_CHECKING:
     from .model import FileInfo, Model, ProcessInfo
 
-__all__ = ["POINT_HANDLERS"]
+__all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "sql"]
+
+
+_NO_PARAMS = frozenset({b"", b"null", b"[]", b"{}"})
 
 
 def sql(
     model: Model,
-    event: dict[str, Any],
+    event: ev.Sql,
     ts: float,
+    raw: bytes,
     span: Span | None,
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    params = event.get("params")
-    rec = SqlRec(event, ts, shared(event["sql"]), orjson.dumps(params).decode() if params else "")
+    params = bytes(event.params)
+    error = event.error
+    rec = SqlRec(
+        ts,
+        event.ms or 0.0,
+        shared(event.sql),
+        "" if params in _NO_PARAMS else params.decode(),
+        site_of(bytes(event.site)),
+        _shared_text(event.alias),
+        _shared_text(event.vendor),
+        bool(event.many),
+        error if error is None or type(error) is str else str(error),
+    )
     model.totals["sql"] += 1
     if span is None:
         proc.sql.append(rec)
@@ -49,17 +66,74 @@ def sql(
         depth += 1
 
 
+def _shared_text(value: Any) -> str | None:
+    return None if value is None else shared(value if type(value) is str else str(value))
+
+
 def log(
     model: Model,
-    event: dict[str, Any],
+    event: ev.Log,
     ts: float,
+    raw: bytes,
     span: Span | None,
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    rec = LogRec(event, ts)
+    fields, site = event.fields, event.site
+    rec = LogRec(
+        ts,
+        shared(event.level or "info"),
+        event.msg,
+        shared(event.logger or ""),
+        fields if type(fields) is dict and fields else None,
+        f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else "",
+    )
     model.totals["logs"] += 1
     (span.logs if span is not None else proc.logs).append(rec)
+
+
+def metric(
+    model: Model,
+    event: ev.Metric,
+    ts: float,
+    raw: bytes,
+    span: Span | None,
+    proc: ProcessInfo,
+    info: FileInfo,
+) -> None:
+    model.series(model.metrics, event.name, event.unit).add(ts, event.value)
+
+
+def progress(
+    model: Model,
+    event: ev.Progress,
+    ts: float,
+    raw: bytes,
+    span: Span | None,
+    proc: ProcessInfo,
+    info: FileInfo,
+) -> None:
+    if span is not None:
+        span.progress = {"done": event.done, "total": event.total, "message": event.message}
+        span.heartbeat_ts = ts
+
+
+def heartbeat(
+    model: Model,
+    event: ev.CommandHeartbeat,
+    ts: float,
+    raw: bytes,
+    span: Span | None,
+    proc: ProcessInfo,
+    info: FileInfo,
+) -> None:
+    if span is not None:
+        span.heartbeat_ts = ts
+        if event.interval:
+            span.interval = event.interval
+
+
+# -- kinds that arrive as dicts (events.Other) ---------------------------------------
 
 
 def exception(
@@ -99,19 +173,6 @@ def panel(
         panels[title].append(entry)
 
 
-def metric(
-    model: Model,
-    event: dict[str, Any],
-    ts: float,
-    span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
-) -> None:
-    value = event["value"]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        model.series(model.metrics, str(event["name"]), event.get("unit")).add(ts, float(value))
-
-
 def runtime(
     model: Model,
     event: dict[str, Any],
@@ -123,34 +184,6 @@ def runtime(
     sample = {k: v for k, v in event.items() if k not in ENVELOPE}
     sample["ts"] = ts
     proc.runtime.append(sample)
-
-
-def progress(
-    model: Model,
-    event: dict[str, Any],
-    ts: float,
-    span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
-) -> None:
-    if span is not None:
-        span.progress = {k: event.get(k) for k in ("done", "total", "message")}
-        span.heartbeat_ts = ts
-
-
-def heartbeat(
-    model: Model,
-    event: dict[str, Any],
-    ts: float,
-    span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
-) -> None:
-    if span is not None:
-        span.heartbeat_ts = ts
-        interval = number(event.get("interval"))
-        if interval:
-            span.interval = interval
 
 
 def process_start(
@@ -202,17 +235,14 @@ def invalid(
     model.totals["dm_invalid"] += 1
 
 
-Handler = Callable[["Model", dict[str, Any], float, "Span | None", "ProcessInfo", "FileInfo"], None]
+DictHandler = Callable[
+    ["Model", dict[str, Any], float, "Span | None", "ProcessInfo", "FileInfo"], None
+]
 
-POINT_HANDLERS: dict[str, Handler] = {
-    "sql": sql,
-    "log": log,
+DICT_HANDLERS: dict[str, DictHandler] = {
     "exception": exception,
     "panel": panel,
-    "metric": metric,
     "runtime": runtime,
-    "progress": progress,
-    "command.heartbeat": heartbeat,
     "process.start": process_start,
     "dm.dropped": dropped,
     "dm.capped": capped,

@@ -57,7 +57,7 @@ class RequestFilter:
                 return False
         if self.text:
             needle = self.text.lower()
-            hay = f"{span.name} {span.svc} {span.field('view') or ''} {span.field('route') or ''}"
+            hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''}"
             if needle not in hay.lower():
                 return False
         return True

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+import orjson
+
 __all__ = [
     "ENVELOPE",
     "ENVELOPE_KEYS",
@@ -12,8 +15,10 @@ __all__ = [
     "ProcessKey",
     "Span",
     "SqlRec",
+    "fields_of",
     "number",
     "shared",
+    "site_of",
 ]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
@@ -40,50 +45,37 @@ def shared(value: Any) -> Any:
     return found
 
 
-_sites: dict[tuple[Any, Any, Any], tuple[str, int, str]] = {}
+_sites: dict[bytes, tuple[str, int, str] | None] = {}
 
 
-def _site(key: tuple[Any, Any, Any]) -> tuple[str, int, str]:
-    """A call site as ``(file, line, func)`` of the right types, one copy per distinct site."""
-    file, line, func = key
-    site = shared((str(file), line if type(line) is int else 0, str(func)))
-    try:
-        if len(_sites) > 100_000:
-            _sites.clear()
-        _sites[key] = site
-    except TypeError:
-        pass
+def site_of(text: bytes) -> tuple[str, int, str] | None:
+    """A call site's JSON text as ``(file, line, func)``, one copy per distinct site."""
+    found = _sites.get(text, False)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    value = orjson.loads(text) if text else None
+    site = None
+    if type(value) is dict:
+        file, line, func = value.get("file", ""), value.get("line") or 0, value.get("func", "")
+        site = shared((str(file), line if type(line) is int else 0, str(func)))
+    if len(_sites) > 100_000:
+        _sites.clear()
+    _sites[text] = site
     return site
 
 
-class SqlRec:
-    """One ``sql`` event, kept small: the statement text is interned and shared."""
+class SqlRec(msgspec.Struct, gc=False):
+    """One ``sql`` event, kept small: the statement text and the call site are shared."""
 
-    __slots__ = ("alias", "error", "many", "ms", "params", "site", "sql", "ts", "vendor")
-
-    def __init__(self, event: dict[str, Any], ts: float, sql: str, params: str) -> None:
-        get = event.get
-        self.ts = ts
-        ms = get("ms")
-        self.ms = float(ms) if ms else 0.0
-        self.sql = sql
-        self.params = params  # the parameters as compact JSON: equal text, equal params
-        site = get("site")
-        self.site: tuple[str, int, str] | None = None
-        if type(site) is dict:
-            key = (site.get("file", ""), site.get("line") or 0, site.get("func", ""))
-            try:
-                found = _sites.get(key)
-            except TypeError:  # an unhashable value in a hostile file
-                found = None
-            if found is None:
-                found = _site(key)
-            self.site = found
-        alias, vendor = get("alias"), get("vendor")
-        self.alias: str | None = alias if alias is None else shared(alias)
-        self.vendor: str | None = vendor if vendor is None else shared(vendor)
-        self.many = bool(get("many"))
-        self.error: str | None = get("error")
+    ts: float
+    ms: float
+    sql: str
+    params: str  # the parameters as compact JSON, "" for none: equal text, equal params
+    site: tuple[str, int, str] | None
+    alias: str | None
+    vendor: str | None
+    many: bool
+    error: str | None
 
     def site_text(self) -> str:
         """``file:line in func`` of the application code that ran the statement."""
@@ -93,35 +85,31 @@ class SqlRec:
         return f"{file}:{line} in {func}"
 
 
-class LogRec:
+class LogRec(msgspec.Struct, gc=False):
     """One ``log`` event."""
 
-    __slots__ = ("fields", "level", "logger", "msg", "site", "ts")
-
-    def __init__(self, event: dict[str, Any], ts: float) -> None:
-        self.ts = ts
-        self.level: str = shared(event.get("level") or "info")
-        self.msg: str = event.get("msg") or ""
-        self.logger: str = shared(event.get("logger") or "")
-        fields = event.get("fields")
-        self.fields: dict[str, Any] | None = fields if isinstance(fields, dict) and fields else None
-        site = event.get("site")
-        self.site = (
-            f"{site.get('file', '')}:{site.get('line', '')}" if isinstance(site, dict) else ""
-        )
+    ts: float
+    level: str
+    msg: str
+    logger: str
+    fields: dict[str, Any] | None
+    site: str  # "file:line", or ""
 
 
 class Span:
     """A unit of work: a request, an outgoing call, a task, a command, a test, a custom span.
 
     Created by its ``.start`` event, or earlier by any event that names it (then
-    ``kind`` is ``"?"`` until the start arrives). ``start``/``end`` hold the kind's
-    own fields of those events (envelope removed).
+    ``kind`` is ``"?"`` until the start arrives). What lists, filters and
+    statuses need is kept in compact fields; the ``.start`` and ``.end`` lines
+    themselves are kept as bytes, and :attr:`start` and :attr:`end` decode
+    their fields (envelope removed) when a view asks.
     """
 
     __slots__ = (
         "children",
-        "end",
+        "end_outcome",
+        "end_raw",
         "end_ts",
         "errors",
         "exceptions",
@@ -131,6 +119,7 @@ class Span:
         "killed",
         "kind",
         "logs",
+        "method",
         "ms",
         "panels",
         "parent",
@@ -138,13 +127,18 @@ class Span:
         "progress",
         "queries",
         "queries_ms",
+        "result",
+        "route",
         "seq",
         "span_id",
         "sql",
         "sql_ms",
-        "start",
+        "start_raw",
         "start_ts",
+        "status",
+        "target",
         "trace",
+        "view",
     )
 
     def __init__(self, span_id: str, trace: str, process: ProcessKey, file_id: int) -> None:
@@ -154,11 +148,18 @@ class Span:
         self.kind = "?"
         self.process = process
         self.file_id = file_id
-        self.start: dict[str, Any] = {}
-        self.end: dict[str, Any] | None = None
+        self.start_raw: bytes | None = None  # the .start line
+        self.end_raw: bytes | None = None  # the .end line
         self.start_ts: float | None = None
         self.end_ts: float | None = None
         self.ms: float | None = None
+        self.method: str | None = None  # request and http
+        self.target: str | None = None  # path, url, task, command, test id or span name
+        self.status: int | None = None  # the HTTP status of a request or call
+        self.result: str | None = None  # a command's status, a task's state, a test's result
+        self.end_outcome: str | None = None
+        self.route: str | None = None
+        self.view: str | None = None
         self.children: list[Span] = []
         self.sql: list[SqlRec] = []
         self.sql_ms = 0.0
@@ -174,6 +175,25 @@ class Span:
         self.queries = 0  # SQL statements in this span and its same-process descendants
         self.queries_ms = 0.0
 
+    # -- the lines, decoded on demand -------------------------------------------------
+
+    @property
+    def start(self) -> dict[str, Any]:
+        """The fields of the ``.start`` event (``{}`` until it arrives)."""
+        return fields_of(self.start_raw) if self.start_raw is not None else {}
+
+    @property
+    def end(self) -> dict[str, Any] | None:
+        """The fields of the ``.end`` event, or None while the span has not ended."""
+        return fields_of(self.end_raw) if self.end_raw is not None else None
+
+    def field(self, name: str) -> Any:
+        """A field of the end event, else of the start event."""
+        end = self.end
+        if end is not None and name in end:
+            return end[name]
+        return self.start.get(name)
+
     # -- derived, read by views -----------------------------------------------------
 
     @property
@@ -181,23 +201,22 @@ class Span:
         return self.process[0]
 
     @property
+    def ended(self) -> bool:
+        return self.end_ts is not None
+
+    @property
     def in_flight(self) -> bool:
         """Started, not ended, and its process not known to be gone."""
-        return self.end is None and not self.killed
+        return self.end_ts is None and not self.killed
 
     @property
     def outcome(self) -> str:
         """``ok``, ``error``, ``in flight``, ``killed`` or ``unknown``."""
-        if self.end is not None:
-            return str(self.end.get("outcome") or "ok")
+        if self.end_ts is not None:
+            return self.end_outcome or "ok"
         return (
             "killed" if self.killed else ("in flight" if self.start_ts is not None else "unknown")
         )
-
-    @property
-    def status(self) -> int | None:
-        value = (self.end or {}).get("status")
-        return value if isinstance(value, int) else None
 
     @property
     def has_error(self) -> bool:
@@ -206,21 +225,18 @@ class Span:
     @property
     def name(self) -> str:
         """What a person calls this span: ``GET /path``, a task name, a command, a test id."""
-        s, e = self.start, self.end or {}
-        if self.kind == "request":
-            return f"{s.get('method', '?')} {s.get('path', '?')}"
-        if self.kind == "http":
-            return f"{s.get('method', '?')} {s.get('url', '?')}"
-        if self.kind == "task":
-            return str(s.get("task") or e.get("task") or "task")
-        if self.kind == "command":
-            return str(s.get("command") or e.get("command") or "command")
-        if self.kind == "test":
-            return str(s.get("nodeid") or e.get("nodeid") or "test")
-        return str(s.get("name") or e.get("name") or self.kind)
+        kind, target = self.kind, self.target
+        if kind == "request" or kind == "http":
+            return f"{self.method or '?'} {target or '?'}"
+        return target or kind
 
-    def field(self, name: str) -> Any:
-        """A field of the end event, else of the start event."""
-        if self.end is not None and name in self.end:
-            return self.end[name]
-        return self.start.get(name)
+
+def fields_of(raw: bytes) -> dict[str, Any]:
+    """The fields of one line, envelope removed (``{}`` for a line that no longer decodes)."""
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    if type(event) is not dict:
+        return {}
+    return {k: v for k, v in event.items() if k not in ENVELOPE}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import calendar
 import time
+from datetime import datetime
+from typing import Annotated
 
-__all__ = ["format_ts", "parse_ts"]
+import msgspec
+
+__all__ = ["Timestamp", "epoch_seconds", "format_ts", "parse_ts"]
 
 _seconds: dict[str, float] = {}
 
@@ -37,3 +41,19 @@ def format_ts(epoch: float, *, date: bool = False) -> str:
     ms = int((epoch - whole) * 1000)
     fmt = "%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S"
     return f"{time.strftime(fmt, time.gmtime(whole))}.{ms:03d}"
+
+
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+"""An RFC 3339 time with its offset, as the typed decoder reads ``ts`` (dm_log writes ``Z``)."""
+
+
+def epoch_seconds(ts: str) -> float | None:
+    """Epoch seconds of an RFC 3339 time with an offset, or None if ``ts`` is not one.
+
+    The same rule the typed decoder applies to ``ts``; ``dm-explore check`` also
+    insists on the contract's ``Z``.
+    """
+    try:
+        return msgspec.convert(ts, Timestamp).timestamp()
+    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+        return None

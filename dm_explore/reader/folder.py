@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Model
-from .parse import parse_line
+from .decode import decode_batch
 from .tail import MAX_LINE, Tail
 
 __all__ = ["FileState", "FolderReader", "Problem", "follow"]
@@ -142,7 +142,7 @@ class FolderReader:
             for problem in batch.problems:
                 model.file_problem(file_id, problem.line, problem.reason)
             raws, total = batch.raws, len(batch.raws)
-            step = slice_lines if on_slice is not None else max(total, 1)
+            step = slice_lines if on_slice is not None else 1000
             for start in range(0, total, step):
                 end = min(start + step, total)
                 count += self._apply_lines(file_id, raws, batch.first, start, end)
@@ -161,26 +161,16 @@ class FolderReader:
     def _apply_lines(
         self, file_id: int, raws: list[bytes], first: int, start: int, end: int
     ) -> int:
-        """Parse and apply ``raws[start:end]`` (line ``first + i + 1`` each); return lines seen."""
-        apply, problem_at = self.model.apply, self.model.file_problem
-        count = 0
-        for i in range(start, end):
-            raw = raws[i]
-            if not raw:
-                continue
-            count += 1
-            event, reason = parse_line(raw)
-            if event is None:
-                if raw.strip():
-                    problem_at(file_id, first + i + 1, reason or "invalid")
-                else:
-                    count -= 1  # a blank line (spaces, a lone CR) is not an event
-                continue
-            try:
-                apply(file_id, event)
-            except Exception as exc:  # a shape the cheap checks let through: never fatal
-                problem_at(file_id, first + i + 1, f"could not be applied: {type(exc).__name__}")
-        return count
+        """Decode and apply ``raws[start:end]`` (line ``first + i + 1`` each); return lines seen."""
+        lines = raws[start:end] if start or end < len(raws) else raws
+        events, problems = decode_batch(lines)
+        failed = self.model.apply_batch(file_id, events, lines)
+        problem_at = self.model.file_problem
+        for i, reason in problems:
+            problem_at(file_id, first + start + i + 1, reason)
+        for i, reason in failed:
+            problem_at(file_id, first + start + i + 1, reason)
+        return len(events) - events.count(None) + len(problems)
 
     def _check_processes(self) -> None:
         """Processes of this host whose pid is gone: their open spans were cut short."""

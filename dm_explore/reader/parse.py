@@ -13,10 +13,11 @@ from typing import Any
 
 import orjson
 
+from ..model.timeparse import epoch_seconds
+
 __all__ = ["SCHEMA_VERSION", "parse_line"]
 
 SCHEMA_VERSION = 1
-_TS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
 _NUM = (int, float)
 
 # Fields the model reads, by kind: name -> accepted types.
@@ -86,7 +87,6 @@ def _is_hex(value: object, length: int) -> bool:
     return True
 
 
-_ts_ok = _TS.fullmatch
 _loads = orjson.loads
 _DecodeError = orjson.JSONDecodeError
 
@@ -111,7 +111,7 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         and kind
         and type(pid) is int
         and type(ts) is str
-        and _ts_ok(ts) is not None
+        and epoch_seconds(ts) is not None
         and type(get("svc")) is str
         and type(get("host")) is str
     ):
@@ -159,8 +159,8 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
         if type(v) is int and v > SCHEMA_VERSION:
             return f"schema version {v} is newer than this explorer's {SCHEMA_VERSION}"
         return "envelope: v must be 1"
-    if type(ts) is not str or _TS.fullmatch(ts) is None:
-        return "envelope: ts must be an ISO-8601 UTC time ending in Z"
+    if type(ts) is not str or epoch_seconds(ts) is None:
+        return "envelope: ts must be an RFC 3339 time with its offset (dm_log writes Z)"
     if type(kind) is not str or not kind:
         return "envelope: event must be a non-empty string"
     if type(svc) is not str or type(host) is not str:

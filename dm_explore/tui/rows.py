@@ -132,7 +132,7 @@ class RequestRows(Sequence[Span]):
         key = self._key(span) if shown else None
         if key is not None:
             self._insert(key, span)
-        if span.end is None and self._track_open:
+        if span.end_ts is None and self._track_open:
             self._open[span.span_id] = (span, key)
 
     def _merge_pays(self, fresh: list[Span]) -> bool:
@@ -162,7 +162,7 @@ class RequestRows(Sequence[Span]):
             span_key = key(span) if shown else None
             if span_key is not None:
                 pairs.append((span_key, span))
-            if track and span.end is None:
+            if track and span.end_ts is None:
                 self._open[span.span_id] = (span, span_key)
         pairs.sort(key=itemgetter(0))  # two sorted runs: Timsort merges them
         self._keys = [k for k, _ in pairs]
@@ -187,7 +187,7 @@ class RequestRows(Sequence[Span]):
         """Spans in flight at the last look: ended ones may have a new key and match."""
         static = self._static
         for span_id, (span, key) in list(self._open.items()):
-            if span.end is None:
+            if span.end_ts is None:
                 if static:
                     continue  # in flight: its key stays, and an empty filter matches it
             else:
@@ -197,7 +197,7 @@ class RequestRows(Sequence[Span]):
             new_key = self._key(span) if self.flt.matches(span) else None
             if new_key is not None:
                 self._insert(new_key, span)
-            if span.end is None:
+            if span.end_ts is None:
                 self._open[span_id] = (span, new_key)
 
     def _forget(self, span: Span) -> None:

@@ -83,7 +83,7 @@ class DetailScreen(Screen[None]):
         """What a redraw depends on: it changes while the span or its same-process subtree grows."""
         family = list(subtree(span))
         return (
-            span.end is not None,
+            span.end_ts is not None,
             span.killed,
             span.queries,
             len(family),

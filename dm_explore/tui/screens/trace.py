@@ -78,7 +78,7 @@ class TraceScreen(Screen[None]):
             shown = (
                 (
                     len(trace.spans),
-                    sum(1 for s in trace.spans.values() if s.end is not None),
+                    sum(1 for s in trace.spans.values() if s.end_ts is not None),
                     sum(len(s.exceptions) + len(s.sql) for s in trace.spans.values()),
                 )
                 if trace is not None

@@ -1,0 +1,248 @@
+"""Typed events: what the model is fed, one class per kind it reads often.
+
+The reader decodes a line straight into one of these (msgspec, in C): the
+envelope and the fields the model reads are type-checked as they are decoded,
+every other field is skipped without being built. The line itself travels with
+the event, so whatever the model does not keep can be decoded again on demand
+(see :attr:`dm_explore.model.Span.start`).
+
+Kinds the model reads rarely (``exception``, ``panel``, ``runtime``,
+``process.start``, the writer's ``dm.*`` reports) and kinds it does not know
+(``x.*``, custom span kinds) arrive as :class:`Other`, which carries the whole
+parsed line as a dict.
+
+A field typed ``Any`` is one the model reads defensively, whatever its type;
+every other field has the type the contract gives it, or null.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+import msgspec
+
+from .timeparse import Timestamp
+
+__all__ = [
+    "EVENT_TYPES",
+    "TAGS",
+    "Event",
+    "Other",
+    "TypedEvent",
+    "decode_event",
+    "event_from_dict",
+]
+
+
+Id16 = Annotated[str, msgspec.Meta(min_length=16, max_length=16)]
+Id32 = Annotated[str, msgspec.Meta(min_length=32, max_length=32)]
+
+
+class TypedEvent(msgspec.Struct, kw_only=True, gc=False, tag_field="event"):
+    """The envelope every line carries. ``span`` is UNSET when the line names no span.
+
+    Ids are checked for their length here and for lowercase hex by the reader.
+    """
+
+    KIND: ClassVar[str] = ""
+    v: Literal[1]
+    ts: Timestamp
+    svc: str
+    host: str
+    pid: int
+    trace: Id32 | None = None
+    span: Id16 | msgspec.UnsetType = msgspec.UNSET
+    parent: Id16 | None = None
+
+
+class _SpanEvent(TypedEvent, kw_only=True):
+    """A ``.start`` or ``.end``: the span's ids are required."""
+
+    trace: Id32
+    span: Id16
+
+
+class _End(_SpanEvent, kw_only=True):
+    ms: float | None = None
+    outcome: Any = None
+
+
+class RequestStart(_SpanEvent, tag="request.start"):
+    KIND = "request"
+    method: str | None = None
+    path: str | None = None
+    headers: dict[str, Any] | None = None
+    query: str | None = None
+    route: Any = None
+    view: Any = None
+
+
+class RequestEnd(_End, tag="request.end"):
+    KIND = "request"
+    status: int | None = None
+    route: str | None = None
+    view: str | None = None
+    headers: dict[str, Any] | None = None
+
+
+class HttpStart(_SpanEvent, tag="http.start"):
+    KIND = "http"
+    method: str | None = None
+    url: str | None = None
+
+
+class HttpEnd(_End, tag="http.end"):
+    KIND = "http"
+    status: int | None = None
+
+
+class TaskStart(_SpanEvent, tag="task.start"):
+    KIND = "task"
+    task: str | None = None
+    task_id: str | None = None
+    args: str | None = None
+
+
+class TaskEnd(_End, tag="task.end"):
+    KIND = "task"
+    task: Any = None
+    state: str | None = None
+
+
+class CommandStart(_SpanEvent, tag="command.start"):
+    KIND = "command"
+    command: str | None = None
+    params: dict[str, Any] | None = None
+    interval: float | None = None
+
+
+class CommandEnd(_End, tag="command.end"):
+    KIND = "command"
+    command: Any = None
+    status: str | None = None
+
+
+class CommandHeartbeat(TypedEvent, tag="command.heartbeat"):
+    KIND = "command.heartbeat"
+    interval: float | None = None
+
+
+class TestStart(_SpanEvent, tag="test.start"):
+    KIND = "test"
+    nodeid: str | None = None
+
+
+class TestEnd(_End, tag="test.end"):
+    KIND = "test"
+    nodeid: Any = None
+    result: str | None = None
+
+
+class SpanStart(_SpanEvent, tag="span.start"):
+    KIND = "span"
+    name: str | None = None
+    fields: dict[str, Any] | None = None
+
+
+class SpanEnd(_End, tag="span.end"):
+    KIND = "span"
+    name: str | None = None
+
+
+class Sql(TypedEvent, tag="sql"):
+    """``params`` and ``site`` stay as their JSON text: compared and shared, rarely read."""
+
+    KIND = "sql"
+    sql: str
+    ms: float | None = None
+    params: msgspec.Raw = msgspec.Raw(b"null")
+    site: msgspec.Raw = msgspec.Raw(b"null")
+    alias: Any = None
+    vendor: Any = None
+    many: Any = None
+    error: Any = None
+
+
+class Log(TypedEvent, tag="log"):
+    KIND = "log"
+    msg: str
+    level: str | None = None
+    logger: str | None = None
+    fields: Any = None
+    site: Any = None
+
+
+class Metric(TypedEvent, tag="metric"):
+    KIND = "metric"
+    name: str
+    value: float
+    unit: Any = None
+    tags: dict[str, Any] | None = None
+
+
+class Progress(TypedEvent, tag="progress"):
+    KIND = "progress"
+    done: int | float | None = None
+    total: int | float | None = None
+    message: str | None = None
+
+
+class Other:
+    """A kind without a class of its own: the envelope, and the whole line as a dict."""
+
+    __slots__ = ("KIND", "data", "host", "parent", "pid", "span", "svc", "trace", "ts")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.KIND: str = data["event"]
+        self.ts: datetime = msgspec.convert(data["ts"], Timestamp)
+        self.svc: str = data["svc"]
+        self.host: str = data["host"]
+        self.pid: int = data["pid"]
+        span = data.get("span")
+        self.span: Any = msgspec.UNSET if span is None else span
+        self.trace: str | None = data.get("trace")
+        self.parent: str | None = data.get("parent")
+
+
+EVENT_TYPES: tuple[type[TypedEvent], ...] = (
+    RequestStart,
+    RequestEnd,
+    HttpStart,
+    HttpEnd,
+    TaskStart,
+    TaskEnd,
+    CommandStart,
+    CommandEnd,
+    CommandHeartbeat,
+    TestStart,
+    TestEnd,
+    SpanStart,
+    SpanEnd,
+    Sql,
+    Log,
+    Metric,
+    Progress,
+)
+
+Event = TypedEvent | Other
+
+TAGS: frozenset[str] = frozenset(t.__struct_config__.tag for t in EVENT_TYPES)  # type: ignore[misc]
+_UNION: Any = Union[EVENT_TYPES]  # noqa: UP007 (a runtime union of the tuple)
+
+decode_event = msgspec.json.Decoder(_UNION).decode
+"""One line to its typed event; raises ``msgspec.DecodeError`` or ``msgspec.ValidationError``."""
+
+
+def event_from_dict(data: dict[str, Any]) -> Event | None:
+    """A parsed line as the event the model takes; None if a known kind has mistyped fields."""
+    if data.get("event") in TAGS:
+        try:
+            return msgspec.convert(data, _UNION)
+        except msgspec.ValidationError:
+            return None
+    try:
+        return Other(data)
+    except (KeyError, msgspec.ValidationError):
+        return None
