@@ -29,7 +29,9 @@ __all__ = [
     "TAGS",
     "Event",
     "Other",
+    "Site",
     "TypedEvent",
+    "check_ids",
     "decode_event",
     "event_from_dict",
 ]
@@ -150,18 +152,24 @@ class SpanEnd(_End, tag="span.end"):
     name: str | None = None
 
 
-class Sql(TypedEvent, tag="sql"):
-    """``params`` and ``site`` stay as their JSON text: compared and shared, rarely read."""
+class Site(msgspec.Struct, frozen=True, gc=False):
+    """A call site in the application's own code."""
 
+    file: str = ""
+    line: int = 0
+    func: str = ""
+
+
+class Sql(TypedEvent, tag="sql"):
     KIND = "sql"
     sql: str
     ms: float | None = None
-    params: msgspec.Raw = msgspec.Raw(b"null")
-    site: msgspec.Raw = msgspec.Raw(b"null")
-    alias: Any = None
-    vendor: Any = None
-    many: Any = None
-    error: Any = None
+    params: list[Any] | dict[str, Any] | None = None
+    site: Site | None = None
+    alias: str | None = None
+    vendor: str | None = None
+    many: bool | None = None
+    error: str | None = None
 
 
 class Log(TypedEvent, tag="log"):
@@ -186,6 +194,24 @@ class Progress(TypedEvent, tag="progress"):
     done: int | float | None = None
     total: int | float | None = None
     message: str | None = None
+
+
+class InvalidEvent(ValueError):
+    """An event the model refuses, for the reason given; nothing of it was applied."""
+
+
+_HEX = "0123456789abcdef"
+
+
+def check_ids(event: Event) -> None:
+    """Raise :class:`InvalidEvent` unless the event's span, trace and parent are lowercase hex.
+
+    Their lengths were checked as the line was decoded.
+    """
+    if event.span.strip(_HEX) or (event.trace or "x").strip(_HEX):  # type: ignore[union-attr]
+        raise InvalidEvent("envelope: trace/span must be 32/16 lowercase hex")
+    if event.parent is not None and event.parent.strip(_HEX):
+        raise InvalidEvent("envelope: parent must be 16 lowercase hex")
 
 
 class Other:

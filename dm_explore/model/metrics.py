@@ -11,6 +11,7 @@ __all__ = ["Bucket", "Series", "percentile"]
 
 MAX_BUCKETS = 3600  # an hour of seconds, or 60 hours of minutes
 MAX_SAMPLES = 2000  # per bucket, for percentiles; counts and sums stay exact
+MAX_PENDING = 100_000  # samples recorded before they are folded into buckets unasked
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -65,31 +66,68 @@ class Bucket:
 
 
 class Series:
-    """A named series: every sample goes into its second's and its minute's bucket."""
+    """A named series: every sample goes into its second's and its minute's bucket.
 
-    __slots__ = ("all", "minutes", "name", "seconds", "unit")
+    :meth:`add` only records the sample; the buckets take in what was added
+    when they are next read, so ingest pays an append per sample and a view
+    pays for what arrived since it last looked.
+    """
+
+    __slots__ = ("_all", "_minutes", "_pending", "_seconds", "name", "unit")
 
     def __init__(self, name: str, unit: str | None = None) -> None:
         self.name = name
         self.unit = unit
-        self.seconds: OrderedDict[int, Bucket] = OrderedDict()
-        self.minutes: OrderedDict[int, Bucket] = OrderedDict()
-        self.all = Bucket(0.0)
+        self._seconds: OrderedDict[int, Bucket] = OrderedDict()
+        self._minutes: OrderedDict[int, Bucket] = OrderedDict()
+        self._all = Bucket(0.0)
+        self._pending: list[float] = []  # ts, value, ts, value, ...
 
     def add(self, ts: float, value: float) -> None:
-        if not math.isfinite(value):
-            return
-        self.all.add(value)
-        second = int(ts)
-        bucket = self.seconds.get(second)
-        if bucket is None:
-            bucket = self._open(self.seconds, second, 1)
-        bucket.add(value)
-        minute = second // 60
-        bucket = self.minutes.get(minute)
-        if bucket is None:
-            bucket = self._open(self.minutes, minute, 60)
-        bucket.add(value)
+        self._pending += (ts, value)
+        if len(self._pending) > 2 * MAX_PENDING:
+            self._fold()
+
+    @property
+    def seconds(self) -> OrderedDict[int, Bucket]:
+        """Buckets per second (the newest MAX_BUCKETS), by epoch second."""
+        if self._pending:
+            self._fold()
+        return self._seconds
+
+    @property
+    def minutes(self) -> OrderedDict[int, Bucket]:
+        """Buckets per minute (the newest MAX_BUCKETS), by epoch minute."""
+        if self._pending:
+            self._fold()
+        return self._minutes
+
+    @property
+    def all(self) -> Bucket:
+        """Every sample so far."""
+        if self._pending:
+            self._fold()
+        return self._all
+
+    def _fold(self) -> None:
+        pending, self._pending = self._pending, []
+        seconds, minutes, everything = self._seconds, self._minutes, self._all
+        isfinite = math.isfinite
+        for i in range(0, len(pending), 2):
+            ts, value = pending[i], pending[i + 1]
+            if not isfinite(value):
+                continue
+            everything.add(value)
+            second = int(ts)
+            bucket = seconds.get(second)
+            if bucket is None:
+                bucket = self._open(seconds, second, 1)
+            bucket.add(value)
+            minute = second // 60
+            bucket = minutes.get(minute)
+            if bucket is None:
+                bucket = self._open(minutes, minute, 60)
+            bucket.add(value)
 
     @staticmethod
     def _open(buckets: OrderedDict[int, Bucket], key: int, width: int) -> Bucket:

@@ -18,7 +18,7 @@ from msgspec import UNSET
 
 from .commands import command_status
 from .dispatch import DISPATCH as _DISPATCH
-from .events import Event, event_from_dict
+from .events import Event, InvalidEvent, check_ids, event_from_dict
 from .issues import Issue
 from .metrics import Series
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
@@ -27,6 +27,7 @@ __all__ = ["FileInfo", "Model", "Trace"]
 
 ROOT_KINDS = frozenset({"request", "task", "command", "test"})
 MAX_PROBLEMS = 1000
+_HEX = "0123456789abcdef"
 MAX_PROCESS_ITEMS = 2000
 
 
@@ -66,16 +67,20 @@ class ProcessInfo:
 class Trace:
     """The spans of one request chain, across services and hosts."""
 
-    __slots__ = ("first_ts", "last_ts", "orphans", "roots", "services", "spans", "trace_id")
+    __slots__ = ("first_ts", "last_ts", "orphans", "roots", "spans", "trace_id")
 
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
         self.spans: dict[str, Span] = {}
         self.roots: list[Span] = []  # spans whose parent is absent (root or still waiting)
-        self.orphans: dict[str, list[Span]] = defaultdict(list)  # parent id -> waiting children
-        self.services: set[str] = set()
+        self.orphans: dict[str, list[Span]] | None = None  # parent id -> waiting children
         self.first_ts = float("inf")
         self.last_ts = 0.0
+
+    @property
+    def services(self) -> set[str]:
+        """The services the trace's spans ran in."""
+        return {span.process[0] for span in self.spans.values()}
 
     def root(self) -> Span | None:
         """The earliest span with no parent in the trace."""
@@ -196,15 +201,17 @@ class Model:
                     info.process = key
             if ts > proc.last_ts:
                 proc.last_ts = ts
-            span_id = ev.span
-            span = None
-            if span_id is not UNSET:
-                span = spans.get(span_id)
-                if span is None:
-                    span = self._new_span(ev, span_id, proc.key, file_id)
             applied += 1
             try:
+                span_id = ev.span
+                span = None
+                if span_id is not UNSET:
+                    span = spans.get(span_id)
+                    if span is None:
+                        span = self._new_span(ev, span_id, proc.key, file_id)
                 dispatch[type(ev)](self, ev, ts, raws[i], span, proc, info)
+            except InvalidEvent as exc:
+                failed.append((i, str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
                 failed.append((i, f"could not be applied: {type(exc).__name__}"))
         if applied:
@@ -225,6 +232,7 @@ class Model:
 
     def _new_span(self, event: Event, span_id: str, key: ProcessKey, file_id: int) -> Span:
         """The span an event names for the first time, linked into its trace."""
+        check_ids(event)
         trace_id: str = event.trace  # type: ignore[assignment]
         trace = self.traces.get(trace_id)
         if trace is None:
@@ -237,14 +245,13 @@ class Model:
         span.seq = self._arrivals
         self.spans[span_id] = span
         trace.spans[span_id] = span
-        trace.services.add(key[0])
         self._link(trace, span, event.parent)
         if trace.orphans:
             waiting = trace.orphans.pop(span_id, None)
             if waiting:
                 for child in waiting:
                     trace.roots.remove(child)
-                    span.children.append(child)
+                    span.add_child(child)
         return span
 
     @staticmethod
@@ -252,16 +259,24 @@ class Model:
         span.parent = parent_id
         parent = trace.spans.get(parent_id) if parent_id else None
         if parent is not None:
-            parent.children.append(span)
+            parent.add_child(span)
         else:
             trace.roots.append(span)
             if parent_id:
-                trace.orphans[parent_id].append(span)
+                if trace.orphans is None:
+                    trace.orphans = {}
+                waiting = trace.orphans.get(parent_id)
+                if waiting is None:
+                    trace.orphans[parent_id] = [span]
+                else:
+                    waiting.append(span)
 
     def span_started(
         self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None
     ) -> None:
         """A ``.start`` event: the span's kind, time and line; indexed if a request or command."""
+        if parent is not None and parent.strip(_HEX):
+            raise InvalidEvent("envelope: parent must be 16 lowercase hex")
         trace = self.traces[span.trace]
         if ts < trace.first_ts:
             trace.first_ts = ts

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .issues import Issue
-from .records import ENVELOPE, MAX_DEPTH, LogRec, Span, SqlRec, shared, site_of
+from .records import ENVELOPE, LogRec, Span, SqlRec, shared
 
 if TYPE_CHECKING:
     from .model import FileInfo, Model, ProcessInfo
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "sql"]
 
 
-_NO_PARAMS = frozenset({b"", b"null", b"[]", b"{}"})
+_texts: dict[str, str] = {}  # one copy of each statement, alias and vendor
+_sites: dict[ev.Site, tuple[str, int, str]] = {}  # one tuple per distinct call site
 
 
 def sql(
@@ -34,40 +35,43 @@ def sql(
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    params = bytes(event.params)
-    error = event.error
+    texts = _texts
+    text, alias, vendor, site = event.sql, event.alias, event.vendor, event.site
+    text = texts.get(text) or _share(text)
+    if alias is not None:
+        alias = texts.get(alias) or _share(alias)
+    if vendor is not None:
+        vendor = texts.get(vendor) or _share(vendor)
     rec = SqlRec(
         ts,
         event.ms or 0.0,
-        shared(event.sql),
-        "" if params in _NO_PARAMS else params.decode(),
-        site_of(bytes(event.site)),
-        _shared_text(event.alias),
-        _shared_text(event.vendor),
+        text,
+        event.params,
+        None if site is None else (_sites.get(site) or _site(site)),
+        alias,
+        vendor,
         bool(event.many),
-        error if error is None or type(error) is str else str(error),
+        event.error,
     )
     model.totals["sql"] += 1
     if span is None:
         proc.sql.append(rec)
         return
-    span.sql.append(rec)
-    ms = rec.ms
-    span.sql_ms += ms
-    # Count it for this span and its ancestors in the same process (a request's total);
-    # the depth bound ends a cycle of parent links from a hostile file.
-    process, spans, depth = span.process, model.spans, 0
-    current: Span | None = span
-    while current is not None and current.process == process and depth < MAX_DEPTH:
-        current.queries += 1
-        current.queries_ms += ms
-        parent = current.parent
-        current = spans.get(parent) if parent is not None else None
-        depth += 1
+    span.add_sql(rec)
 
 
-def _shared_text(value: Any) -> str | None:
-    return None if value is None else shared(value if type(value) is str else str(value))
+def _share(text: str) -> str:
+    if len(_texts) > 200_000:
+        _texts.clear()
+    _texts[text] = text
+    return text
+
+
+def _site(site: ev.Site) -> tuple[str, int, str]:
+    if len(_sites) > 100_000:
+        _sites.clear()
+    found = _sites[site] = (_share(site.file), site.line, _share(site.func))
+    return found
 
 
 def log(
@@ -89,7 +93,10 @@ def log(
         f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else "",
     )
     model.totals["logs"] += 1
-    (span.logs if span is not None else proc.logs).append(rec)
+    if span is not None:
+        span.add_log(rec)
+    else:
+        proc.logs.append(rec)
 
 
 def metric(
@@ -151,7 +158,7 @@ def exception(
     issue.add(event, ts, proc.key[0], span.span_id if span is not None else None)
     model.totals["exceptions"] += 1
     if span is not None:
-        span.exceptions.append(event)
+        span.add_exception(event)
         for current in model.ancestry(span):  # an error marks its span and every caller
             current.errors += 1
 
@@ -164,7 +171,7 @@ def panel(
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    panels = span.panels if span is not None else proc.panels
+    panels = span.own_panels() if span is not None else proc.panels
     title = str(event["panel"])
     entry = {k: v for k, v in event.items() if k not in ENVELOPE}
     if event.get("op") == "replace" or title not in panels:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import Model, Trace
-from .records import Span, SqlRec
+from .records import Span, SqlRec, subtree
 from .sqlstats import SqlReport, analyze_sql
 
 __all__ = [
@@ -110,23 +109,6 @@ def trace_rows(trace: Trace) -> list[TreeRow]:
 
 def _start_key(span: Span) -> tuple[float, int]:
     return (span.start_ts if span.start_ts is not None else float("inf"), span.seq)
-
-
-def subtree(span: Span, *, same_process: bool = True) -> Iterator[Span]:
-    """``span`` and its descendants, depth-first; with ``same_process``, only those of its process.
-
-    A child in another process (a call to another service) is left out with all of
-    its descendants, even ones that run in this process again. Each span comes once,
-    even when hostile files link spans into a cycle (A's parent B, B's parent A).
-    """
-    stack, seen = [span], {span.span_id}
-    while stack:  # iterative: a deep chain of spans must not hit the recursion limit
-        current = stack.pop()
-        yield current
-        for child in reversed(current.children):
-            if child.span_id not in seen and (not same_process or child.process == span.process):
-                seen.add(child.span_id)
-                stack.append(child)
 
 
 def span_sql(

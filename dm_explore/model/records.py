@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -18,13 +20,14 @@ __all__ = [
     "fields_of",
     "number",
     "shared",
-    "site_of",
+    "subtree",
 ]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
 ENVELOPE_KEYS = ("v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent")
 ENVELOPE = frozenset(ENVELOPE_KEYS)
 MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
+_NO_PANELS: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
 
 
 def number(value: Any) -> float | None:
@@ -45,37 +48,24 @@ def shared(value: Any) -> Any:
     return found
 
 
-_sites: dict[bytes, tuple[str, int, str] | None] = {}
-
-
-def site_of(text: bytes) -> tuple[str, int, str] | None:
-    """A call site's JSON text as ``(file, line, func)``, one copy per distinct site."""
-    found = _sites.get(text, False)
-    if found is not False:
-        return found  # type: ignore[return-value]
-    value = orjson.loads(text) if text else None
-    site = None
-    if type(value) is dict:
-        file, line, func = value.get("file", ""), value.get("line") or 0, value.get("func", "")
-        site = shared((str(file), line if type(line) is int else 0, str(func)))
-    if len(_sites) > 100_000:
-        _sites.clear()
-    _sites[text] = site
-    return site
-
-
 class SqlRec(msgspec.Struct, gc=False):
     """One ``sql`` event, kept small: the statement text and the call site are shared."""
 
     ts: float
     ms: float
     sql: str
-    params: str  # the parameters as compact JSON, "" for none: equal text, equal params
+    args: Any  # the parameters as decoded: a list, a dict or None
     site: tuple[str, int, str] | None
     alias: str | None
     vendor: str | None
     many: bool
     error: str | None
+
+    @property
+    def params(self) -> str:
+        """The parameters as compact JSON, ``""`` for none: equal text, equal params."""
+        args = self.args
+        return orjson.dumps(args, option=orjson.OPT_NON_STR_KEYS).decode() if args else ""
 
     def site_text(self) -> str:
         """``file:line in func`` of the application code that ran the statement."""
@@ -125,14 +115,11 @@ class Span:
         "parent",
         "process",
         "progress",
-        "queries",
-        "queries_ms",
         "result",
         "route",
         "seq",
         "span_id",
         "sql",
-        "sql_ms",
         "start_raw",
         "start_ts",
         "status",
@@ -160,20 +147,51 @@ class Span:
         self.end_outcome: str | None = None
         self.route: str | None = None
         self.view: str | None = None
-        self.children: list[Span] = []
-        self.sql: list[SqlRec] = []
-        self.sql_ms = 0.0
-        self.logs: list[LogRec] = []
-        self.exceptions: list[dict[str, Any]] = []
-        self.panels: dict[str, list[dict[str, Any]]] = {}
+        # Empty until the first one arrives (most spans have few of these): one shared
+        # empty tuple, replaced by a list (a dict for panels) by whoever adds the first.
+        self.children: Sequence[Span] = ()
+        self.sql: Sequence[SqlRec] = ()
+        self.logs: Sequence[LogRec] = ()
+        self.exceptions: Sequence[dict[str, Any]] = ()
+        self.panels: Mapping[str, list[dict[str, Any]]] = _NO_PANELS
         self.progress: dict[str, Any] | None = None
         self.errors = 0
         self.killed = False
         self.heartbeat_ts: float | None = None
         self.interval: float | None = None
         self.seq = 0  # arrival order, for stable sorting
-        self.queries = 0  # SQL statements in this span and its same-process descendants
-        self.queries_ms = 0.0
+
+    # -- growing -------------------------------------------------------------------
+
+    def add_child(self, child: Span) -> None:
+        if self.children:
+            self.children.append(child)  # type: ignore[attr-defined]
+        else:
+            self.children = [child]
+
+    def add_sql(self, rec: SqlRec) -> None:
+        if self.sql:
+            self.sql.append(rec)  # type: ignore[attr-defined]
+        else:
+            self.sql = [rec]
+
+    def add_log(self, rec: LogRec) -> None:
+        if self.logs:
+            self.logs.append(rec)  # type: ignore[attr-defined]
+        else:
+            self.logs = [rec]
+
+    def add_exception(self, event: dict[str, Any]) -> None:
+        if self.exceptions:
+            self.exceptions.append(event)  # type: ignore[attr-defined]
+        else:
+            self.exceptions = [event]
+
+    def own_panels(self) -> dict[str, list[dict[str, Any]]]:
+        """The span's panels, as a dict that may be changed."""
+        if self.panels is _NO_PANELS:
+            self.panels = {}
+        return self.panels  # type: ignore[return-value]
 
     # -- the lines, decoded on demand -------------------------------------------------
 
@@ -195,6 +213,23 @@ class Span:
         return self.start.get(name)
 
     # -- derived, read by views -----------------------------------------------------
+
+    @property
+    def sql_ms(self) -> float:
+        """Time of this span's own statements."""
+        return sum(r.ms for r in self.sql)
+
+    @property
+    def queries(self) -> int:
+        """SQL statements in this span and its same-process descendants (a request's total)."""
+        if not self.children:
+            return len(self.sql)
+        return sum(len(s.sql) for s in subtree(self))
+
+    @property
+    def queries_ms(self) -> float:
+        """Time of the statements :attr:`queries` counts."""
+        return sum(r.ms for s in subtree(self) for r in s.sql)
 
     @property
     def svc(self) -> str:
@@ -229,6 +264,23 @@ class Span:
         if kind == "request" or kind == "http":
             return f"{self.method or '?'} {target or '?'}"
         return target or kind
+
+
+def subtree(span: Span, *, same_process: bool = True) -> Iterator[Span]:
+    """``span`` and its descendants, depth-first; with ``same_process``, only those of its process.
+
+    A child in another process (a call to another service) is left out with all of
+    its descendants, even ones that run in this process again. Each span comes once,
+    even when hostile files link spans into a cycle (A's parent B, B's parent A).
+    """
+    stack, seen = [span], {span.span_id}
+    while stack:  # iterative: a deep chain of spans must not hit the recursion limit
+        current = stack.pop()
+        yield current
+        for child in reversed(current.children):
+            if child.span_id not in seen and (not same_process or child.process == span.process):
+                seen.add(child.span_id)
+                stack.append(child)
 
 
 def fields_of(raw: bytes) -> dict[str, Any]:
