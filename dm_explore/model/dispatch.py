@@ -33,7 +33,7 @@ def _request_start(
 ) -> None:
     span.method, span.target = e.method, e.path
     if span.route is None:
-        span.route, span.view = _text(e.route), _text(e.view)
+        span.route, span.view = e.route, e.view
     model.span_started(span, "request", ts, raw, e.parent)
 
 
@@ -154,7 +154,7 @@ def _other(
         span.status = status
     if span.target is None:
         span.target = _text(data.get("name"))
-    model.span_ended(span, head, ts, raw, number(data.get("ms")), data.get("outcome"))
+    model.span_ended(span, head, ts, raw, number(data.get("ms")), _text(data.get("outcome")))
 
 
 DISPATCH: dict[type, Handler] = {

@@ -67,7 +67,7 @@ class _SpanEvent(TypedEvent, kw_only=True):
 
 class _End(_SpanEvent, kw_only=True):
     ms: float | None = None
-    outcome: Any = None
+    outcome: str | None = None
 
 
 class RequestStart(_SpanEvent, tag="request.start"):
@@ -76,8 +76,8 @@ class RequestStart(_SpanEvent, tag="request.start"):
     path: str | None = None
     headers: dict[str, Any] | None = None
     query: str | None = None
-    route: Any = None
-    view: Any = None
+    route: str | None = None
+    view: str | None = None
 
 
 class RequestEnd(_End, tag="request.end"):

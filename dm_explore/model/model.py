@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from msgspec import UNSET
 
 from .commands import command_status
 from .dispatch import DISPATCH as _DISPATCH
-from .events import Event, InvalidEvent, check_ids, event_from_dict
+from .events import Event, InvalidEvent, Log, Sql, check_ids, event_from_dict
 from .issues import Issue
 from .metrics import Series
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
@@ -183,6 +183,7 @@ class Model:
         pid = -1
         lo, hi = math.inf, -math.inf
         applied = 0
+        unset, last_id, last_span = UNSET, None, None
         for i, ev in enumerate(events):
             if ev is None:
                 continue
@@ -204,19 +205,29 @@ class Model:
             applied += 1
             try:
                 span_id = ev.span
-                span = None
-                if span_id is not UNSET:
+                if span_id is unset:
+                    span = None
+                elif span_id == last_id:  # most lines name the span of the line before
+                    span = last_span
+                else:
                     span = spans.get(span_id)
-                    if span is None:
+                    if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, proc.key, file_id)
+                    last_id, last_span = span_id, span
                 dispatch[type(ev)](self, ev, ts, raws[i], span, proc, info)
             except InvalidEvent as exc:
                 failed.append((i, str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
                 failed.append((i, f"could not be applied: {type(exc).__name__}"))
         if applied:
+            counts = Counter(map(type, events))
+            for i, _reason in failed:
+                counts[type(events[i])] -= 1
             self.version += applied
-            self.totals["events"] += applied
+            totals = self.totals
+            totals["events"] += applied
+            totals["sql"] += counts[Sql]
+            totals["logs"] += counts[Log]
             info.events += applied
             if info.first_ts is None or lo < info.first_ts:
                 info.first_ts = lo
@@ -300,7 +311,7 @@ class Model:
             self.totals["commands"] += 1
 
     def span_ended(
-        self, span: Span, kind: str, ts: float, raw: bytes, ms: float | None, outcome: Any
+        self, span: Span, kind: str, ts: float, raw: bytes, ms: float | None, outcome: str | None
     ) -> None:
         """An ``.end`` event: duration (``ms``, else from the start) and outcome."""
         trace = self.traces[span.trace]
@@ -317,7 +328,7 @@ class Model:
         span.ms = ms
         if span.start_ts is None and ms is not None:
             span.start_ts = ts - ms / 1000
-        span.end_outcome = outcome if outcome is None or type(outcome) is str else str(outcome)
+        span.end_outcome = outcome
         if outcome == "error":
             self.totals["errors"] += 1
         if kind == "request" and ms is not None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .issues import Issue
-from .records import ENVELOPE, LogRec, Span, SqlRec, shared
+from .records import ENVELOPE, LogRec, Span, SqlRec
 
 if TYPE_CHECKING:
     from .model import FileInfo, Model, ProcessInfo
@@ -53,7 +53,6 @@ def sql(
         bool(event.many),
         event.error,
     )
-    model.totals["sql"] += 1
     if span is None:
         proc.sql.append(rec)
         return
@@ -83,16 +82,16 @@ def log(
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    fields, site = event.fields, event.site
+    fields, site, level, logger = event.fields, event.site, event.level, event.logger
+    texts = _texts
     rec = LogRec(
         ts,
-        shared(event.level or "info"),
+        (texts.get(level) or _share(level)) if level else "info",
         event.msg,
-        shared(event.logger or ""),
+        (texts.get(logger) or _share(logger)) if logger else "",
         fields if type(fields) is dict and fields else None,
         f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else "",
     )
-    model.totals["logs"] += 1
     if span is not None:
         span.add_log(rec)
     else:
