@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from . import events as ev
 from . import points
 from .records import Span, number
@@ -126,6 +128,19 @@ def _span_end(
     model.span_ended(span, "span", ts, raw, e.ms, e.outcome)
 
 
+def _rare(
+    model: Model,
+    e: ev.TypedEvent,
+    ts: float,
+    raw: bytes,
+    span: Span | None,
+    proc: ProcessInfo,
+    info: FileInfo,
+) -> None:
+    """A kind the model keeps whole: its point handler takes the line as a dict."""
+    points.DICT_HANDLERS[e.KIND](model, orjson.loads(raw), ts, span, proc, info)
+
+
 def _other(
     model: Model,
     e: ev.Other,
@@ -176,4 +191,5 @@ DISPATCH: dict[type, Handler] = {
     ev.Metric: points.metric,
     ev.Progress: points.progress,
     ev.Other: _other,
+    **{kind: _rare for kind in ev.EVENT_TYPES if issubclass(kind, ev._Rare)},
 }

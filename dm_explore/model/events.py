@@ -6,10 +6,10 @@ every other field is skipped without being built. The line itself travels with
 the event, so whatever the model does not keep can be decoded again on demand
 (see :attr:`dm_explore.model.Span.start`).
 
-Kinds the model reads rarely (``exception``, ``panel``, ``runtime``,
-``process.start``, the writer's ``dm.*`` reports) and kinds it does not know
-(``x.*``, custom span kinds) arrive as :class:`Other`, which carries the whole
-parsed line as a dict.
+Kinds the model keeps whole (``exception``, ``panel``, ``runtime``,
+``process.start``, the writer's ``dm.*`` reports) are checked the same way, and
+their handlers parse the line into a dict. Kinds it does not know (``x.*``,
+custom span kinds) arrive as :class:`Other`, which carries the parsed line.
 
 A field typed ``Any`` is one the model reads defensively, whatever its type;
 every other field has the type the contract gives it, or null.
@@ -34,6 +34,7 @@ __all__ = [
     "check_ids",
     "decode_event",
     "event_from_dict",
+    "event_from_dict_or_error",
 ]
 
 
@@ -196,6 +197,54 @@ class Progress(TypedEvent, tag="progress"):
     message: str | None = None
 
 
+class _Rare(TypedEvent, kw_only=True):
+    """A kind the model reads whole: its handler takes the line parsed into a dict."""
+
+
+class Exception_(_Rare, tag="exception"):
+    KIND = "exception"
+    type: str
+    fingerprint: str
+    message: str | None = None
+    frames: list[Any] | None = None
+
+
+class Panel(_Rare, tag="panel"):
+    KIND = "panel"
+    panel: str
+    type: str
+    op: str | None = None
+
+
+class Runtime(_Rare, tag="runtime"):
+    KIND = "runtime"
+    rss: float | None = None
+    cpu: float | None = None
+    threads: float | None = None
+
+
+class ProcessStart(_Rare, tag="process.start"):
+    KIND = "process.start"
+
+
+class Dropped(_Rare, tag="dm.dropped"):
+    KIND = "dm.dropped"
+    count: int | None = None
+    reason: str | None = None
+
+
+class Capped(_Rare, tag="dm.capped"):
+    KIND = "dm.capped"
+    limit: int | None = None
+    action: str | None = None
+
+
+class Invalid(_Rare, tag="dm.invalid"):
+    KIND = "dm.invalid"
+    kind: str | None = None
+    errors: list[Any] | None = None
+
+
 class InvalidEvent(ValueError):
     """An event the model refuses, for the reason given; nothing of it was applied."""
 
@@ -250,6 +299,13 @@ EVENT_TYPES: tuple[type[TypedEvent], ...] = (
     Log,
     Metric,
     Progress,
+    Exception_,
+    Panel,
+    Runtime,
+    ProcessStart,
+    Dropped,
+    Capped,
+    Invalid,
 )
 
 Event = TypedEvent | Other
@@ -272,3 +328,12 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
         return Other(data)
     except (KeyError, msgspec.ValidationError):
         return None
+
+
+def event_from_dict_or_error(data: dict[str, Any]) -> str | None:
+    """Why a parsed line of a known kind is not one the typed decoder takes, or None."""
+    try:
+        msgspec.convert(data, _UNION)
+    except msgspec.ValidationError as exc:
+        return f"{data.get('event')}: {exc}"
+    return None

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dm_explore.load import load_folder
 from dm_explore.model import Model, filter_requests, span_sql, trace_rows
 from dm_explore.reader import parse_line
+from dm_explore.reader.decode import decode_line
 from tests.reliability.figures import record_figure
 from tests.reliability.hostile import build_corpus
 
@@ -248,6 +249,8 @@ def test_fuzzed_events_never_break_the_model(kind: str, fields: dict, span: str 
     raw = orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS) if _serialisable(event) else b"{}"
     parsed, reason = parse_line(raw)
     assert (parsed is None) != (reason is None)
+    decoded, decode_reason = decode_line(raw)  # the reader's fast path agrees with it
+    assert (decoded is None) == (parsed is None), (reason, decode_reason)
     model = Model()
     fid = model.add_file("fuzz")
     if parsed is not None:
@@ -268,6 +271,8 @@ def test_fuzzed_events_never_break_the_model(kind: str, fields: dict, span: str 
 def test_fuzzed_bytes_never_break_the_parser(raw: bytes) -> None:
     parsed, reason = parse_line(raw)
     assert (parsed is None) != (reason is None)
+    decoded, _ = decode_line(raw)
+    assert (decoded is None) == (parsed is None)
 
 
 def _serialisable(event: dict) -> bool:
