@@ -242,7 +242,7 @@ def export_requests(model: Model) -> Iterator[dict[str, Any]]:
     """
     for trace in model.traces.values():
         by_process: dict[ProcessKey, list[dict[str, Any]]] = {}
-        for span in trace.spans.values():
+        for span in trace.spans:
             by_process.setdefault(span.process, []).append(span_to_otlp(span))
         yield {
             "resourceSpans": [

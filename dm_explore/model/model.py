@@ -71,7 +71,7 @@ class Trace:
 
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
-        self.spans: dict[str, Span] = {}
+        self.spans: list[Span] = []  # in arrival order
         self.roots: list[Span] = []  # spans whose parent is absent (root or still waiting)
         self.orphans: dict[str, list[Span]] | None = None  # parent id -> waiting children
         self.first_ts = float("inf")
@@ -80,7 +80,7 @@ class Trace:
     @property
     def services(self) -> set[str]:
         """The services the trace's spans ran in."""
-        return {span.process[0] for span in self.spans.values()}
+        return {span.process[0] for span in self.spans}
 
     def root(self) -> Span | None:
         """The earliest span with no parent in the trace."""
@@ -243,20 +243,27 @@ class Model:
 
     def _new_span(self, event: Event, span_id: str, key: ProcessKey, file_id: int) -> Span:
         """The span an event names for the first time, linked into its trace."""
-        check_ids(event)
         trace_id: str = event.trace  # type: ignore[assignment]
         trace = self.traces.get(trace_id)
+        parent = event.parent
+        # Lowercase hex (lengths were checked at decode), each id once: a known trace or
+        # parent span was checked when it was first met.
+        if (
+            span_id.strip(_HEX)
+            or (trace is None and trace_id.strip(_HEX))
+            or (parent is not None and parent not in self.spans and parent.strip(_HEX))
+        ):
+            check_ids(event)  # raises, saying which
         if trace is None:
             trace = self.traces[trace_id] = Trace(trace_id)
             self.totals["traces"] += 1
             if len(self.traces) > self.max_traces:
                 self._evict_oldest()
-        span = Span(span_id, trace_id, key, file_id)
         self._arrivals += 1
-        span.seq = self._arrivals
+        span = Span(span_id, trace_id, key, file_id, self._arrivals)
         self.spans[span_id] = span
-        trace.spans[span_id] = span
-        self._link(trace, span, event.parent)
+        trace.spans.append(span)
+        self._link(trace, span, parent)
         if trace.orphans:
             waiting = trace.orphans.pop(span_id, None)
             if waiting:
@@ -265,11 +272,10 @@ class Model:
                     span.add_child(child)
         return span
 
-    @staticmethod
-    def _link(trace: Trace, span: Span, parent_id: str | None) -> None:
+    def _link(self, trace: Trace, span: Span, parent_id: str | None) -> None:
         span.parent = parent_id
-        parent = trace.spans.get(parent_id) if parent_id else None
-        if parent is not None:
+        parent = self.spans.get(parent_id) if parent_id else None
+        if parent is not None and parent.trace == span.trace:
             parent.add_child(span)
         else:
             trace.roots.append(span)
@@ -340,9 +346,10 @@ class Model:
 
     def _evict_oldest(self) -> None:
         _, trace = self.traces.popitem(last=False)
-        for span_id in trace.spans:
-            self.spans.pop(span_id, None)
-            self.requests.pop(span_id, None)
+        for span in trace.spans:
+            if self.spans.get(span.span_id) is span:
+                del self.spans[span.span_id]
+                self.requests.pop(span.span_id, None)
         self.totals["evicted_traces"] += 1
 
     @staticmethod

@@ -88,7 +88,7 @@ class TreeRow:
 
 def trace_rows(trace: Trace) -> list[TreeRow]:
     """The trace as a depth-first list, children in start order, orphans after the roots."""
-    first = min((s.start_ts for s in trace.spans.values() if s.start_ts is not None), default=0.0)
+    first = min((s.start_ts for s in trace.spans if s.start_ts is not None), default=0.0)
     rows: list[TreeRow] = []
     # Iterative, so a chain thousands of spans deep cannot hit the recursion limit;
     # the stack holds (span, depth, waiting), the next row on top.
@@ -122,5 +122,5 @@ def span_sql(
 
 def trace_sql(model: Model, trace: Trace) -> tuple[list[SqlRec], SqlReport]:
     """Every statement of the trace, across services, analysed."""
-    statements = sorted((r for s in trace.spans.values() for r in s.sql), key=lambda r: r.ts)
+    statements = sorted((r for s in trace.spans for r in s.sql), key=lambda r: r.ts)
     return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)

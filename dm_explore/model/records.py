@@ -128,7 +128,9 @@ class Span:
         "view",
     )
 
-    def __init__(self, span_id: str, trace: str, process: ProcessKey, file_id: int) -> None:
+    def __init__(
+        self, span_id: str, trace: str, process: ProcessKey, file_id: int, seq: int = 0
+    ) -> None:
         self.span_id = span_id
         self.trace = trace
         self.parent: str | None = None
@@ -159,7 +161,7 @@ class Span:
         self.killed = False
         self.heartbeat_ts: float | None = None
         self.interval: float | None = None
-        self.seq = 0  # arrival order, for stable sorting
+        self.seq = seq  # arrival order, for stable sorting
 
     # -- growing -------------------------------------------------------------------
 

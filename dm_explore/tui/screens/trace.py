@@ -78,8 +78,8 @@ class TraceScreen(Screen[None]):
             shown = (
                 (
                     len(trace.spans),
-                    sum(1 for s in trace.spans.values() if s.end_ts is not None),
-                    sum(len(s.exceptions) + len(s.sql) for s in trace.spans.values()),
+                    sum(1 for s in trace.spans if s.end_ts is not None),
+                    sum(len(s.exceptions) + len(s.sql) for s in trace.spans),
                 )
                 if trace is not None
                 else (0, 0, 0)
