@@ -1,7 +1,8 @@
 """What each kind of event does to the model: one handler per event class.
 
-Every handler takes the model, the event, its time in epoch seconds, its line,
-the span it names (or None), the writing process and the file it came from.
+Every handler takes the model, the event, its time in epoch seconds, its line
+and the span it names (or None); the writing process and the file are the
+model's ``current_process`` and ``current_file``.
 Span ``.start``/``.end`` handlers copy the few fields lists and filters need
 onto the span and leave the rest in the line; point events are applied by
 :mod:`dm_explore.model.points`.
@@ -19,11 +20,11 @@ from . import points
 from .records import Span, number
 
 if TYPE_CHECKING:
-    from .model import FileInfo, Model, ProcessInfo
+    from .model import Model
 
 __all__ = ["DISPATCH"]
 
-Handler = Callable[["Model", Any, float, bytes, "Span | None", "ProcessInfo", "FileInfo"], None]
+Handler = Callable[["Model", Any, float, bytes, "Span | None"], None]
 
 
 def _text(value: Any) -> str | None:
@@ -31,7 +32,7 @@ def _text(value: Any) -> str | None:
 
 
 def _request_start(
-    model: Model, e: ev.RequestStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.RequestStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.method, span.target = e.method, e.path
     if span.route is None:
@@ -40,7 +41,7 @@ def _request_start(
 
 
 def _request_end(
-    model: Model, e: ev.RequestEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.RequestEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     span.status = e.status
     if e.route is not None:
@@ -51,28 +52,28 @@ def _request_end(
 
 
 def _http_start(
-    model: Model, e: ev.HttpStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.HttpStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.method, span.target = e.method, e.url
     model.span_started(span, "http", ts, raw, e.parent)
 
 
 def _http_end(
-    model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     span.status = e.status
     model.span_ended(span, "http", ts, raw, e.ms, e.outcome)
 
 
 def _task_start(
-    model: Model, e: ev.TaskStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.TaskStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.target = e.task
     model.span_started(span, "task", ts, raw, e.parent)
 
 
 def _task_end(
-    model: Model, e: ev.TaskEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.TaskEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     span.result = e.state
     if span.target is None:
@@ -81,7 +82,7 @@ def _task_end(
 
 
 def _command_start(
-    model: Model, e: ev.CommandStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.CommandStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.target = e.command
     span.interval = e.interval
@@ -89,7 +90,7 @@ def _command_start(
 
 
 def _command_end(
-    model: Model, e: ev.CommandEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.CommandEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     span.result = e.status
     if span.target is None:
@@ -98,14 +99,14 @@ def _command_end(
 
 
 def _test_start(
-    model: Model, e: ev.TestStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.TestStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.target = e.nodeid
     model.span_started(span, "test", ts, raw, e.parent)
 
 
 def _test_end(
-    model: Model, e: ev.TestEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.TestEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     span.result = e.result
     if span.target is None:
@@ -114,14 +115,14 @@ def _test_end(
 
 
 def _span_start(
-    model: Model, e: ev.SpanStart, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.SpanStart, ts: float, raw: bytes, span: Any
 ) -> None:
     span.target = e.name
     model.span_started(span, "span", ts, raw, e.parent)
 
 
 def _span_end(
-    model: Model, e: ev.SpanEnd, ts: float, raw: bytes, span: Any, p: Any, f: Any
+    model: Model, e: ev.SpanEnd, ts: float, raw: bytes, span: Any
 ) -> None:
     if span.target is None:
         span.target = e.name
@@ -134,11 +135,10 @@ def _rare(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     """A kind the model keeps whole: its point handler takes the line as a dict."""
-    points.DICT_HANDLERS[e.KIND](model, orjson.loads(raw), ts, span, proc, info)
+    handler = points.DICT_HANDLERS[e.KIND]
+    handler(model, orjson.loads(raw), ts, span, model.current_process, model.current_file)
 
 
 def _other(
@@ -147,15 +147,9 @@ def _other(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
-    """A rare or unknown kind: a point handler taking the dict, or a custom span kind."""
+    """An unknown kind: a custom span kind's start or end, or nothing the model reads."""
     kind, data = e.KIND, e.data
-    handler = points.DICT_HANDLERS.get(kind)
-    if handler is not None:
-        handler(model, data, ts, span, proc, info)
-        return
     head, _, phase = kind.rpartition(".")
     if span is None or not head or head == "process" or phase not in ("start", "end"):
         return  # x.* and other kinds the model does not read: counted, kept in the file

@@ -113,6 +113,9 @@ class Model:
         self.first_ts: float | None = None
         self.last_ts = 0.0
         self._arrivals = 0  # spans created so far: their seq
+        # The file and process of the event being applied, for the handlers that need them.
+        self.current_file = FileInfo(0, "")
+        self.current_process = ProcessInfo(("", "", 0))
 
     # -- input ------------------------------------------------------------------
 
@@ -175,14 +178,14 @@ class Model:
         :attr:`~Span.start` and :attr:`~Span.end`. Returns ``(index, reason)``
         for events whose shape the model could not use.
         """
-        info = self.files[file_id]
+        info = self.current_file = self.files[file_id]
         spans, processes, dispatch = self.spans, self.processes, _DISPATCH
         failed: list[tuple[int, str]] = []
         proc: ProcessInfo | None = None
         svc = host = None
         pid = -1
         lo, hi = math.inf, -math.inf
-        applied = 0
+        proc_hi = 0.0  # the newest time of the current process in this batch
         unset, last_id, last_span = UNSET, None, None
         for i, ev in enumerate(events):
             if ev is None:
@@ -193,6 +196,8 @@ class Model:
             if ts < lo:
                 lo = ts
             if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
+                if proc is not None and proc_hi > proc.last_ts:
+                    proc.last_ts = proc_hi
                 svc, host, pid = ev.svc, ev.host, ev.pid
                 key = (svc, host, pid)
                 proc = processes.get(key)
@@ -200,9 +205,10 @@ class Model:
                     proc = processes[key] = ProcessInfo(key)
                 if info.process is None:
                     info.process = key
-            if ts > proc.last_ts:
-                proc.last_ts = ts
-            applied += 1
+                self.current_process = proc
+                proc_hi = 0.0
+            if ts > proc_hi:
+                proc_hi = ts
             try:
                 span_id = ev.span
                 if span_id is unset:
@@ -214,11 +220,14 @@ class Model:
                     if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, proc.key, file_id)
                     last_id, last_span = span_id, span
-                dispatch[type(ev)](self, ev, ts, raws[i], span, proc, info)
+                dispatch[type(ev)](self, ev, ts, raws[i], span)
             except InvalidEvent as exc:
                 failed.append((i, str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
                 failed.append((i, f"could not be applied: {type(exc).__name__}"))
+        if proc is not None and proc_hi > proc.last_ts:
+            proc.last_ts = proc_hi
+        applied = len(events) - events.count(None)
         if applied:
             counts = Counter(map(type, events))
             for i, _reason in failed:
@@ -243,15 +252,17 @@ class Model:
 
     def _new_span(self, event: Event, span_id: str, key: ProcessKey, file_id: int) -> Span:
         """The span an event names for the first time, linked into its trace."""
+        spans = self.spans
         trace_id: str = event.trace  # type: ignore[assignment]
         trace = self.traces.get(trace_id)
-        parent = event.parent
+        parent_id = event.parent
+        parent = spans.get(parent_id) if parent_id is not None else None
         # Lowercase hex (lengths were checked at decode), each id once: a known trace or
         # parent span was checked when it was first met.
         if (
             span_id.strip(_HEX)
             or (trace is None and trace_id.strip(_HEX))
-            or (parent is not None and parent not in self.spans and parent.strip(_HEX))
+            or (parent is None and parent_id is not None and parent_id.strip(_HEX))
         ):
             check_ids(event)  # raises, saying which
         if trace is None:
@@ -261,9 +272,13 @@ class Model:
                 self._evict_oldest()
         self._arrivals += 1
         span = Span(span_id, trace_id, key, file_id, self._arrivals)
-        self.spans[span_id] = span
+        spans[span_id] = span
         trace.spans.append(span)
-        self._link(trace, span, parent)
+        span.parent = parent_id
+        if parent is not None and parent.trace == trace_id:
+            parent.add_child(span)
+        else:
+            self._wait_for_parent(trace, span, parent_id)
         if trace.orphans:
             waiting = trace.orphans.pop(span_id, None)
             if waiting:
@@ -272,21 +287,25 @@ class Model:
                     span.add_child(child)
         return span
 
+    def _wait_for_parent(self, trace: Trace, span: Span, parent_id: str | None) -> None:
+        """A root of the trace for now; attached when its parent arrives, if it has one."""
+        trace.roots.append(span)
+        if parent_id:
+            if trace.orphans is None:
+                trace.orphans = {}
+            waiting = trace.orphans.get(parent_id)
+            if waiting is None:
+                trace.orphans[parent_id] = [span]
+            else:
+                waiting.append(span)
+
     def _link(self, trace: Trace, span: Span, parent_id: str | None) -> None:
         span.parent = parent_id
         parent = self.spans.get(parent_id) if parent_id else None
         if parent is not None and parent.trace == span.trace:
             parent.add_child(span)
         else:
-            trace.roots.append(span)
-            if parent_id:
-                if trace.orphans is None:
-                    trace.orphans = {}
-                waiting = trace.orphans.get(parent_id)
-                if waiting is None:
-                    trace.orphans[parent_id] = [span]
-                else:
-                    waiting.append(span)
+            self._wait_for_parent(trace, span, parent_id)
 
     def span_started(
         self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None

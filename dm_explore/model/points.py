@@ -32,8 +32,6 @@ def sql(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     texts = _texts
     text, alias, vendor, site = event.sql, event.alias, event.vendor, event.site
@@ -54,9 +52,9 @@ def sql(
         event.error,
     )
     if span is None:
-        proc.sql.append(rec)
-        return
-    span.add_sql(rec)
+        model.current_process.sql.append(rec)
+    else:
+        span.add_sql(rec)
 
 
 def _share(text: str) -> str:
@@ -79,8 +77,6 @@ def log(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     fields, site, level, logger = event.fields, event.site, event.level, event.logger
     texts = _texts
@@ -95,7 +91,7 @@ def log(
     if span is not None:
         span.add_log(rec)
     else:
-        proc.logs.append(rec)
+        model.current_process.logs.append(rec)
 
 
 def metric(
@@ -104,8 +100,6 @@ def metric(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     model.series(model.metrics, event.name, event.unit).add(ts, event.value)
 
@@ -116,8 +110,6 @@ def progress(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     if span is not None:
         span.progress = {"done": event.done, "total": event.total, "message": event.message}
@@ -130,8 +122,6 @@ def heartbeat(
     ts: float,
     raw: bytes,
     span: Span | None,
-    proc: ProcessInfo,
-    info: FileInfo,
 ) -> None:
     if span is not None:
         span.heartbeat_ts = ts
