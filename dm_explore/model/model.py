@@ -184,17 +184,16 @@ class Model:
         proc: ProcessInfo | None = None
         svc = host = None
         pid = -1
-        lo, hi = math.inf, -math.inf
+        try:
+            stamps = [ev.ts.timestamp() for ev in events]  # type: ignore[union-attr]
+        except AttributeError:  # None for a line that was not an event
+            stamps = [0.0 if ev is None else ev.ts.timestamp() for ev in events]
         proc_hi = 0.0  # the newest time of the current process in this batch
         unset, last_id, last_span = UNSET, None, None
         for i, ev in enumerate(events):
             if ev is None:
                 continue
-            ts = ev.ts.timestamp()
-            if ts > hi:
-                hi = ts
-            if ts < lo:
-                lo = ts
+            ts = stamps[i]
             if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
                 if proc is not None and proc_hi > proc.last_ts:
                     proc.last_ts = proc_hi
@@ -229,6 +228,8 @@ class Model:
             proc.last_ts = proc_hi
         applied = len(events) - events.count(None)
         if applied:
+            good = stamps if applied == len(events) else [t for t, e in zip(stamps, events) if e]
+            lo, hi = min(good), max(good)
             counts = Counter(map(type, events))
             for i, _reason in failed:
                 counts[type(events[i])] -= 1

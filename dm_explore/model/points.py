@@ -53,8 +53,10 @@ def sql(
     )
     if span is None:
         model.current_process.sql.append(rec)
+    elif span.sql:
+        span.sql.append(rec)  # type: ignore[attr-defined]
     else:
-        span.add_sql(rec)
+        span.sql = [rec]
 
 
 def _share(text: str) -> str:

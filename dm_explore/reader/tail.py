@@ -187,7 +187,7 @@ class Tail:
             elif self.pending:
                 pieces[0] = self.pending + pieces[0]
             self.pending = b""
-            if max(map(len, pieces)) > max_line:
+            if len(chunk) + len(pieces[0]) > max_line and max(map(len, pieces)) > max_line:
                 for i, piece in enumerate(pieces):
                     if len(piece) > max_line:
                         pieces[i] = b""
