@@ -7,7 +7,6 @@ tells them when to redraw.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
@@ -228,7 +227,9 @@ class Model:
             proc.last_ts = proc_hi
         applied = len(events) - events.count(None)
         if applied:
-            good = stamps if applied == len(events) else [t for t, e in zip(stamps, events) if e]
+            good = stamps
+            if applied < len(events):
+                good = [t for t, e in zip(stamps, events, strict=True) if e is not None]
             lo, hi = min(good), max(good)
             counts = Counter(map(type, events))
             for i, _reason in failed:
@@ -312,19 +313,19 @@ class Model:
         self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None
     ) -> None:
         """A ``.start`` event: the span's kind, time and line; indexed if a request or command."""
-        if parent is not None and parent.strip(_HEX):
-            raise InvalidEvent("envelope: parent must be 16 lowercase hex")
         trace = self.traces[span.trace]
         if ts < trace.first_ts:
             trace.first_ts = ts
         if ts > trace.last_ts:
             trace.last_ts = ts
+        if parent and span.parent is None:  # named first by a line without its parent
+            if parent.strip(_HEX):
+                raise InvalidEvent("envelope: parent must be 16 lowercase hex")
+            trace.roots.remove(span)
+            self._link(trace, span, parent)
         span.kind = kind
         span.start_raw = raw
         span.start_ts = ts
-        if parent != span.parent and span.parent is None and parent:
-            trace.roots.remove(span)
-            self._link(trace, span, parent)
         if kind == "request":
             self.requests[span.span_id] = span
             self.totals["requests"] += 1
@@ -358,7 +359,10 @@ class Model:
         if outcome == "error":
             self.totals["errors"] += 1
         if kind == "request" and ms is not None:
-            self.series(self.request_latency, span.process[0], "ms").add(ts, ms)
+            latency = self.request_latency.get(span.process[0])
+            if latency is None:
+                latency = self.series(self.request_latency, span.process[0], "ms")
+            latency.add(ts, ms)
             if span.span_id not in self.requests:  # end arrived without its start
                 self.requests[span.span_id] = span
         elif kind == "span" and ms is not None:

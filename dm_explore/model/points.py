@@ -90,10 +90,12 @@ def log(
         fields if type(fields) is dict and fields else None,
         f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else "",
     )
-    if span is not None:
-        span.add_log(rec)
-    else:
+    if span is None:
         model.current_process.logs.append(rec)
+    elif span.logs:
+        span.logs.append(rec)  # type: ignore[attr-defined]
+    else:
+        span.logs = [rec]
 
 
 def metric(

@@ -150,7 +150,8 @@ class Span:
         self.route: str | None = None
         self.view: str | None = None
         # Empty until the first one arrives (most spans have few of these): one shared
-        # empty tuple, replaced by a list (a dict for panels) by whoever adds the first.
+        # empty tuple, replaced by a list (a dict for panels) by whoever adds the first
+        # (add_child, add_exception, own_panels; the sql and log handlers inline it).
         self.children: Sequence[Span] = ()
         self.sql: Sequence[SqlRec] = ()
         self.logs: Sequence[LogRec] = ()
@@ -170,18 +171,6 @@ class Span:
             self.children.append(child)  # type: ignore[attr-defined]
         else:
             self.children = [child]
-
-    def add_sql(self, rec: SqlRec) -> None:
-        if self.sql:
-            self.sql.append(rec)  # type: ignore[attr-defined]
-        else:
-            self.sql = [rec]
-
-    def add_log(self, rec: LogRec) -> None:
-        if self.logs:
-            self.logs.append(rec)  # type: ignore[attr-defined]
-        else:
-            self.logs = [rec]
 
     def add_exception(self, event: dict[str, Any]) -> None:
         if self.exceptions:
