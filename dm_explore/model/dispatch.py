@@ -31,18 +31,14 @@ def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
 
-def _request_start(
-    model: Model, e: ev.RequestStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _request_start(model: Model, e: ev.RequestStart, ts: float, raw: bytes, span: Any) -> None:
     span.method, span.target = e.method, e.path
     if span.route is None:
         span.route, span.view = e.route, e.view
     model.span_started(span, "request", ts, raw, e.parent)
 
 
-def _request_end(
-    model: Model, e: ev.RequestEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _request_end(model: Model, e: ev.RequestEnd, ts: float, raw: bytes, span: Any) -> None:
     span.status = e.status
     if e.route is not None:
         span.route = e.route
@@ -51,79 +47,59 @@ def _request_end(
     model.span_ended(span, "request", ts, raw, e.ms, e.outcome)
 
 
-def _http_start(
-    model: Model, e: ev.HttpStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _http_start(model: Model, e: ev.HttpStart, ts: float, raw: bytes, span: Any) -> None:
     span.method, span.target = e.method, e.url
     model.span_started(span, "http", ts, raw, e.parent)
 
 
-def _http_end(
-    model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _http_end(model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any) -> None:
     span.status = e.status
     model.span_ended(span, "http", ts, raw, e.ms, e.outcome)
 
 
-def _task_start(
-    model: Model, e: ev.TaskStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _task_start(model: Model, e: ev.TaskStart, ts: float, raw: bytes, span: Any) -> None:
     span.target = e.task
     model.span_started(span, "task", ts, raw, e.parent)
 
 
-def _task_end(
-    model: Model, e: ev.TaskEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _task_end(model: Model, e: ev.TaskEnd, ts: float, raw: bytes, span: Any) -> None:
     span.result = e.state
     if span.target is None:
         span.target = _text(e.task)
     model.span_ended(span, "task", ts, raw, e.ms, e.outcome)
 
 
-def _command_start(
-    model: Model, e: ev.CommandStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _command_start(model: Model, e: ev.CommandStart, ts: float, raw: bytes, span: Any) -> None:
     span.target = e.command
     span.interval = e.interval
     model.span_started(span, "command", ts, raw, e.parent)
 
 
-def _command_end(
-    model: Model, e: ev.CommandEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _command_end(model: Model, e: ev.CommandEnd, ts: float, raw: bytes, span: Any) -> None:
     span.result = e.status
     if span.target is None:
         span.target = _text(e.command)
     model.span_ended(span, "command", ts, raw, e.ms, e.outcome)
 
 
-def _test_start(
-    model: Model, e: ev.TestStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _test_start(model: Model, e: ev.TestStart, ts: float, raw: bytes, span: Any) -> None:
     span.target = e.nodeid
     model.span_started(span, "test", ts, raw, e.parent)
 
 
-def _test_end(
-    model: Model, e: ev.TestEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _test_end(model: Model, e: ev.TestEnd, ts: float, raw: bytes, span: Any) -> None:
     span.result = e.result
     if span.target is None:
         span.target = _text(e.nodeid)
     model.span_ended(span, "test", ts, raw, e.ms, e.outcome)
 
 
-def _span_start(
-    model: Model, e: ev.SpanStart, ts: float, raw: bytes, span: Any
-) -> None:
+def _span_start(model: Model, e: ev.SpanStart, ts: float, raw: bytes, span: Any) -> None:
     span.target = e.name
     model.span_started(span, "span", ts, raw, e.parent)
 
 
-def _span_end(
-    model: Model, e: ev.SpanEnd, ts: float, raw: bytes, span: Any
-) -> None:
+def _span_end(model: Model, e: ev.SpanEnd, ts: float, raw: bytes, span: Any) -> None:
     if span.target is None:
         span.target = e.name
     model.span_ended(span, "span", ts, raw, e.ms, e.outcome)
