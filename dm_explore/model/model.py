@@ -8,7 +8,7 @@ tells them when to redraw.
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict, defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,14 +231,14 @@ class Model:
             if applied < len(events):
                 good = [t for t, e in zip(stamps, events, strict=True) if e is not None]
             lo, hi = min(good), max(good)
-            counts = Counter(map(type, events))
-            for i, _reason in failed:
-                counts[type(events[i])] -= 1
+            types = list(map(type, events))
+            for i, _reason in failed:  # not applied after all
+                types[i] = type(None)
             self.version += applied
             totals = self.totals
             totals["events"] += applied
-            totals["sql"] += counts[Sql]
-            totals["logs"] += counts[Log]
+            totals["sql"] += types.count(Sql)
+            totals["logs"] += types.count(Log)
             info.events += applied
             if info.first_ts is None or lo < info.first_ts:
                 info.first_ts = lo
@@ -278,7 +278,10 @@ class Model:
         trace.spans.append(span)
         span.parent = parent_id
         if parent is not None and parent.trace == trace_id:
-            parent.add_child(span)
+            if parent.children:  # Span.add_child, inline: the hot path
+                parent.children.append(span)  # type: ignore[attr-defined]
+            else:
+                parent.children = [span]
         else:
             self._wait_for_parent(trace, span, parent_id)
         if trace.orphans:
