@@ -165,7 +165,7 @@ class Sql(TypedEvent, tag="sql"):
     KIND = "sql"
     sql: str
     ms: float | None = None
-    params: list[Any] | dict[str, Any] | None = None
+    params: tuple[Any, ...] | dict[str, Any] | None = None
     site: Site | None = None
     alias: str | None = None
     vendor: str | None = None

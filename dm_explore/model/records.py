@@ -54,7 +54,7 @@ class SqlRec(msgspec.Struct, gc=False):
     ts: float
     ms: float
     sql: str
-    args: Any  # the parameters as decoded: a list, a dict or None
+    args: Any  # the parameters as decoded: a tuple (a JSON array), a dict or None
     site: tuple[str, int, str] | None
     alias: str | None
     vendor: str | None
