@@ -63,6 +63,11 @@ class ProcessInfo:
     last_ts: float = 0.0
 
 
+def _index(events: list[Event | None], event: Event) -> int:
+    """Where ``event`` (the object itself) is in ``events``."""
+    return next(i for i, other in enumerate(events) if other is event)
+
+
 class Trace:
     """The spans of one request chain, across services and hosts."""
 
@@ -187,15 +192,12 @@ class Model:
             stamps = [ev.ts.timestamp() for ev in events]  # type: ignore[union-attr]
         except AttributeError:  # None for a line that was not an event
             stamps = [0.0 if ev is None else ev.ts.timestamp() for ev in events]
-        proc_hi = 0.0  # the newest time of the current process in this batch
+        switches = 0  # times the writing process changed within the batch
         unset, last_id, last_span = UNSET, None, None
-        for i, ev in enumerate(events):
+        for ev, ts, raw in zip(events, stamps, raws, strict=True):
             if ev is None:
                 continue
-            ts = stamps[i]
             if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
-                if proc is not None and proc_hi > proc.last_ts:
-                    proc.last_ts = proc_hi
                 svc, host, pid = ev.svc, ev.host, ev.pid
                 key = (svc, host, pid)
                 proc = processes.get(key)
@@ -204,9 +206,7 @@ class Model:
                 if info.process is None:
                     info.process = key
                 self.current_process = proc
-                proc_hi = 0.0
-            if ts > proc_hi:
-                proc_hi = ts
+                switches += 1
             try:
                 span_id = ev.span
                 if span_id is unset:
@@ -218,13 +218,11 @@ class Model:
                     if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, proc.key, file_id)
                     last_id, last_span = span_id, span
-                dispatch[type(ev)](self, ev, ts, raws[i], span)
+                dispatch[type(ev)](self, ev, ts, raw, span)
             except InvalidEvent as exc:
-                failed.append((i, str(exc)))
+                failed.append((_index(events, ev), str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
-                failed.append((i, f"could not be applied: {type(exc).__name__}"))
-        if proc is not None and proc_hi > proc.last_ts:
-            proc.last_ts = proc_hi
+                failed.append((_index(events, ev), f"could not be applied: {type(exc).__name__}"))
         applied = len(events) - events.count(None)
         if applied:
             good = stamps
@@ -248,7 +246,20 @@ class Model:
                 self.first_ts = lo
             if hi > self.last_ts:
                 self.last_ts = hi
+            if switches == 1:  # one process wrote the whole batch, as a file's lines usually are
+                if hi > proc.last_ts:  # type: ignore[union-attr]
+                    proc.last_ts = hi  # type: ignore[union-attr]
+            else:
+                self._process_times(events, stamps)
         return failed
+
+    def _process_times(self, events: list[Event | None], stamps: list[float]) -> None:
+        """Each writing process's newest time, for a batch several processes wrote."""
+        for ev, ts in zip(events, stamps, strict=True):
+            if ev is not None:
+                proc = self.processes[(ev.svc, ev.host, ev.pid)]
+                if ts > proc.last_ts:
+                    proc.last_ts = ts
 
     # -- spans ------------------------------------------------------------------
 
