@@ -1,0 +1,98 @@
+"""The typed ingest path: spans keep their lines, clean and damaged batches, ids, SQL totals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from dm_explore.load import load_folder
+from dm_explore.model import Model
+from dm_explore.model.events import Other, RequestStart, Sql
+from dm_explore.reader.decode import decode_batch
+from tests.explore.fixtures import T1, Writer
+
+REQ, CHILD = "00000000000000a1", "00000000000000b2"
+
+
+def test_span_fields_beyond_the_typed_ones_come_back_from_its_lines(tmp_path: Path) -> None:
+    w = Writer("web", 1)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p", remote="10.0.0.7",
+         headers={"Accept": "text/html"}, form={"q": "a"})  # fmt: skip
+    w.ev("request.end", 1.2, T1, REQ, ms=200.0, outcome="ok", status=201,
+         user="17", bytes=18233, queries=3, route="p/", view="shop.views.p")  # fmt: skip
+    w.write(tmp_path / "web.jsonl")
+    span = load_folder(tmp_path).model.span(REQ)
+    assert span is not None and span.start_raw is not None
+    assert span.start == {"method": "GET", "path": "/p", "remote": "10.0.0.7",
+                          "headers": {"Accept": "text/html"}, "form": {"q": "a"}}  # fmt: skip
+    assert span.end is not None and span.end["user"] == "17" and span.end["bytes"] == 18233
+    assert span.field("remote") == "10.0.0.7" and span.field("status") == 201
+    # What lists and filters read is held on the span itself.
+    assert (span.name, span.status, span.route, span.view, span.outcome) == (
+        "GET /p",
+        201,
+        "p/",
+        "shop.views.p",
+        "ok",
+    )
+
+
+def test_a_bad_line_in_a_batch_costs_only_itself() -> None:
+    w = Writer("web", 1)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    w.ev("sql", 1.1, T1, REQ, sql="SELECT 1", ms=0.5, params=[1])
+    w.ev("x.deploy", 1.2, version="1.2.3")  # a kind without a class of its own
+    w.ev("sql", 1.3, T1, REQ, sql="SELECT 2", ms="slow")  # mistyped field
+    w.ev("request.end", 1.4, T1, REQ, ms=400.0, outcome="ok", status=200)
+    raws = [line.rstrip(b"\n") for line in w.lines]
+    clean, problems = decode_batch(raws[:2] + raws[4:])
+    assert problems == [] and [type(e) for e in clean][:2] == [RequestStart, Sql]
+    events, problems = decode_batch([*raws[:3], b"", b"{not json", *raws[3:]])
+    assert [type(e).__name__ for e in events] == [
+        "RequestStart", "Sql", "Other", "NoneType", "NoneType", "NoneType", "RequestEnd"
+    ]  # fmt: skip
+    assert isinstance(events[2], Other) and events[2].data["version"] == "1.2.3"
+    assert [i for i, _ in problems] == [4, 5]  # the blank line is no problem
+    assert problems[0][1].startswith("not JSON") and "ms" in problems[1][1]
+
+
+def test_ids_not_in_lowercase_hex_are_refused_before_anything_is_made(tmp_path: Path) -> None:
+    w = Writer("web", 1)
+    w.ev("request.start", 1.0, T1.upper(), REQ, method="GET", path="/upper")
+    w.ev("request.start", 1.1, T1, "00000000000000G1", method="GET", path="/g")
+    w.ev("request.start", 1.2, T1, REQ, "zzzzzzzzzzzzzzzz", method="GET", path="/parent")
+    w.ev("request.start", 1.3, T1, CHILD, method="GET", path="/fine")
+    w.write(tmp_path / "web.jsonl")
+    model = load_folder(tmp_path).model
+    info = next(iter(model.files.values()))
+    assert info.invalid == 3 and [line for line, _ in info.problems] == [1, 2, 3]
+    assert "lowercase hex" in info.problems[0][1] and "parent" in info.problems[2][1]
+    assert list(model.spans) == [CHILD] and len(model.traces) == 1
+
+
+def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
+    model = Model()
+    fid = model.add_file("x")
+    w = Writer("api", 2)
+    w.ev("span.start", 1.1, T1, CHILD, REQ, name="work")  # its parent is not known yet
+    w.ev("sql", 1.2, T1, CHILD, sql="SELECT 1", ms=2.0)
+    w.ev("sql", 1.3, T1, CHILD, sql="SELECT 2", ms=3.0)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/api/")
+    w.ev("sql", 1.4, T1, REQ, sql="SELECT 3", ms=1.0)
+    for line in w.lines:
+        model.apply(fid, orjson.loads(line))
+    request = model.span(REQ)
+    assert request is not None and [c.span_id for c in request.children] == [CHILD]
+    assert (request.queries, request.queries_ms, request.sql_ms) == (3, 6.0, 1.0)
+    assert model.totals["sql"] == 3
+
+
+def test_model_apply_of_a_dict_refuses_mistyped_fields_without_raising() -> None:
+    model = Model()
+    fid = model.add_file("x")
+    event = orjson.loads(Writer("s", 1).ev("sql", 1.0, T1, REQ, sql="SELECT 1", ms=1.0).lines[0])
+    model.apply(fid, {**event, "ms": "fast"})
+    assert model.spans == {} and model.files[fid].problems
+    model.apply(fid, event)
+    assert model.span(REQ) is not None and model.totals["sql"] == 1
