@@ -97,25 +97,18 @@ class Span:
     """
 
     __slots__ = (
+        "__dict__",  # holds the rarer fields below once one is set
         "children",
         "end_outcome",
         "end_raw",
         "end_ts",
-        "errors",
-        "exceptions",
         "file_id",
-        "heartbeat_ts",
-        "interval",
-        "killed",
         "kind",
         "logs",
         "method",
         "ms",
-        "panels",
         "parent",
         "process",
-        "progress",
-        "result",
         "route",
         "seq",
         "span_id",
@@ -128,6 +121,16 @@ class Span:
         "view",
     )
 
+    # Fields most spans never set: class-level defaults, so a new span pays nothing for them.
+    result: str | None = None  # a command's status, a task's state, a test's result
+    exceptions: Sequence[dict[str, Any]] = ()
+    panels: Mapping[str, list[dict[str, Any]]] = _NO_PANELS
+    progress: dict[str, Any] | None = None
+    errors = 0
+    killed = False
+    heartbeat_ts: float | None = None
+    interval: float | None = None
+
     def __init__(
         self, span_id: str, trace: str, process: ProcessKey, file_id: int, seq: int = 0
     ) -> None:
@@ -137,6 +140,7 @@ class Span:
         self.kind = "?"
         self.process = process
         self.file_id = file_id
+        self.seq = seq  # arrival order, for stable sorting
         self.start_raw: bytes | None = None  # the .start line
         self.end_raw: bytes | None = None  # the .end line
         self.start_ts: float | None = None
@@ -145,24 +149,15 @@ class Span:
         self.method: str | None = None  # request and http
         self.target: str | None = None  # path, url, task, command, test id or span name
         self.status: int | None = None  # the HTTP status of a request or call
-        self.result: str | None = None  # a command's status, a task's state, a test's result
         self.end_outcome: str | None = None
         self.route: str | None = None
         self.view: str | None = None
         # Empty until the first one arrives (most spans have few of these): one shared
-        # empty tuple, replaced by a list (a dict for panels) by whoever adds the first
-        # (add_child, add_exception, own_panels; the sql and log handlers inline it).
+        # empty tuple, replaced by a list by whoever adds the first (add_child; the sql
+        # and log handlers inline it). Exceptions and panels likewise, from the class.
         self.children: Sequence[Span] = ()
         self.sql: Sequence[SqlRec] = ()
         self.logs: Sequence[LogRec] = ()
-        self.exceptions: Sequence[dict[str, Any]] = ()
-        self.panels: Mapping[str, list[dict[str, Any]]] = _NO_PANELS
-        self.progress: dict[str, Any] | None = None
-        self.errors = 0
-        self.killed = False
-        self.heartbeat_ts: float | None = None
-        self.interval: float | None = None
-        self.seq = seq  # arrival order, for stable sorting
 
     # -- growing -------------------------------------------------------------------
 
