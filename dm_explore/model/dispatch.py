@@ -57,52 +57,21 @@ def _http_end(model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any) -> 
     model.span_ended(span, "http", ts, raw, e.ms, e.outcome)
 
 
-def _task_start(model: Model, e: ev.TaskStart, ts: float, raw: bytes, span: Any) -> None:
-    span.target = e.task
-    model.span_started(span, "task", ts, raw, e.parent)
+def _named_start(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+    """A task, command, test or custom span starting: one field names it."""
+    span.target = getattr(e, e.NAME_FIELD)
+    if type(e) is ev.CommandStart:
+        span.interval = e.interval
+    model.span_started(span, e.KIND, ts, raw, e.parent)
 
 
-def _task_end(model: Model, e: ev.TaskEnd, ts: float, raw: bytes, span: Any) -> None:
-    span.result = e.state
+def _named_end(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+    """A task, command, test or custom span ending, with its result if its kind has one."""
+    if e.RESULT_FIELD:
+        span.result = getattr(e, e.RESULT_FIELD)
     if span.target is None:
-        span.target = _text(e.task)
-    model.span_ended(span, "task", ts, raw, e.ms, e.outcome)
-
-
-def _command_start(model: Model, e: ev.CommandStart, ts: float, raw: bytes, span: Any) -> None:
-    span.target = e.command
-    span.interval = e.interval
-    model.span_started(span, "command", ts, raw, e.parent)
-
-
-def _command_end(model: Model, e: ev.CommandEnd, ts: float, raw: bytes, span: Any) -> None:
-    span.result = e.status
-    if span.target is None:
-        span.target = _text(e.command)
-    model.span_ended(span, "command", ts, raw, e.ms, e.outcome)
-
-
-def _test_start(model: Model, e: ev.TestStart, ts: float, raw: bytes, span: Any) -> None:
-    span.target = e.nodeid
-    model.span_started(span, "test", ts, raw, e.parent)
-
-
-def _test_end(model: Model, e: ev.TestEnd, ts: float, raw: bytes, span: Any) -> None:
-    span.result = e.result
-    if span.target is None:
-        span.target = _text(e.nodeid)
-    model.span_ended(span, "test", ts, raw, e.ms, e.outcome)
-
-
-def _span_start(model: Model, e: ev.SpanStart, ts: float, raw: bytes, span: Any) -> None:
-    span.target = e.name
-    model.span_started(span, "span", ts, raw, e.parent)
-
-
-def _span_end(model: Model, e: ev.SpanEnd, ts: float, raw: bytes, span: Any) -> None:
-    if span.target is None:
-        span.target = e.name
-    model.span_ended(span, "span", ts, raw, e.ms, e.outcome)
+        span.target = _text(getattr(e, e.NAME_FIELD))
+    model.span_ended(span, e.KIND, ts, raw, e.ms, e.outcome)
 
 
 def _rare(
@@ -147,15 +116,15 @@ DISPATCH: dict[type, Handler] = {
     ev.RequestEnd: _request_end,
     ev.HttpStart: _http_start,
     ev.HttpEnd: _http_end,
-    ev.TaskStart: _task_start,
-    ev.TaskEnd: _task_end,
-    ev.CommandStart: _command_start,
-    ev.CommandEnd: _command_end,
+    ev.TaskStart: _named_start,
+    ev.TaskEnd: _named_end,
+    ev.CommandStart: _named_start,
+    ev.CommandEnd: _named_end,
     ev.CommandHeartbeat: points.heartbeat,
-    ev.TestStart: _test_start,
-    ev.TestEnd: _test_end,
-    ev.SpanStart: _span_start,
-    ev.SpanEnd: _span_end,
+    ev.TestStart: _named_start,
+    ev.TestEnd: _named_end,
+    ev.SpanStart: _named_start,
+    ev.SpanEnd: _named_end,
     ev.Sql: points.sql,
     ev.Log: points.log,
     ev.Metric: points.metric,

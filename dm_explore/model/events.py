@@ -102,6 +102,7 @@ class HttpEnd(_End, tag="http.end"):
 
 class TaskStart(_SpanEvent, tag="task.start"):
     KIND = "task"
+    NAME_FIELD: ClassVar[str] = "task"
     task: str | None = None
     task_id: str | None = None
     args: str | None = None
@@ -109,12 +110,15 @@ class TaskStart(_SpanEvent, tag="task.start"):
 
 class TaskEnd(_End, tag="task.end"):
     KIND = "task"
+    NAME_FIELD: ClassVar[str] = "task"
+    RESULT_FIELD: ClassVar[str] = "state"
     task: Any = None
     state: str | None = None
 
 
 class CommandStart(_SpanEvent, tag="command.start"):
     KIND = "command"
+    NAME_FIELD: ClassVar[str] = "command"
     command: str | None = None
     params: dict[str, Any] | None = None
     interval: float | None = None
@@ -122,6 +126,8 @@ class CommandStart(_SpanEvent, tag="command.start"):
 
 class CommandEnd(_End, tag="command.end"):
     KIND = "command"
+    NAME_FIELD: ClassVar[str] = "command"
+    RESULT_FIELD: ClassVar[str] = "status"
     command: Any = None
     status: str | None = None
 
@@ -133,23 +139,29 @@ class CommandHeartbeat(TypedEvent, tag="command.heartbeat"):
 
 class TestStart(_SpanEvent, tag="test.start"):
     KIND = "test"
+    NAME_FIELD: ClassVar[str] = "nodeid"
     nodeid: str | None = None
 
 
 class TestEnd(_End, tag="test.end"):
     KIND = "test"
+    NAME_FIELD: ClassVar[str] = "nodeid"
+    RESULT_FIELD: ClassVar[str] = "result"
     nodeid: Any = None
     result: str | None = None
 
 
 class SpanStart(_SpanEvent, tag="span.start"):
     KIND = "span"
+    NAME_FIELD: ClassVar[str] = "name"
     name: str | None = None
     fields: dict[str, Any] | None = None
 
 
 class SpanEnd(_End, tag="span.end"):
     KIND = "span"
+    NAME_FIELD: ClassVar[str] = "name"
+    RESULT_FIELD: ClassVar[str] = ""
     name: str | None = None
 
 
