@@ -24,7 +24,6 @@ from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
 
 __all__ = ["FileInfo", "Model", "Trace"]
 
-ROOT_KINDS = frozenset({"request", "task", "command", "test"})
 MAX_PROBLEMS = 1000
 _HEX = "0123456789abcdef"
 MAX_PROCESS_ITEMS = 2000

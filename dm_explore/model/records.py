@@ -19,7 +19,6 @@ __all__ = [
     "SqlRec",
     "fields_of",
     "number",
-    "shared",
     "subtree",
 ]
 
@@ -33,19 +32,6 @@ _NO_PANELS: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
 def number(value: Any) -> float | None:
     """``value`` as a float if it is a JSON number (not a bool), else None."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-_shared: dict[Any, Any] = {}
-
-
-def shared(value: Any) -> Any:
-    """One copy of a value that repeats on many events (call sites, aliases, loggers)."""
-    found = _shared.get(value)
-    if found is None:
-        if len(_shared) > 200_000:
-            _shared.clear()
-        _shared[value] = found = value
-    return found
 
 
 class SqlRec(msgspec.Struct, gc=False):
