@@ -70,15 +70,24 @@ def _index(events: list[Event | None], event: Event) -> int:
 class Trace:
     """The spans of one request chain, across services and hosts."""
 
-    __slots__ = ("first_ts", "last_ts", "orphans", "roots", "spans", "trace_id")
+    __slots__ = ("orphans", "roots", "spans", "trace_id")
 
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
         self.spans: list[Span] = []  # in arrival order
         self.roots: list[Span] = []  # spans whose parent is absent (root or still waiting)
         self.orphans: dict[str, list[Span]] | None = None  # parent id -> waiting children
-        self.first_ts = float("inf")
-        self.last_ts = 0.0
+
+    @property
+    def first_ts(self) -> float | None:
+        """When the earliest span started."""
+        return min((s.start_ts for s in self.spans if s.start_ts is not None), default=None)
+
+    @property
+    def last_ts(self) -> float | None:
+        """When the last span ended (or started, if none ended after it)."""
+        times = [t for s in self.spans for t in (s.start_ts, s.end_ts) if t is not None]
+        return max(times, default=None)
 
     @property
     def services(self) -> set[str]:
@@ -326,14 +335,10 @@ class Model:
         self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None
     ) -> None:
         """A ``.start`` event: the span's kind, time and line; indexed if a request or command."""
-        trace = self.traces[span.trace]
-        if ts < trace.first_ts:
-            trace.first_ts = ts
-        if ts > trace.last_ts:
-            trace.last_ts = ts
         if parent and span.parent is None:  # named first by a line without its parent
             if parent.strip(_HEX):
                 raise InvalidEvent("envelope: parent must be 16 lowercase hex")
+            trace = self.traces[span.trace]
             trace.roots.remove(span)
             self._link(trace, span, parent)
         span.kind = kind
@@ -354,11 +359,6 @@ class Model:
         self, span: Span, kind: str, ts: float, raw: bytes, ms: float | None, outcome: str | None
     ) -> None:
         """An ``.end`` event: duration (``ms``, else from the start) and outcome."""
-        trace = self.traces[span.trace]
-        if ts < trace.first_ts:
-            trace.first_ts = ts
-        if ts > trace.last_ts:
-            trace.last_ts = ts
         if span.kind == "?":
             span.kind = kind
         span.end_raw = raw
