@@ -19,6 +19,8 @@ from . import events as ev
 from . import points
 from .records import Span, number
 
+_HEX = "0123456789abcdef"
+
 if TYPE_CHECKING:
     from .model import Model
 
@@ -31,47 +33,91 @@ def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
 
-def _request_start(model: Model, e: ev.RequestStart, ts: float, raw: bytes, span: Any) -> None:
-    span.method, span.target = e.method, e.path
-    if span.route is None:
-        span.route, span.view = e.route, e.view
-    model.span_started(span, "request", ts, raw, e.parent)
+def _started(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+    """A ``.start``: the compact fields of its kind, its line, and the model's indexes."""
+    kind = type(e)
+    if kind is ev.RequestStart:
+        span.method, span.target = e.method, e.path
+        if span.route is None:
+            span.route, span.view = e.route, e.view
+    elif kind is ev.HttpStart:
+        span.method, span.target = e.method, e.url
+    else:  # a task, command, test or custom span: one field names it
+        span.target = getattr(e, e.NAME_FIELD)
+        if kind is ev.CommandStart:
+            span.interval = e.interval
+    parent = e.parent
+    if parent and span.parent is None:  # named first by a line without its parent
+        if parent.strip(_HEX):
+            raise ev.InvalidEvent("envelope: parent must be 16 lowercase hex")
+        model.traces[span.trace].roots.remove(span)
+        model.link(span, parent)
+    span.kind = e.KIND
+    span.start_raw = raw
+    span.start_ts = ts
+    if span.kind == "request":
+        model.requests[span.span_id] = span
+        model.totals["requests"] += 1
+    elif span.kind == "command":
+        model.command_started(span)
 
 
-def _request_end(model: Model, e: ev.RequestEnd, ts: float, raw: bytes, span: Any) -> None:
-    span.status = e.status
-    if e.route is not None:
-        span.route = e.route
-    if e.view is not None:
-        span.view = e.view
-    model.span_ended(span, "request", ts, raw, e.ms, e.outcome)
+def _ended(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+    """An ``.end``: duration (``ms``, else from the start), outcome, status or result."""
+    kind = type(e)
+    if kind is ev.RequestEnd:
+        span.status = e.status
+        if e.route is not None:
+            span.route = e.route
+        if e.view is not None:
+            span.view = e.view
+    elif kind is ev.HttpEnd:
+        span.status = e.status
+    else:  # a task, command, test or custom span, with its result if its kind has one
+        if e.RESULT_FIELD:
+            span.result = getattr(e, e.RESULT_FIELD)
+        if span.target is None:
+            span.target = _text(getattr(e, e.NAME_FIELD))
+    if span.kind == "?":
+        span.kind = e.KIND
+    span.end_raw = raw
+    span.end_ts = ts
+    ms = e.ms
+    if ms is None and span.start_ts is not None:
+        ms = (ts - span.start_ts) * 1000
+    span.ms = ms
+    if span.start_ts is None and ms is not None:
+        span.start_ts = ts - ms / 1000
+    outcome = span.end_outcome = e.outcome
+    if outcome == "error":
+        model.totals["errors"] += 1
+    if ms is None:
+        return
+    if span.kind == "request":
+        latency = model.request_latency.get(span.process[0])
+        if latency is None:
+            latency = model.series(model.request_latency, span.process[0], "ms")
+        latency.add(ts, ms)
+        if span.span_id not in model.requests:  # end arrived without its start
+            model.requests[span.span_id] = span
+    elif span.kind == "span":
+        model.series(model.span_durations, span.name, "ms").add(ts, ms)
 
 
-def _http_start(model: Model, e: ev.HttpStart, ts: float, raw: bytes, span: Any) -> None:
-    span.method, span.target = e.method, e.url
-    model.span_started(span, "http", ts, raw, e.parent)
+class _Custom:
+    """A custom span kind's start or end (``deploy.start``), as :func:`_started` and
+    :func:`_ended` read the typed ones."""
 
+    NAME_FIELD, RESULT_FIELD = "name", ""
 
-def _http_end(model: Model, e: ev.HttpEnd, ts: float, raw: bytes, span: Any) -> None:
-    span.status = e.status
-    model.span_ended(span, "http", ts, raw, e.ms, e.outcome)
-
-
-def _named_start(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
-    """A task, command, test or custom span starting: one field names it."""
-    span.target = getattr(e, e.NAME_FIELD)
-    if type(e) is ev.CommandStart:
-        span.interval = e.interval
-    model.span_started(span, e.KIND, ts, raw, e.parent)
-
-
-def _named_end(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
-    """A task, command, test or custom span ending, with its result if its kind has one."""
-    if e.RESULT_FIELD:
-        span.result = getattr(e, e.RESULT_FIELD)
-    if span.target is None:
-        span.target = _text(getattr(e, e.NAME_FIELD))
-    model.span_ended(span, e.KIND, ts, raw, e.ms, e.outcome)
+    def __init__(self, kind: str, e: ev.Other) -> None:
+        data = e.data
+        self.KIND, self.parent = kind, e.parent
+        self.name = _text(data.get("name"))
+        ms, status = data.get("ms"), data.get("status")
+        self.ms = number(ms)
+        self.outcome = _text(data.get("outcome"))
+        self.status = status if type(status) is int else None
 
 
 def _rare(
@@ -86,45 +132,23 @@ def _rare(
     handler(model, orjson.loads(raw), ts, span, model.current_process, model.current_file)
 
 
-def _other(
-    model: Model,
-    e: ev.Other,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def _other(model: Model, e: ev.Other, ts: float, raw: bytes, span: Span | None) -> None:
     """An unknown kind: a custom span kind's start or end, or nothing the model reads."""
-    kind, data = e.KIND, e.data
-    head, _, phase = kind.rpartition(".")
+    head, _, phase = e.KIND.rpartition(".")
     if span is None or not head or head == "process" or phase not in ("start", "end"):
         return  # x.* and other kinds the model does not read: counted, kept in the file
+    custom = _Custom(head, e)
     if phase == "start":
-        if span.target is None:
-            span.target = _text(data.get("name"))
-        model.span_started(span, head, ts, raw, e.parent)
+        _started(model, custom, ts, raw, span)
         return
-    status = data.get("status")
-    if type(status) is int:
-        span.status = status
-    if span.target is None:
-        span.target = _text(data.get("name"))
-    model.span_ended(span, head, ts, raw, number(data.get("ms")), _text(data.get("outcome")))
+    if custom.status is not None:
+        span.status = custom.status
+    _ended(model, custom, ts, raw, span)
 
 
 DISPATCH: dict[type, Handler] = {
-    ev.RequestStart: _request_start,
-    ev.RequestEnd: _request_end,
-    ev.HttpStart: _http_start,
-    ev.HttpEnd: _http_end,
-    ev.TaskStart: _named_start,
-    ev.TaskEnd: _named_end,
-    ev.CommandStart: _named_start,
-    ev.CommandEnd: _named_end,
+    **{kind: _ended if issubclass(kind, ev.End) else _started for kind in ev.SPAN_EVENT_TYPES},
     ev.CommandHeartbeat: points.heartbeat,
-    ev.TestStart: _named_start,
-    ev.TestEnd: _named_end,
-    ev.SpanStart: _named_start,
-    ev.SpanEnd: _named_end,
     ev.Sql: points.sql,
     ev.Log: points.log,
     ev.Metric: points.metric,

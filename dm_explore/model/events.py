@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "Other",
     "Site",
+    "SpanEvent",
     "TypedEvent",
     "check_ids",
     "decode_event",
@@ -59,19 +60,19 @@ class TypedEvent(msgspec.Struct, kw_only=True, gc=False, tag_field="event"):
     parent: Id16 | None = None
 
 
-class _SpanEvent(TypedEvent, kw_only=True):
+class SpanEvent(TypedEvent, kw_only=True):
     """A ``.start`` or ``.end``: the span's ids are required."""
 
     trace: Id32
     span: Id16
 
 
-class _End(_SpanEvent, kw_only=True):
+class End(SpanEvent, kw_only=True):
     ms: float | None = None
     outcome: str | None = None
 
 
-class RequestStart(_SpanEvent, tag="request.start"):
+class RequestStart(SpanEvent, tag="request.start"):
     KIND = "request"
     method: str | None = None
     path: str | None = None
@@ -81,7 +82,7 @@ class RequestStart(_SpanEvent, tag="request.start"):
     view: str | None = None
 
 
-class RequestEnd(_End, tag="request.end"):
+class RequestEnd(End, tag="request.end"):
     KIND = "request"
     status: int | None = None
     route: str | None = None
@@ -89,18 +90,18 @@ class RequestEnd(_End, tag="request.end"):
     headers: dict[str, Any] | None = None
 
 
-class HttpStart(_SpanEvent, tag="http.start"):
+class HttpStart(SpanEvent, tag="http.start"):
     KIND = "http"
     method: str | None = None
     url: str | None = None
 
 
-class HttpEnd(_End, tag="http.end"):
+class HttpEnd(End, tag="http.end"):
     KIND = "http"
     status: int | None = None
 
 
-class TaskStart(_SpanEvent, tag="task.start"):
+class TaskStart(SpanEvent, tag="task.start"):
     KIND = "task"
     NAME_FIELD: ClassVar[str] = "task"
     task: str | None = None
@@ -108,7 +109,7 @@ class TaskStart(_SpanEvent, tag="task.start"):
     args: str | None = None
 
 
-class TaskEnd(_End, tag="task.end"):
+class TaskEnd(End, tag="task.end"):
     KIND = "task"
     NAME_FIELD: ClassVar[str] = "task"
     RESULT_FIELD: ClassVar[str] = "state"
@@ -116,7 +117,7 @@ class TaskEnd(_End, tag="task.end"):
     state: str | None = None
 
 
-class CommandStart(_SpanEvent, tag="command.start"):
+class CommandStart(SpanEvent, tag="command.start"):
     KIND = "command"
     NAME_FIELD: ClassVar[str] = "command"
     command: str | None = None
@@ -124,7 +125,7 @@ class CommandStart(_SpanEvent, tag="command.start"):
     interval: float | None = None
 
 
-class CommandEnd(_End, tag="command.end"):
+class CommandEnd(End, tag="command.end"):
     KIND = "command"
     NAME_FIELD: ClassVar[str] = "command"
     RESULT_FIELD: ClassVar[str] = "status"
@@ -137,13 +138,13 @@ class CommandHeartbeat(TypedEvent, tag="command.heartbeat"):
     interval: float | None = None
 
 
-class TestStart(_SpanEvent, tag="test.start"):
+class TestStart(SpanEvent, tag="test.start"):
     KIND = "test"
     NAME_FIELD: ClassVar[str] = "nodeid"
     nodeid: str | None = None
 
 
-class TestEnd(_End, tag="test.end"):
+class TestEnd(End, tag="test.end"):
     KIND = "test"
     NAME_FIELD: ClassVar[str] = "nodeid"
     RESULT_FIELD: ClassVar[str] = "result"
@@ -151,14 +152,14 @@ class TestEnd(_End, tag="test.end"):
     result: str | None = None
 
 
-class SpanStart(_SpanEvent, tag="span.start"):
+class SpanStart(SpanEvent, tag="span.start"):
     KIND = "span"
     NAME_FIELD: ClassVar[str] = "name"
     name: str | None = None
     fields: dict[str, Any] | None = None
 
 
-class SpanEnd(_End, tag="span.end"):
+class SpanEnd(End, tag="span.end"):
     KIND = "span"
     NAME_FIELD: ClassVar[str] = "name"
     RESULT_FIELD: ClassVar[str] = ""
@@ -319,6 +320,8 @@ EVENT_TYPES: tuple[type[TypedEvent], ...] = (
     Capped,
     Invalid,
 )
+
+SPAN_EVENT_TYPES = tuple(kind for kind in EVENT_TYPES if issubclass(kind, SpanEvent))
 
 Event = TypedEvent | Other
 

@@ -323,63 +323,24 @@ class Model:
             else:
                 waiting.append(span)
 
-    def _link(self, trace: Trace, span: Span, parent_id: str | None) -> None:
+    def link(self, span: Span, parent_id: str) -> None:
+        """Attach ``span`` under its parent, or keep it waiting for the parent to arrive."""
+        trace = self.traces[span.trace]
         span.parent = parent_id
-        parent = self.spans.get(parent_id) if parent_id else None
+        parent = self.spans.get(parent_id)
         if parent is not None and parent.trace == span.trace:
             parent.add_child(span)
         else:
             self._wait_for_parent(trace, span, parent_id)
 
-    def span_started(
-        self, span: Span, kind: str, ts: float, raw: bytes, parent: str | None
-    ) -> None:
-        """A ``.start`` event: the span's kind, time and line; indexed if a request or command."""
-        if parent and span.parent is None:  # named first by a line without its parent
-            if parent.strip(_HEX):
-                raise InvalidEvent("envelope: parent must be 16 lowercase hex")
-            trace = self.traces[span.trace]
-            trace.roots.remove(span)
-            self._link(trace, span, parent)
-        span.kind = kind
-        span.start_raw = raw
-        span.start_ts = ts
-        if kind == "request":
-            self.requests[span.span_id] = span
-            self.totals["requests"] += 1
-        elif kind == "command":
-            where = (span.process[1], span.name)
-            runs = self.command_runs.get(where)
-            if runs is None:
-                runs = self.command_runs[where] = deque(maxlen=self.history)
-            runs.append(span)
-            self.totals["commands"] += 1
-
-    def span_ended(
-        self, span: Span, kind: str, ts: float, raw: bytes, ms: float | None, outcome: str | None
-    ) -> None:
-        """An ``.end`` event: duration (``ms``, else from the start) and outcome."""
-        if span.kind == "?":
-            span.kind = kind
-        span.end_raw = raw
-        span.end_ts = ts
-        if ms is None and span.start_ts is not None:
-            ms = (ts - span.start_ts) * 1000
-        span.ms = ms
-        if span.start_ts is None and ms is not None:
-            span.start_ts = ts - ms / 1000
-        span.end_outcome = outcome
-        if outcome == "error":
-            self.totals["errors"] += 1
-        if kind == "request" and ms is not None:
-            latency = self.request_latency.get(span.process[0])
-            if latency is None:
-                latency = self.series(self.request_latency, span.process[0], "ms")
-            latency.add(ts, ms)
-            if span.span_id not in self.requests:  # end arrived without its start
-                self.requests[span.span_id] = span
-        elif kind == "span" and ms is not None:
-            self.series(self.span_durations, span.name, "ms").add(ts, ms)
+    def command_started(self, run: Span) -> None:
+        """A command run joins its command's history (the last ``history`` runs)."""
+        where = (run.process[1], run.name)
+        runs = self.command_runs.get(where)
+        if runs is None:
+            runs = self.command_runs[where] = deque(maxlen=self.history)
+        runs.append(run)
+        self.totals["commands"] += 1
 
     def _evict_oldest(self) -> None:
         _, trace = self.traces.popitem(last=False)
