@@ -154,5 +154,5 @@ DISPATCH: dict[type, Handler] = {
     ev.Metric: points.metric,
     ev.Progress: points.progress,
     ev.Other: _other,
-    **{kind: _rare for kind in ev.EVENT_TYPES if issubclass(kind, ev._Rare)},
+    **{kind: _rare for kind in ev.EVENT_TYPES if issubclass(kind, ev.KeptWhole)},
 }

@@ -1,4 +1,4 @@
-"""Typed events: what the model is fed, one class per kind it reads often.
+"""Typed events: what the model is fed, one class per kind it reads.
 
 The reader decodes a line straight into one of these (msgspec, in C): the
 envelope and the fields the model reads are type-checked as they are decoded,
@@ -46,7 +46,7 @@ Id32 = Annotated[str, msgspec.Meta(min_length=32, max_length=32)]
 class TypedEvent(msgspec.Struct, kw_only=True, gc=False, tag_field="event"):
     """The envelope every line carries. ``span`` is UNSET when the line names no span.
 
-    Ids are checked for their length here and for lowercase hex by the reader.
+    Ids are checked for their length here, and for lowercase hex by the model.
     """
 
     KIND: ClassVar[str] = ""
@@ -210,11 +210,11 @@ class Progress(TypedEvent, tag="progress"):
     message: str | None = None
 
 
-class _Rare(TypedEvent, kw_only=True):
+class KeptWhole(TypedEvent, kw_only=True):
     """A kind the model reads whole: its handler takes the line parsed into a dict."""
 
 
-class Exception_(_Rare, tag="exception"):
+class Exception_(KeptWhole, tag="exception"):
     KIND = "exception"
     type: str
     fingerprint: str
@@ -222,37 +222,37 @@ class Exception_(_Rare, tag="exception"):
     frames: list[Any] | None = None
 
 
-class Panel(_Rare, tag="panel"):
+class Panel(KeptWhole, tag="panel"):
     KIND = "panel"
     panel: str
     type: str
     op: str | None = None
 
 
-class Runtime(_Rare, tag="runtime"):
+class Runtime(KeptWhole, tag="runtime"):
     KIND = "runtime"
     rss: float | None = None
     cpu: float | None = None
     threads: float | None = None
 
 
-class ProcessStart(_Rare, tag="process.start"):
+class ProcessStart(KeptWhole, tag="process.start"):
     KIND = "process.start"
 
 
-class Dropped(_Rare, tag="dm.dropped"):
+class Dropped(KeptWhole, tag="dm.dropped"):
     KIND = "dm.dropped"
     count: int | None = None
     reason: str | None = None
 
 
-class Capped(_Rare, tag="dm.capped"):
+class Capped(KeptWhole, tag="dm.capped"):
     KIND = "dm.capped"
     limit: int | None = None
     action: str | None = None
 
 
-class Invalid(_Rare, tag="dm.invalid"):
+class Invalid(KeptWhole, tag="dm.invalid"):
     KIND = "dm.invalid"
     kind: str | None = None
     errors: list[Any] | None = None
@@ -270,7 +270,8 @@ def check_ids(event: Event) -> None:
 
     Their lengths were checked as the line was decoded.
     """
-    if event.span.strip(_HEX) or (event.trace or "x").strip(_HEX):  # type: ignore[union-attr]
+    trace = event.trace
+    if event.span.strip(_HEX) or trace is None or trace.strip(_HEX):  # type: ignore[union-attr]
         raise InvalidEvent("envelope: trace/span must be 32/16 lowercase hex")
     if event.parent is not None and event.parent.strip(_HEX):
         raise InvalidEvent("envelope: parent must be 16 lowercase hex")

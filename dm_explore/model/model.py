@@ -282,6 +282,7 @@ class Model:
         # parent span was checked when it was first met.
         if (
             span_id.strip(_HEX)
+            or trace_id is None
             or (trace is None and trace_id.strip(_HEX))
             or (parent is None and parent_id is not None and parent_id.strip(_HEX))
         ):
