@@ -56,8 +56,7 @@ def _started(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
     span.start_raw = raw
     span.start_ts = ts
     if span.kind == "request":
-        model.requests[span.span_id] = span
-        model.totals["requests"] += 1
+        model.requests[span.span_id] = span  # (counted in the totals per batch)
     elif span.kind == "command":
         model.command_started(span)
 
@@ -98,7 +97,7 @@ def _ended(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
         if latency is None:
             latency = model.series(model.request_latency, span.process[0], "ms")
         latency.add(ts, ms)
-        if span.span_id not in model.requests:  # end arrived without its start
+        if span.start_raw is None:  # the end arrived without its start
             model.requests[span.span_id] = span
     elif span.kind == "span":
         model.series(model.span_durations, span.name, "ms").add(ts, ms)

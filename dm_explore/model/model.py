@@ -17,7 +17,7 @@ from msgspec import UNSET
 
 from .commands import command_status
 from .dispatch import DISPATCH as _DISPATCH
-from .events import Event, InvalidEvent, Log, Sql, check_ids, event_from_dict
+from .events import Event, InvalidEvent, Log, RequestStart, Sql, check_ids, event_from_dict
 from .issues import Issue
 from .metrics import Series
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
@@ -245,6 +245,7 @@ class Model:
             totals["events"] += applied
             totals["sql"] += types.count(Sql)
             totals["logs"] += types.count(Log)
+            totals["requests"] += types.count(RequestStart)
             info.events += applied
             if info.first_ts is None or lo < info.first_ts:
                 info.first_ts = lo
