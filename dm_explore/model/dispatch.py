@@ -1,8 +1,8 @@
 """What each kind of event does to the model: one handler per event class.
 
-Every handler takes the model, the event, its time in epoch seconds, its line
-and the span it names (or None); the writing process and the file are the
-model's ``current_process`` and ``current_file``.
+Every handler takes the model, the event (its ``ts`` a datetime), its line and
+the span it names (or None); the writing process and the file are the model's
+``current_process`` and ``current_file``.
 Span ``.start``/``.end`` handlers copy the few fields lists and filters need
 onto the span and leave the rest in the line; point events are applied by
 :mod:`dm_explore.model.points`.
@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = ["DISPATCH"]
 
-Handler = Callable[["Model", Any, float, bytes, "Span | None"], None]
+Handler = Callable[["Model", Any, bytes, "Span | None"], None]
 
 
 def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
 
-def _started(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+def _started(model: Model, e: Any, raw: bytes, span: Any) -> None:
     """A ``.start``: the compact fields of its kind, its line, and the model's indexes."""
     kind = type(e)
     if kind is ev.RequestStart:
@@ -54,14 +54,14 @@ def _started(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
         model.link(span, parent)
     span.kind = e.KIND
     span.start_raw = raw
-    span.start_ts = ts
+    span.start_ts = e.ts.timestamp()
     if span.kind == "request":
         model.requests[span.span_id] = span  # (counted in the totals per batch)
     elif span.kind == "command":
         model.command_started(span)
 
 
-def _ended(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
+def _ended(model: Model, e: Any, raw: bytes, span: Any) -> None:
     """An ``.end``: duration (``ms``, else from the start), outcome, status or result."""
     kind = type(e)
     if kind is ev.RequestEnd:
@@ -80,7 +80,7 @@ def _ended(model: Model, e: Any, ts: float, raw: bytes, span: Any) -> None:
     if span.kind == "?":
         span.kind = e.KIND
     span.end_raw = raw
-    span.end_ts = ts
+    span.end_ts = ts = e.ts.timestamp()
     ms = e.ms
     if ms is None and span.start_ts is not None:
         ms = (ts - span.start_ts) * 1000
@@ -111,7 +111,7 @@ class _Custom:
 
     def __init__(self, kind: str, e: ev.Other) -> None:
         data = e.data
-        self.KIND, self.parent = kind, e.parent
+        self.KIND, self.parent, self.ts = kind, e.parent, e.ts
         self.name = _text(data.get("name"))
         ms, status = data.get("ms"), data.get("status")
         self.ms = number(ms)
@@ -119,30 +119,25 @@ class _Custom:
         self.status = status if type(status) is int else None
 
 
-def _rare(
-    model: Model,
-    e: ev.TypedEvent,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def _rare(model: Model, e: ev.TypedEvent, raw: bytes, span: Span | None) -> None:
     """A kind the model keeps whole: its point handler takes the line as a dict."""
     handler = points.DICT_HANDLERS[e.KIND]
-    handler(model, orjson.loads(raw), ts, span, model.current_process, model.current_file)
+    data, ts = orjson.loads(raw), e.ts.timestamp()
+    handler(model, data, ts, span, model.current_process, model.current_file)
 
 
-def _other(model: Model, e: ev.Other, ts: float, raw: bytes, span: Span | None) -> None:
+def _other(model: Model, e: ev.Other, raw: bytes, span: Span | None) -> None:
     """An unknown kind: a custom span kind's start or end, or nothing the model reads."""
     head, _, phase = e.KIND.rpartition(".")
     if span is None or not head or head == "process" or phase not in ("start", "end"):
         return  # x.* and other kinds the model does not read: counted, kept in the file
     custom = _Custom(head, e)
     if phase == "start":
-        _started(model, custom, ts, raw, span)
+        _started(model, custom, raw, span)
         return
     if custom.status is not None:
         span.status = custom.status
-    _ended(model, custom, ts, raw, span)
+    _ended(model, custom, raw, span)
 
 
 DISPATCH: dict[type, Handler] = {

@@ -196,13 +196,9 @@ class Model:
         proc: ProcessInfo | None = None
         svc = host = None
         pid = -1
-        try:
-            stamps = [ev.ts.timestamp() for ev in events]  # type: ignore[union-attr]
-        except AttributeError:  # None for a line that was not an event
-            stamps = [0.0 if ev is None else ev.ts.timestamp() for ev in events]
         switches = 0  # times the writing process changed within the batch
         unset, last_id, last_span = UNSET, None, None
-        for ev, ts, raw in zip(events, stamps, raws, strict=True):
+        for ev, raw in zip(events, raws, strict=True):
             if ev is None:
                 continue
             if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
@@ -226,17 +222,15 @@ class Model:
                     if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, proc.key, file_id)
                     last_id, last_span = span_id, span
-                dispatch[type(ev)](self, ev, ts, raw, span)
+                dispatch[type(ev)](self, ev, raw, span)
             except InvalidEvent as exc:
                 failed.append((_index(events, ev), str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
                 failed.append((_index(events, ev), f"could not be applied: {type(exc).__name__}"))
         applied = len(events) - events.count(None)
         if applied:
-            good = stamps
-            if applied < len(events):
-                good = [t for t, e in zip(stamps, events, strict=True) if e is not None]
-            lo, hi = min(good), max(good)
+            times = [e.ts for e in events if e is not None]
+            lo, hi = min(times).timestamp(), max(times).timestamp()
             types = list(map(type, events))
             for i, _reason in failed:  # not applied after all
                 types[i] = type(None)
@@ -259,13 +253,14 @@ class Model:
                 if hi > proc.last_ts:  # type: ignore[union-attr]
                     proc.last_ts = hi  # type: ignore[union-attr]
             else:
-                self._process_times(events, stamps)
+                self._process_times(events)
         return failed
 
-    def _process_times(self, events: list[Event | None], stamps: list[float]) -> None:
+    def _process_times(self, events: list[Event | None]) -> None:
         """Each writing process's newest time, for a batch several processes wrote."""
-        for ev, ts in zip(events, stamps, strict=True):
+        for ev in events:
             if ev is not None:
+                ts = ev.ts.timestamp()
                 proc = self.processes[(ev.svc, ev.host, ev.pid)]
                 if ts > proc.last_ts:
                     proc.last_ts = ts

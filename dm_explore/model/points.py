@@ -26,13 +26,7 @@ _texts: dict[str, str] = {}  # one copy of each statement, alias and vendor
 _sites: dict[ev.Site, tuple[str, int, str]] = {}  # one tuple per distinct call site
 
 
-def sql(
-    model: Model,
-    event: ev.Sql,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def sql(model: Model, event: ev.Sql, raw: bytes, span: Span | None) -> None:
     texts = _texts
     text, alias, vendor, site = event.sql, event.alias, event.vendor, event.site
     text = texts.get(text) or _share(text)
@@ -41,7 +35,7 @@ def sql(
     if vendor is not None:
         vendor = texts.get(vendor) or _share(vendor)
     rec = SqlRec(
-        ts,
+        event.ts,
         event.ms or 0.0,
         text,
         event.params,
@@ -73,17 +67,11 @@ def _site(site: ev.Site) -> tuple[str, int, str]:
     return found
 
 
-def log(
-    model: Model,
-    event: ev.Log,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def log(model: Model, event: ev.Log, raw: bytes, span: Span | None) -> None:
     fields, site, level, logger = event.fields, event.site, event.level, event.logger
     texts = _texts
     rec = LogRec(
-        ts,
+        event.ts,
         (texts.get(level) or _share(level)) if level else "info",
         event.msg,
         (texts.get(logger) or _share(logger)) if logger else "",
@@ -98,37 +86,19 @@ def log(
         span.logs = [rec]
 
 
-def metric(
-    model: Model,
-    event: ev.Metric,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
-    model.series(model.metrics, event.name, event.unit).add(ts, event.value)
+def metric(model: Model, event: ev.Metric, raw: bytes, span: Span | None) -> None:
+    model.series(model.metrics, event.name, event.unit).add(event.ts.timestamp(), event.value)
 
 
-def progress(
-    model: Model,
-    event: ev.Progress,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def progress(model: Model, event: ev.Progress, raw: bytes, span: Span | None) -> None:
     if span is not None:
         span.progress = {"done": event.done, "total": event.total, "message": event.message}
-        span.heartbeat_ts = ts
+        span.heartbeat_ts = event.ts.timestamp()
 
 
-def heartbeat(
-    model: Model,
-    event: ev.CommandHeartbeat,
-    ts: float,
-    raw: bytes,
-    span: Span | None,
-) -> None:
+def heartbeat(model: Model, event: ev.CommandHeartbeat, raw: bytes, span: Span | None) -> None:
     if span is not None:
-        span.heartbeat_ts = ts
+        span.heartbeat_ts = event.ts.timestamp()
         if event.interval:
             span.interval = event.interval
 

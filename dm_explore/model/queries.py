@@ -116,11 +116,11 @@ def span_sql(
 ) -> tuple[list[SqlRec], SqlReport]:
     """The span's statements (with its same-process descendants'), in time order, analysed."""
     spans = subtree(span, same_process=same_process)
-    statements = sorted((r for s in spans for r in s.sql), key=lambda r: r.ts)
+    statements = sorted((r for s in spans for r in s.sql), key=lambda r: r.at)
     return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)
 
 
 def trace_sql(model: Model, trace: Trace) -> tuple[list[SqlRec], SqlReport]:
     """Every statement of the trace, across services, analysed."""
-    statements = sorted((r for s in trace.spans for r in s.sql), key=lambda r: r.ts)
+    statements = sorted((r for s in trace.spans for r in s.sql), key=lambda r: r.at)
     return statements, analyze_sql(statements, n_plus_one=model.n_plus_one)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -37,7 +38,7 @@ def number(value: Any) -> float | None:
 class SqlRec(msgspec.Struct, gc=False):
     """One ``sql`` event, kept small: the statement text and the call site are shared."""
 
-    ts: float
+    at: datetime  # when, as decoded; :attr:`ts` in epoch seconds
     ms: float
     sql: str
     args: Any  # the parameters as decoded: a tuple (a JSON array), a dict or None
@@ -46,6 +47,11 @@ class SqlRec(msgspec.Struct, gc=False):
     vendor: str | None
     many: bool
     error: str | None
+
+    @property
+    def ts(self) -> float:
+        """When, in epoch seconds."""
+        return self.at.timestamp()
 
     @property
     def params(self) -> str:
@@ -64,12 +70,17 @@ class SqlRec(msgspec.Struct, gc=False):
 class LogRec(msgspec.Struct, gc=False):
     """One ``log`` event."""
 
-    ts: float
+    at: datetime  # when, as decoded; :attr:`ts` in epoch seconds
     level: str
     msg: str
     logger: str
     fields: dict[str, Any] | None
     site: str  # "file:line", or ""
+
+    @property
+    def ts(self) -> float:
+        """When, in epoch seconds."""
+        return self.at.timestamp()
 
 
 class Span:
