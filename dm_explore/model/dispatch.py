@@ -19,8 +19,6 @@ from . import events as ev
 from . import points
 from .records import Span, number
 
-_HEX = "0123456789abcdef"
-
 if TYPE_CHECKING:
     from .model import Model
 
@@ -48,7 +46,7 @@ def _started(model: Model, e: Any, raw: bytes, span: Any) -> None:
             span.interval = e.interval
     parent = e.parent
     if parent and span.parent is None:  # named first by a line without its parent
-        if parent.strip(_HEX):
+        if parent.strip(ev.HEX_DIGITS):
             raise ev.InvalidEvent("envelope: parent must be 16 lowercase hex")
         model.traces[span.trace].roots.remove(span)
         model.link(span, parent)

@@ -26,6 +26,7 @@ from .timeparse import Timestamp
 
 __all__ = [
     "EVENT_TYPES",
+    "HEX_DIGITS",
     "TAGS",
     "Event",
     "Other",
@@ -262,7 +263,7 @@ class InvalidEvent(ValueError):
     """An event the model refuses, for the reason given; nothing of it was applied."""
 
 
-_HEX = "0123456789abcdef"
+HEX_DIGITS = "0123456789abcdef"  # ids are these only: id.strip(HEX_DIGITS) == ""
 
 
 def check_ids(event: Event) -> None:
@@ -271,9 +272,9 @@ def check_ids(event: Event) -> None:
     Their lengths were checked as the line was decoded.
     """
     trace = event.trace
-    if event.span.strip(_HEX) or trace is None or trace.strip(_HEX):  # type: ignore[union-attr]
+    if event.span.strip(HEX_DIGITS) or trace is None or trace.strip(HEX_DIGITS):  # type: ignore[union-attr]
         raise InvalidEvent("envelope: trace/span must be 32/16 lowercase hex")
-    if event.parent is not None and event.parent.strip(_HEX):
+    if event.parent is not None and event.parent.strip(HEX_DIGITS):
         raise InvalidEvent("envelope: parent must be 16 lowercase hex")
 
 

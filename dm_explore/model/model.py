@@ -17,7 +17,16 @@ from msgspec import UNSET
 
 from .commands import command_status
 from .dispatch import DISPATCH as _DISPATCH
-from .events import Event, InvalidEvent, Log, RequestStart, Sql, check_ids, event_from_dict
+from .events import (
+    HEX_DIGITS,
+    Event,
+    InvalidEvent,
+    Log,
+    RequestStart,
+    Sql,
+    check_ids,
+    event_from_dict,
+)
 from .issues import Issue
 from .metrics import Series
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
@@ -25,7 +34,6 @@ from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
 __all__ = ["FileInfo", "Model", "Trace"]
 
 MAX_PROBLEMS = 1000
-_HEX = "0123456789abcdef"
 MAX_PROCESS_ITEMS = 2000
 
 
@@ -277,10 +285,10 @@ class Model:
         # Lowercase hex (lengths were checked at decode), each id once: a known trace or
         # parent span was checked when it was first met.
         if (
-            span_id.strip(_HEX)
+            span_id.strip(HEX_DIGITS)
             or trace_id is None
-            or (trace is None and trace_id.strip(_HEX))
-            or (parent is None and parent_id is not None and parent_id.strip(_HEX))
+            or (trace is None and trace_id.strip(HEX_DIGITS))
+            or (parent is None and parent_id is not None and parent_id.strip(HEX_DIGITS))
         ):
             check_ids(event)  # raises, saying which
         if trace is None:

@@ -14,13 +14,12 @@ from typing import Any
 
 import orjson
 
-from ..model.events import TAGS, event_from_dict_or_error
+from ..model.events import HEX_DIGITS, TAGS, event_from_dict_or_error
 from ..model.timeparse import epoch_seconds
 
 __all__ = ["SCHEMA_VERSION", "parse_line"]
 
 SCHEMA_VERSION = 1
-_HEX = "0123456789abcdef"
 
 
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -60,7 +59,7 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
 
 
 def _is_hex(value: object, length: int) -> bool:
-    return type(value) is str and len(value) == length and not value.strip(_HEX)
+    return type(value) is str and len(value) == length and not value.strip(HEX_DIGITS)
 
 
 def _ids_problem(event: dict[str, Any]) -> str | None:
