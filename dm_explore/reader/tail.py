@@ -23,8 +23,11 @@ from pathlib import Path
 __all__ = ["BATCH_BYTES", "MAX_LINE", "Batch", "Line", "Tail", "TailProblem"]
 
 MAX_LINE = 8 * 1024 * 1024
-BATCH_BYTES = 8 * 1024 * 1024  # bytes read per batch: bounds the memory of a big file's read
-_CHUNK = 1024 * 1024
+# Bytes read per batch: small enough that a batch's lines are still in the CPU's cache
+# when they are decoded (measurably faster than 8 MiB batches), and it bounds
+# the memory a big file's read holds at once.
+BATCH_BYTES = 256 * 1024
+_CHUNK = 256 * 1024
 _BOM = b"\xef\xbb\xbf"
 _HEAD = 64
 

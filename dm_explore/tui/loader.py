@@ -110,15 +110,15 @@ class Loader:
 
     def _read_in_slices(self) -> None:
         # The first screen draws before a large folder has been read to the end: the
-        # lock is released between slices of every file.
+        # lock is released between slices, and between the batches read in turns.
         with self.lock:
             self.reader.discover()
             self.reader.bytes_total = sum(_size(Path(p)) for p in self.reader.files)
-        for state in list(self.reader.files.values()):
-            if self._stop.is_set():
-                return
+            turns = self.reader.read_in_turns(self._stand_aside, SLICE_LINES)
+        while not self._stop.is_set():
             with self.lock:
-                self.reader.read_file(state, self._stand_aside, SLICE_LINES)
+                if next(turns, None) is None:
+                    return
             self._stand_aside_unlocked()
 
     def _stand_aside_unlocked(self) -> None:

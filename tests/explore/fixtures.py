@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ WEB_REQ, WEB_HTTP, API_REQ, TASK, ORPHAN = (
     "2000000000000009",
 )
 CMD = "4000000000000001"
+_BASE = datetime(2026, 11, 23, 9, 0, 0)  # second 0 of every fixture
 
 
 class Writer:
@@ -37,11 +39,10 @@ class Writer:
         parent: str | None = None,
         **fields: Any,
     ) -> Writer:
-        whole = int(second)
-        micros = round((second - whole) * 1_000_000)
+        at = _BASE + timedelta(microseconds=round(second * 1_000_000))
         event: dict[str, Any] = {
             "v": 1,
-            "ts": f"2026-11-23T09:00:{whole:02d}.{micros:06d}Z",
+            "ts": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "event": kind,
             "svc": self.svc,
             "host": self.host,

@@ -41,6 +41,28 @@ def test_over_long_line_is_skipped_in_bounded_memory_and_counted(tmp_path: Path)
     assert [(line.number, orjson.loads(line.raw)["msg"]) for line in lines] == [(3, "after")]
 
 
+def test_files_are_read_in_turns_and_progress_reaches_every_byte(tmp_path: Path) -> None:
+    # Each file is several batches long: the reader takes a batch of each in turn, so
+    # a request written to two files at once is applied together, and every line of
+    # every file is read in the end, the progress counting every byte.
+    for name, pid in (("web.jsonl", 1), ("api.jsonl", 2)):
+        writer = Writer(name.split(".")[0], pid)
+        for i in range(6000):
+            writer.ev("log", i / 100, level="info", msg=f"{name} line {i} " + "x" * 40)
+        writer.write(tmp_path / name)
+    reader = FolderReader(tmp_path)
+    reader.discover()
+    files = reader.model.files
+    seen: list[tuple[int, ...]] = []
+    for _ in reader.read_in_turns():
+        seen.append(tuple(info.events for info in files.values()))
+    assert seen[-1] == (6000, 6000)
+    # the second file was begun while the first still had lines to read
+    assert any(counts[0] < 6000 and counts[1] > 0 for counts in seen)
+    total = sum(p.stat().st_size for p in tmp_path.glob("*.jsonl"))
+    assert reader.bytes_read == total
+
+
 def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     path = tmp_path / "web.jsonl"
     path.write_bytes(_log(1, "a") + _log(2, "b"))
