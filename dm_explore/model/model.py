@@ -230,18 +230,22 @@ class Model:
                     if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, proc.key, file_id)
                     last_id, last_span = span_id, span
+                if span is not None and (ev.trace != span.trace or ev.parent != span.parent):
+                    check_ids(ev)  # not the ids its span was made with: are these valid?
                 dispatch[type(ev)](self, ev, raw, span)
             except InvalidEvent as exc:
                 failed.append((_index(events, ev), str(exc)))
             except Exception as exc:  # a shape the decoder let through: never fatal
                 failed.append((_index(events, ev), f"could not be applied: {type(exc).__name__}"))
+        if failed:  # not applied after all
+            events = events.copy()
+            for i, _reason in failed:
+                events[i] = None
         applied = len(events) - events.count(None)
         if applied:
             times = [e.ts for e in events if e is not None]
             lo, hi = min(times).timestamp(), max(times).timestamp()
             types = list(map(type, events))
-            for i, _reason in failed:  # not applied after all
-                types[i] = type(None)
             self.version += applied
             totals = self.totals
             totals["events"] += applied

@@ -71,6 +71,25 @@ def test_ids_not_in_lowercase_hex_are_refused_before_anything_is_made(tmp_path: 
     assert list(model.spans) == [CHILD] and len(model.traces) == 1
 
 
+def test_point_events_of_a_known_span_are_refused_for_ids_not_in_lowercase_hex(
+    tmp_path: Path,
+) -> None:
+    w = Writer("web", 1)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    w.ev("sql", 1.1, T1.upper(), REQ, sql="SELECT 1", ms=1.0)  # the span is known by now
+    w.ev("log", 1.2, T1, REQ, "ABCDEF0123456789", msg="parent in capitals")
+    w.ev("sql", 1.3, T1, REQ, sql="SELECT 2", ms=2.0)
+    w.ev("request.end", 1.4, T1, REQ, ms=400.0, outcome="ok", status=200)
+    w.write(tmp_path / "web.jsonl")
+    model = load_folder(tmp_path).model
+    info = next(iter(model.files.values()))
+    assert [line for line, _ in info.problems] == [2, 3] and info.invalid == 2
+    assert "lowercase hex" in info.problems[0][1] and "parent" in info.problems[1][1]
+    span = model.span(REQ)
+    assert span is not None and [q.sql for q in span.sql] == ["SELECT 2"] and not span.logs
+    assert (model.totals["events"], model.totals["sql"], info.events) == (3, 1, 3)
+
+
 def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
     model = Model()
     fid = model.add_file("x")
