@@ -243,7 +243,10 @@ class Model:
                 events[i] = None
         applied = len(events) - events.count(None)
         if applied:
-            times = [e.ts for e in events if e is not None]
+            if applied == len(events):
+                times = [e.ts for e in events]  # type: ignore[union-attr]
+            else:
+                times = [e.ts for e in events if e is not None]
             lo, hi = min(times).timestamp(), max(times).timestamp()
             types = list(map(type, events))
             self.version += applied
@@ -301,11 +304,20 @@ class Model:
             if len(self.traces) > self.max_traces:
                 self._evict_oldest()
         self._arrivals += 1
-        span = Span(span_id, trace_id, key, file_id, self._arrivals)
+        if parent is not None and parent.trace != trace_id:
+            parent = None  # a span of another trace: this one waits for its own
+        # The trace's and the parent's own id strings, not the line's copies: one of each.
+        span = Span(
+            span_id,
+            trace.trace_id,
+            parent_id if parent is None else parent.span_id,
+            key,
+            file_id,
+            self._arrivals,
+        )
         spans[span_id] = span
         trace.spans.append(span)
-        span.parent = parent_id
-        if parent is not None and parent.trace == trace_id:
+        if parent is not None:
             if parent.children:  # Span.add_child, inline: the hot path
                 parent.children.append(span)  # type: ignore[attr-defined]
             else:

@@ -129,11 +129,17 @@ class Span:
     interval: float | None = None
 
     def __init__(
-        self, span_id: str, trace: str, process: ProcessKey, file_id: int, seq: int = 0
+        self,
+        span_id: str,
+        trace: str,
+        parent: str | None,
+        process: ProcessKey,
+        file_id: int,
+        seq: int = 0,
     ) -> None:
         self.span_id = span_id
         self.trace = trace
-        self.parent: str | None = None
+        self.parent = parent
         self.kind = "?"
         self.process = process
         self.file_id = file_id
