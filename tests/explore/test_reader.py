@@ -63,6 +63,17 @@ def test_files_are_read_in_turns_and_progress_reaches_every_byte(tmp_path: Path)
     assert reader.bytes_read == total
 
 
+def test_a_line_of_exactly_the_limit_is_kept_one_byte_more_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "edge.jsonl"
+    path.write_bytes(b"a" * 100 + b"\n" + b"b" * 101 + b"\r\n" + b"c" * 99 + b"\r\n" + b"d" * 5)
+    tail = Tail(path, max_line=100)
+    lines, problems = tail.read()
+    assert [(line.number, len(line.raw)) for line in lines] == [(1, 100), (3, 100)]
+    assert lines[1].raw.endswith(b"c\r")  # the line as written, less its newline
+    assert [(p.line, p.reason) for p in problems] == [(2, "line longer than 100 bytes: skipped")]
+    assert tail.partial and tail.pending == b"d" * 5
+
+
 def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     path = tmp_path / "web.jsonl"
     path.write_bytes(_log(1, "a") + _log(2, "b"))
