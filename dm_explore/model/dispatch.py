@@ -1,8 +1,9 @@
 """What each kind of event does to the model: one handler per event class.
 
 Every handler takes the model, the event (its ``ts`` a datetime), its line and
-the span it names (or None); the writing process and the file are the model's
-``current_process`` and ``current_file``.
+the span it names (or None); the file is the model's ``current_file``, the
+writing process ``model.process_of(event)`` (for a line of no span, already the
+model's ``current_process``).
 Span ``.start``/``.end`` handlers copy the few fields lists and filters need
 onto the span and leave the rest in the line; point events are applied by
 :mod:`dm_explore.model.points`.
@@ -121,7 +122,7 @@ def _rare(model: Model, e: ev.TypedEvent, raw: bytes, span: Span | None) -> None
     """A kind the model keeps whole: its point handler takes the line as a dict."""
     handler = points.DICT_HANDLERS[e.KIND]
     data, ts = orjson.loads(raw), e.ts.timestamp()
-    handler(model, data, ts, span, model.current_process, model.current_file)
+    handler(model, data, ts, span, model.process_of(e), model.current_file)
 
 
 def _other(model: Model, e: ev.Other, raw: bytes, span: Span | None) -> None:

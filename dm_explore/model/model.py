@@ -51,8 +51,6 @@ class FileInfo:
     partial: bool = False
     capped: str | None = None  # "stop" or "rotate" once dm.capped was seen
     dropped: int = 0  # events the writer reported it could not write
-    first_ts: float | None = None
-    last_ts: float | None = None
 
 
 @dataclass(slots=True)
@@ -67,7 +65,9 @@ class ProcessInfo:
     logs: deque[LogRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
     sql: deque[SqlRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
     invalid_events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
-    last_ts: float = 0.0
+
+
+_NO_PROCESS = ProcessInfo(("", "", 0))  # before the first event: matches none
 
 
 def _index(events: list[Event | None], event: Event) -> int:
@@ -130,12 +130,12 @@ class Model:
         self.span_durations: dict[str, Series] = {}  # custom span name -> ms
         self.request_latency: dict[str, Series] = {}  # service -> request ms
         self.totals: dict[str, int] = defaultdict(int)  # survive eviction
-        self.first_ts: float | None = None
-        self.last_ts = 0.0
+        self.last_ts = 0.0  # the newest event's time
         self._arrivals = 0  # spans created so far: their seq
-        # The file and process of the event being applied, for the handlers that need them.
+        # The file of the batch being applied, and the process :meth:`process_of` found
+        # last: for a line of no span, the one that wrote it (the sql and log handlers').
         self.current_file = FileInfo(0, "")
-        self.current_process = ProcessInfo(("", "", 0))
+        self.current_process = _NO_PROCESS
 
     # -- input ------------------------------------------------------------------
 
@@ -199,38 +199,32 @@ class Model:
         for events whose shape the model could not use.
         """
         info = self.current_file = self.files[file_id]
-        spans, processes, dispatch = self.spans, self.processes, _DISPATCH
+        spans, dispatch, process_of = self.spans, _DISPATCH, self.process_of
+        if info.process is None:  # the file's writer: the process of its first line
+            first = next((e for e in events if e is not None), None)
+            if first is not None:
+                info.process = process_of(first).key
         failed: list[tuple[int, str]] = []
-        proc: ProcessInfo | None = None
-        svc = host = None
-        pid = -1
-        switches = 0  # times the writing process changed within the batch
         unset, last_id, last_span = UNSET, None, None
         for ev, raw in zip(events, raws, strict=True):
             if ev is None:
                 continue
-            if proc is None or ev.pid != pid or ev.svc != svc or ev.host != host:
-                svc, host, pid = ev.svc, ev.host, ev.pid
-                key = (svc, host, pid)
-                proc = processes.get(key)
-                if proc is None:
-                    proc = processes[key] = ProcessInfo(key)
-                if info.process is None:
-                    info.process = key
-                self.current_process = proc
-                switches += 1
             try:
                 span_id = ev.span
-                if span_id is unset:
-                    span = None
-                elif span_id == last_id:  # most lines name the span of the line before
+                if span_id == last_id:  # most lines name the span of the line before
                     span = last_span
+                elif span_id is unset:
+                    span = None
                 else:
                     span = spans.get(span_id)
                     if span is None:  # (the only place traces are evicted: cache renewed)
-                        span = self._new_span(ev, span_id, proc.key, file_id)
+                        span = self._new_span(ev, span_id, process_of(ev).key, file_id)
                     last_id, last_span = span_id, span
-                if span is not None and (ev.trace != span.trace or ev.parent != span.parent):
+                # Which process wrote the line matters only to a line of no span: the
+                # process keeps it. A span's lines go to the span, made by its process.
+                if span is None:
+                    process_of(ev)
+                elif ev.trace != span.trace or ev.parent != span.parent:
                     check_ids(ev)  # not the ids its span was made with: are these valid?
                 dispatch[type(ev)](self, ev, raw, span)
             except InvalidEvent as exc:
@@ -244,10 +238,9 @@ class Model:
         applied = len(events) - events.count(None)
         if applied:
             if applied == len(events):
-                times = [e.ts for e in events]  # type: ignore[union-attr]
+                newest = max([e.ts for e in events])  # type: ignore[union-attr]
             else:
-                times = [e.ts for e in events if e is not None]
-            lo, hi = min(times).timestamp(), max(times).timestamp()
+                newest = max([e.ts for e in events if e is not None])
             types = list(map(type, events))
             self.version += applied
             totals = self.totals
@@ -256,29 +249,26 @@ class Model:
             totals["logs"] += types.count(Log)
             totals["requests"] += types.count(RequestStart)
             info.events += applied
-            if info.first_ts is None or lo < info.first_ts:
-                info.first_ts = lo
-            if info.last_ts is None or hi > info.last_ts:
-                info.last_ts = hi
-            if self.first_ts is None or lo < self.first_ts:
-                self.first_ts = lo
-            if hi > self.last_ts:
-                self.last_ts = hi
-            if switches == 1:  # one process wrote the whole batch, as a file's lines usually are
-                if hi > proc.last_ts:  # type: ignore[union-attr]
-                    proc.last_ts = hi  # type: ignore[union-attr]
-            else:
-                self._process_times(events)
+            self.last_ts = max(self.last_ts, newest.timestamp())
         return failed
 
-    def _process_times(self, events: list[Event | None]) -> None:
-        """Each writing process's newest time, for a batch several processes wrote."""
-        for ev in events:
-            if ev is not None:
-                ts = ev.ts.timestamp()
-                proc = self.processes[(ev.svc, ev.host, ev.pid)]
-                if ts > proc.last_ts:
-                    proc.last_ts = ts
+    def process_of(self, event: Event) -> ProcessInfo:
+        """The process that wrote ``event``, made known to the model; it becomes
+        :attr:`current_process`."""
+        proc = self.current_process
+        key = proc.key
+        if (
+            event.pid != key[2]
+            or event.svc != key[0]
+            or event.host != key[1]
+            or proc is _NO_PROCESS
+        ):
+            key = (event.svc, event.host, event.pid)
+            found = self.processes.get(key)
+            if found is None:
+                found = self.processes[key] = ProcessInfo(key)
+            proc = self.current_process = found
+        return proc
 
     # -- spans ------------------------------------------------------------------
 

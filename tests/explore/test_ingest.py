@@ -90,6 +90,32 @@ def test_point_events_of_a_known_span_are_refused_for_ids_not_in_lowercase_hex(
     assert (model.totals["events"], model.totals["sql"], info.events) == (3, 1, 3)
 
 
+def test_a_file_two_processes_wrote_gives_each_line_to_its_writer(tmp_path: Path) -> None:
+    # Lines of two processes merged into one file (a concatenated artifact, say): spans,
+    # lines of no span and exceptions each belong to the process that wrote them.
+    web, worker = Writer("web", 1), Writer("worker", 2, host="h2")
+    web.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    worker.ev("log", 1.1, level="info", msg="worker idle")
+    worker.ev("span.start", 1.2, T1, CHILD, REQ, name="job")
+    web.ev("sql", 1.3, T1, REQ, sql="SELECT 1", ms=1.0)
+    worker.ev("exception", 1.4, T1, CHILD, REQ, type="KeyError", message="k",
+              fingerprint="fp1", frames=[])  # fmt: skip
+    web.ev("log", 1.5, level="info", msg="web idle")
+    web.ev("request.end", 1.6, T1, REQ, ms=600.0, outcome="ok", status=200)
+    merged = sorted(web.lines + worker.lines, key=lambda line: orjson.loads(line)["ts"])
+    (tmp_path / "merged.jsonl").write_bytes(b"".join(merged))
+    model = load_folder(tmp_path).model
+    web_key, worker_key = ("web", "h1", 1), ("worker", "h2", 2)
+    assert set(model.processes) == {web_key, worker_key}
+    assert [r.msg for r in model.processes[web_key].logs] == ["web idle"]
+    assert [r.msg for r in model.processes[worker_key].logs] == ["worker idle"]
+    request, job = model.span(REQ), model.span(CHILD)
+    assert request is not None and job is not None
+    assert (request.process, job.process) == (web_key, worker_key)
+    assert model.issues["fp1"].services == {"worker"}
+    assert next(iter(model.files.values())).process == web_key  # the first line's writer
+
+
 def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
     model = Model()
     fid = model.add_file("x")
