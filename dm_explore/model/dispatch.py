@@ -47,7 +47,7 @@ def _started(model: Model, e: Any, raw: bytes, span: Any) -> None:
             span.interval = e.interval
     parent = e.parent
     if parent and span.parent is None:  # named first by a line without its parent
-        if parent.strip(ev.HEX_DIGITS):
+        if parent.rstrip(ev.HEX_DIGITS):
             raise ev.InvalidEvent("envelope: parent must be 16 lowercase hex")
         model.traces[span.trace].roots.remove(span)
         model.link(span, parent)

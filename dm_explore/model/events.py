@@ -263,7 +263,9 @@ class InvalidEvent(ValueError):
     """An event the model refuses, for the reason given; nothing of it was applied."""
 
 
-HEX_DIGITS = "0123456789abcdef"  # ids are these only: id.strip(HEX_DIGITS) == ""
+# Ids are these only: id.rstrip(HEX_DIGITS) == "". (One pass from the right takes every
+# character of a good id; strip() would take them all from the left, then look again.)
+HEX_DIGITS = "0123456789abcdef"
 
 
 def check_ids(event: Event) -> None:
@@ -272,9 +274,9 @@ def check_ids(event: Event) -> None:
     Their lengths were checked as the line was decoded.
     """
     trace = event.trace
-    if event.span.strip(HEX_DIGITS) or trace is None or trace.strip(HEX_DIGITS):  # type: ignore[union-attr]
+    if event.span.rstrip(HEX_DIGITS) or trace is None or trace.rstrip(HEX_DIGITS):  # type: ignore[union-attr]
         raise InvalidEvent("envelope: trace/span must be 32/16 lowercase hex")
-    if event.parent is not None and event.parent.strip(HEX_DIGITS):
+    if event.parent is not None and event.parent.rstrip(HEX_DIGITS):
         raise InvalidEvent("envelope: parent must be 16 lowercase hex")
 
 

@@ -282,10 +282,10 @@ class Model:
         # Lowercase hex (lengths were checked at decode), each id once: a known trace or
         # parent span was checked when it was first met.
         if (
-            span_id.strip(HEX_DIGITS)
+            span_id.rstrip(HEX_DIGITS)
             or trace_id is None
-            or (trace is None and trace_id.strip(HEX_DIGITS))
-            or (parent is None and parent_id is not None and parent_id.strip(HEX_DIGITS))
+            or (trace is None and trace_id.rstrip(HEX_DIGITS))
+            or (parent is None and parent_id is not None and parent_id.rstrip(HEX_DIGITS))
         ):
             check_ids(event)  # raises, saying which
         if trace is None:

@@ -59,7 +59,7 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
 
 
 def _is_hex(value: object, length: int) -> bool:
-    return type(value) is str and len(value) == length and not value.strip(HEX_DIGITS)
+    return type(value) is str and len(value) == length and not value.rstrip(HEX_DIGITS)
 
 
 def _ids_problem(event: dict[str, Any]) -> str | None:
