@@ -42,7 +42,7 @@ def sql(model: Model, event: ev.Sql, raw: bytes, span: Span | None) -> None:
         None if site is None else (_sites.get(site) or _site(site)),
         alias,
         vendor,
-        bool(event.many),
+        event.many is True,
         event.error,
     )
     if span is None:
