@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from dm_explore.load import load_folder
 from dm_explore.model import Model
@@ -114,6 +116,39 @@ def test_a_file_two_processes_wrote_gives_each_line_to_its_writer(tmp_path: Path
     assert (request.process, job.process) == (web_key, worker_key)
     assert model.issues["fp1"].services == {"worker"}
     assert next(iter(model.files.values())).process == web_key  # the first line's writer
+
+
+def test_a_spans_statements_read_back_whole_from_their_lines(tmp_path: Path) -> None:
+    w = Writer("web", 1)
+    w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    w.ev("sql", 1.1, T1, REQ, sql="SELECT 1 WHERE id = %s", params=[7], ms=1.5,
+         alias="replica", vendor="postgresql", many=True, error="deadlock",
+         site={"file": "/app/views.py", "line": 12, "func": "page"})  # fmt: skip
+    w.ev("sql", 1.2, T1, REQ, sql="SELECT 2", params={"a": 1}, ms=2.25)
+    w.ev("sql", 1.3, T1, REQ, sql="SELECT 3")  # no time given
+    w.ev("log", 1.4, level="info", msg="outside any span")
+    w.ev("sql", 1.5, sql="SELECT 4", ms=4.0)  # a statement of no span: kept by its process
+    w.ev("request.end", 1.6, T1, REQ, ms=600.0, outcome="ok", status=200)
+    w.write(tmp_path / "web.jsonl")
+    model = load_folder(tmp_path).model
+    span = model.span(REQ)
+    assert span is not None
+    assert (len(span.sql), span.sql_ms, span.queries, span.queries_ms) == (3, 3.75, 3, 3.75)
+    first, second, third = span.sql
+    assert (first.sql, first.args, first.params, first.ms) == (
+        "SELECT 1 WHERE id = %s", (7,), "[7]", 1.5
+    )  # fmt: skip
+    assert (first.alias, first.vendor, first.many, first.error) == (
+        "replica", "postgresql", True, "deadlock"
+    )  # fmt: skip
+    assert first.site_text() == "/app/views.py:12 in page"
+    written = datetime(2026, 11, 23, 9, 0, 1, 100000, tzinfo=UTC)  # second 1.1
+    assert first.at == written and first.ts == pytest.approx(written.timestamp())
+    assert (second.params, third.ms, third.many, third.site) == ('{"a":1}', 0.0, False, None)
+    assert [q.sql for q in span.sql[1:]] == ["SELECT 2", "SELECT 3"] and span.sql[-1] == third
+    process = model.processes[("web", "h1", 1)]
+    assert [(q.sql, q.ms) for q in process.sql] == [("SELECT 4", 4.0)]
+    assert model.totals["sql"] == 4
 
 
 def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
