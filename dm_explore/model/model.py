@@ -206,10 +206,13 @@ class Model:
                 info.process = process_of(first).key
         failed: list[tuple[int, str]] = []
         unset, last_id, last_span = UNSET, None, None
+        pid = self.current_process.key[2]
         for ev, raw in zip(events, raws, strict=True):
             if ev is None:
                 continue
             try:
+                if ev.pid != pid:  # another writer in the file (merged files): known too
+                    pid = process_of(ev).key[2]
                 span_id = ev.span
                 if span_id == last_id:  # most lines name the span of the line before
                     span = last_span
@@ -220,7 +223,7 @@ class Model:
                     if span is None:  # (the only place traces are evicted: cache renewed)
                         span = self._new_span(ev, span_id, process_of(ev).key, file_id)
                     last_id, last_span = span_id, span
-                # Which process wrote the line matters only to a line of no span: the
+                # Which process wrote the line matters to a line of no span: the
                 # process keeps it. A span's lines go to the span, made by its process.
                 if span is None:
                     process_of(ev)
@@ -319,8 +322,15 @@ class Model:
             if waiting:
                 for child in waiting:
                     trace.roots.remove(child)
-                    span.add_child(child)
+                    self._adopt(span, child)
         return span
+
+    def _adopt(self, parent: Span, child: Span) -> None:
+        """``child`` under ``parent``; the errors counted in its subtree mark its new callers."""
+        parent.add_child(child)
+        if child.errors:
+            for caller in self.ancestry(parent):
+                caller.errors += child.errors
 
     def _wait_for_parent(self, trace: Trace, span: Span, parent_id: str | None) -> None:
         """A root of the trace for now; attached when its parent arrives, if it has one."""
@@ -340,7 +350,7 @@ class Model:
         span.parent = parent_id
         parent = self.spans.get(parent_id)
         if parent is not None and parent.trace == span.trace:
-            parent.add_child(span)
+            self._adopt(parent, span)
         else:
             self._wait_for_parent(trace, span, parent_id)
 

@@ -116,7 +116,8 @@ class FolderReader:
         Files in turn rather than one after the other: the lines of one request,
         written to several files at about the same time, are applied close
         together, while its trace and spans are still in the CPU's cache.
-        ``on_slice`` and ``slice_lines`` as in :meth:`read_file`.
+        ``on_slice`` and ``slice_lines`` as in :meth:`read_file`; ``on_slice()`` is
+        also called between batches.
         """
         pending = list(self.files.values())
         while pending:
@@ -126,6 +127,8 @@ class FolderReader:
                 yield lines
                 if more:
                     still.append(state)
+                if on_slice is not None:
+                    on_slice()
             pending = still
 
     def read_file(

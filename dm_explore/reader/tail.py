@@ -77,6 +77,7 @@ class Tail:
         self.restarted = 0  # times the file was found truncated or replaced
         self.gone = False
         self.head = b""  # the file's first bytes: rewritten in place if they change
+        self.gz_counted = 0  # of a .gz file: compressed bytes given as read so far
 
     def _reset(self) -> None:
         self.head = b""
@@ -84,6 +85,7 @@ class Tail:
         self.line_number = 0
         self.pending = b""
         self.skipping = False
+        self.gz_counted = 0
         self.restarted += 1
 
     def read(self) -> tuple[list[Line], list[TailProblem]]:
@@ -171,7 +173,9 @@ class Tail:
             del batch.raws[: min(already, len(batch.raws))]
             batch.first = already
             batch.problems = [p for p in batch.problems if p.line == 0 or p.line > already]
-        batch.bytes = self.offset
+        # Progress counts the file's own (compressed) bytes, as its size does.
+        batch.bytes = max(self.size_seen - self.gz_counted, 0)
+        self.gz_counted = self.size_seen
         return batch
 
     def _consume(self, chunk: bytes, batch: Batch) -> None:

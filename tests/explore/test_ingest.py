@@ -151,6 +151,43 @@ def test_a_spans_statements_read_back_whole_from_their_lines(tmp_path: Path) -> 
     assert model.totals["sql"] == 4
 
 
+def test_an_error_read_before_its_callers_still_marks_them(tmp_path: Path) -> None:
+    # The api's file is read first: its exception is counted on spans whose callers in
+    # the web's file are not known yet. When they arrive, the request is marked too.
+    api, web = Writer("api", 2), Writer("web", 1)
+    api.ev("request.start", 1.1, T1, CHILD, "00000000000000c3", method="GET", path="/api/")
+    api.ev("exception", 1.2, T1, CHILD, "00000000000000c3", type="KeyError", message="k",
+           fingerprint="fp1", frames=[])  # fmt: skip
+    api.ev("request.end", 1.3, T1, CHILD, "00000000000000c3", ms=200.0, outcome="error",
+           status=500)  # fmt: skip
+    web.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    web.ev("http.start", 1.05, T1, "00000000000000c3", REQ, method="GET", url="http://api/")
+    web.ev("http.end", 1.4, T1, "00000000000000c3", REQ, ms=350.0, outcome="ok", status=200)
+    web.ev("request.end", 1.5, T1, REQ, ms=500.0, outcome="ok", status=200)
+    api.write(tmp_path / "a-api.jsonl")
+    web.write(tmp_path / "b-web.jsonl")
+    model = load_folder(tmp_path).model
+    request, call, served = (model.span(i) for i in (REQ, "00000000000000c3", CHILD))
+    assert request is not None and call is not None and served is not None
+    assert [c.span_id for c in call.children] == [CHILD]
+    assert (served.errors, call.errors, request.errors) == (1, 1, 1)
+    assert request.has_error and request.outcome == "ok"
+
+
+def test_every_process_of_a_merged_file_is_known(tmp_path: Path) -> None:
+    web, other = Writer("web", 1), Writer("web", 2)
+    web.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
+    other.ev("sql", 1.1, T1, REQ, sql="SELECT 1", ms=1.0)  # on a span pid 1 made
+    other.ev("log", 1.2, T1, REQ, level="info", msg="from pid 2")
+    web.ev("request.end", 1.3, T1, REQ, ms=300.0, outcome="ok", status=200)
+    lines = [web.lines[0], *other.lines, web.lines[1]]
+    (tmp_path / "merged.jsonl").write_bytes(b"".join(lines))
+    model = load_folder(tmp_path).model
+    assert set(model.processes) == {("web", "h1", 1), ("web", "h1", 2)}
+    span = model.span(REQ)
+    assert span is not None and len(span.sql) == 1 and len(span.logs) == 1
+
+
 def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
     model = Model()
     fid = model.add_file("x")

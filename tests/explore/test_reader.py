@@ -74,6 +74,30 @@ def test_a_line_of_exactly_the_limit_is_kept_one_byte_more_is_skipped(tmp_path: 
     assert tail.partial and tail.pending == b"d" * 5
 
 
+def test_a_reader_stands_aside_between_batches_and_counts_gz_by_its_own_bytes(
+    tmp_path: Path,
+) -> None:
+    writer = Writer("web", 1)
+    for i in range(6000):
+        writer.ev("log", i / 100, level="info", msg=f"line {i} " + "x" * 40)
+    writer.write(tmp_path / "web.jsonl")
+    with gzip.open(tmp_path / "old.jsonl.gz", "wb") as f:
+        f.write(b"".join(writer.lines[:3000]))
+    reader = FolderReader(tmp_path)
+    calls: list[int] = []
+    assert reader.read(on_slice=lambda: calls.append(reader.bytes_read)) == 9000
+    # batches of a few thousand lines each: the caller got the lock back between them
+    assert len(calls) >= 4 and calls == sorted(calls)
+    assert reader.bytes_read == reader.bytes_total  # compressed bytes, as the size says
+    os.utime(tmp_path / "old.jsonl.gz")  # touched, nothing new: nothing more to count
+    with gzip.open(tmp_path / "old.jsonl.gz", "wb") as f:  # recompressed, same lines
+        f.write(b"".join(writer.lines[:3000]))
+    before = reader.bytes_read
+    reader.read()
+    assert reader.model.totals["events"] == 9000
+    assert reader.bytes_read - before <= (tmp_path / "old.jsonl.gz").stat().st_size
+
+
 def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     path = tmp_path / "web.jsonl"
     path.write_bytes(_log(1, "a") + _log(2, "b"))
