@@ -140,6 +140,8 @@ class Loader:
             return
         from watchfiles import watch
 
+        if self._stop.is_set():  # stopped while the history loaded: nothing to follow
+            return
         self.read_now()
         try:
             for _changes in watch(self.folder, debounce=50, step=10, stop_event=self._stop):

@@ -212,3 +212,16 @@ async def test_files_view_lists_paths_the_reader_skipped(tmp_path: Path) -> None
         rows = [[str(c) for c in files.get_row_at(i)] for i in range(files.row_count)]
         assert rows[0][0] == "api.jsonl" and rows[0][5] == "2"
         assert rows[1][0] == "pipe.jsonl" and rows[1][4].startswith("skipped: not a regular")
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_a_loader_stopped_before_it_ran_reads_nothing_and_returns(
+    tmp_path: Path, poll: bool
+) -> None:
+    from dm_explore.tui.loader import Loader
+
+    _requests(500).write(tmp_path / "api.jsonl")
+    loader = Loader(tmp_path, poll=poll)
+    loader.stop()  # the app quit while the history was loading
+    loader.run()  # returns at once, whether it follows with watchfiles or by polling
+    assert loader.error is None and loader.model.totals.get("events", 0) == 0
