@@ -39,6 +39,7 @@ class Problem:
 class FileState:
     file_id: int
     tail: Tail
+    counted: int = 0  # of the file's bytes, those counted in FolderReader.bytes_read
 
 
 def _pid_alive(pid: int) -> bool:
@@ -172,6 +173,8 @@ class FolderReader:
             model.file_problem(
                 file_id, 0, "file was truncated or replaced: read again from the start"
             )
+            self.bytes_read -= state.counted  # what it held then is not there to read
+            state.counted = 0
         for problem in batch.problems:
             model.file_problem(file_id, problem.line, problem.reason)
         raws, total = batch.raws, len(batch.raws)
@@ -185,6 +188,7 @@ class FolderReader:
                 on_slice()
         if not total:
             self.bytes_read += batch.bytes  # no complete line: the start of an unfinished one
+        state.counted += batch.bytes
         if not batch.more:
             info = model.files[file_id]
             if info.partial != tail.partial:

@@ -108,6 +108,7 @@ def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     info = next(iter(reader.model.files.values()))
     assert reader.model.totals["events"] == 3 and info.events == 3
     assert (0, "file was truncated or replaced: read again from the start") in info.problems
+    assert reader.bytes_read == reader.bytes_total == path.stat().st_size  # not counted twice
     replacement = tmp_path / "web.jsonl.new"
     replacement.write_bytes(_log(4, "d") + _log(5, "e") + _log(6, "f"))
     os.replace(replacement, path)  # same size or larger, another inode
