@@ -183,6 +183,8 @@ class Tail:
         if self.offset == 0 and chunk.startswith(_BOM):
             chunk = chunk[len(_BOM) :]
             self.offset = len(_BOM)
+        elif self.offset == 0 and _BOM.startswith(chunk):
+            return  # the first bytes of a byte-order mark: read again once it is whole
         self.offset += len(chunk)
         # Lines with their newline. BytesIO finds them with memchr: five times faster
         # than bytes.split, which looks at one byte at a time.

@@ -98,6 +98,19 @@ def test_a_reader_stands_aside_between_batches_and_counts_gz_by_its_own_bytes(
     assert reader.bytes_read - before <= (tmp_path / "old.jsonl.gz").stat().st_size
 
 
+def test_a_byte_order_mark_written_in_pieces_is_still_removed(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb")  # the writer's first write got this far
+    tail = Tail(path)
+    assert tail.read() == ([], [])
+    with open(path, "ab") as f:
+        f.write(b"\xbf" + _log(1, "first"))
+    lines, problems = tail.read()
+    assert problems == [] and [(line.number, orjson.loads(line.raw)["msg"]) for line in lines] == [
+        (1, "first")
+    ]
+
+
 def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     path = tmp_path / "web.jsonl"
     path.write_bytes(_log(1, "a") + _log(2, "b"))
