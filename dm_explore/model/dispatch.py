@@ -28,6 +28,10 @@ __all__ = ["DISPATCH"]
 Handler = Callable[["Model", Any, bytes, "Span | None"], None]
 
 
+# Methods and outcomes almost every span has: one copy each, not one per span.
+_WORDS = {w: w for w in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ok", "error")}
+
+
 def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
@@ -36,11 +40,11 @@ def _started(model: Model, e: Any, raw: bytes, span: Any) -> None:
     """A ``.start``: the compact fields of its kind, its line, and the model's indexes."""
     kind = type(e)
     if kind is ev.RequestStart:
-        span.method, span.target = e.method, e.path
+        span.method, span.target = _WORDS.get(e.method, e.method), e.path
         if span.route is None:
             span.route, span.view = e.route, e.view
     elif kind is ev.HttpStart:
-        span.method, span.target = e.method, e.url
+        span.method, span.target = _WORDS.get(e.method, e.method), e.url
     else:  # a task, command, test or custom span: one field names it
         span.target = getattr(e, e.NAME_FIELD)
         if kind is ev.CommandStart:
@@ -68,7 +72,7 @@ def _ended(model: Model, e: Any, raw: bytes, span: Any) -> None:
         if e.route is not None:
             span.route = e.route
         if e.view is not None:
-            span.view = e.view
+            span.view = points.shared(e.view)
     elif kind is ev.HttpEnd:
         span.status = e.status
     else:  # a task, command, test or custom span, with its result if its kind has one
@@ -86,7 +90,7 @@ def _ended(model: Model, e: Any, raw: bytes, span: Any) -> None:
     span.ms = ms
     if span.start_ts is None and ms is not None:
         span.start_ts = ts - ms / 1000
-    outcome = span.end_outcome = e.outcome
+    outcome = span.end_outcome = _WORDS.get(e.outcome, e.outcome)
     if outcome == "error":
         model.totals["errors"] += 1
     if ms is None:

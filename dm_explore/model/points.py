@@ -53,6 +53,11 @@ def sql(model: Model, event: ev.Sql, raw: bytes, span: Span | None) -> None:
         span.sql = [rec]
 
 
+def shared(text: str) -> str:
+    """The one copy of ``text`` the model keeps."""
+    return _texts.get(text) or _share(text)
+
+
 def _share(text: str) -> str:
     if len(_texts) > 200_000:
         _texts.clear()
