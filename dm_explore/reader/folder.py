@@ -62,13 +62,20 @@ class FolderReader:
         self.files: dict[str, FileState] = {}
         self.problems: list[Problem] = []  # path-level problems (not regular, unreadable)
         self._reported: set[str] = set()
-        self.bytes_total = 0
-        self.bytes_read = 0
+        self.bytes_total = 0  # the registered files' sizes when last discovered
 
     # -- discovery ------------------------------------------------------------------
 
+    @property
+    def bytes_read(self) -> int:
+        """Of the registered files' bytes, those read (against :attr:`bytes_total`)."""
+        return sum(state.counted for state in self.files.values())
+
     def discover(self) -> list[Path]:
-        """Register files not seen before; return them. Symlinked folders are not entered."""
+        """Register files not seen before; return them. Symlinked folders are not entered.
+
+        :attr:`bytes_total` becomes the size of every registered file.
+        """
         found: list[Path] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False, onerror=None):
             dirnames.sort()
@@ -90,6 +97,7 @@ class FolderReader:
                 file_id = self.model.add_file(key)
                 self.files[key] = FileState(file_id, Tail(path, self.max_line))
                 found.append(path)
+        self.bytes_total = sum(_size(Path(p)) for p in self.files)
         return found
 
     def _path_problem(self, path: str, reason: str) -> None:
@@ -104,7 +112,6 @@ class FolderReader:
         ``on_slice()`` as in :meth:`read_file`.
         """
         self.discover()
-        self.bytes_total = sum(_size(Path(p)) for p in self.files)
         count = sum(self.read_in_turns(on_slice))
         self._check_processes()
         return count
@@ -141,8 +148,9 @@ class FolderReader:
         """Read what is new in one registered file into the model; return the lines read.
 
         With ``on_slice``, the lines are applied ``slice_lines`` at a time and
-        ``on_slice()`` is called between slices (after :attr:`bytes_read` moved on):
-        a caller sharing the model with another thread releases its lock there.
+        ``on_slice()`` is called between slices and between batches (:attr:`bytes_read`
+        moves on per batch): a caller sharing the model with another thread releases
+        its lock there.
         """
         count = 0
         while True:
@@ -173,8 +181,7 @@ class FolderReader:
             model.file_problem(
                 file_id, 0, "file was truncated or replaced: read again from the start"
             )
-            self.bytes_read -= state.counted  # what it held then is not there to read
-            state.counted = 0
+            state.counted = 0  # what it held then is not there to read
         for problem in batch.problems:
             model.file_problem(file_id, problem.line, problem.reason)
         raws, total = batch.raws, len(batch.raws)
@@ -182,12 +189,8 @@ class FolderReader:
         for start in range(0, total, step):
             end = min(start + step, total)
             count += self._apply_lines(file_id, raws, batch.first, start, end)
-            # the batch's bytes shared out by lines; the slices' shares sum to the whole
-            self.bytes_read += batch.bytes * end // total - batch.bytes * start // total
             if on_slice is not None and end < total:
                 on_slice()
-        if not total:
-            self.bytes_read += batch.bytes  # no complete line: the start of an unfinished one
         state.counted += batch.bytes
         if not batch.more:
             info = model.files[file_id]

@@ -113,7 +113,6 @@ class Loader:
         # lock is released between slices, and between the batches read in turns.
         with self.lock:
             self.reader.discover()
-            self.reader.bytes_total = sum(_size(Path(p)) for p in self.reader.files)
             turns = self.reader.read_in_turns(self._stand_aside, SLICE_LINES)
         while not self._stop.is_set():
             with self.lock:
@@ -154,10 +153,3 @@ class Loader:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
