@@ -118,7 +118,7 @@ def test_a_file_two_processes_wrote_gives_each_line_to_its_writer(tmp_path: Path
     assert next(iter(model.files.values())).process == web_key  # the first line's writer
 
 
-def test_a_spans_statements_read_back_whole_from_their_lines(tmp_path: Path) -> None:
+def test_a_spans_statements_come_back_with_every_field_as_written(tmp_path: Path) -> None:
     w = Writer("web", 1)
     w.ev("request.start", 1.0, T1, REQ, method="GET", path="/p")
     w.ev("sql", 1.1, T1, REQ, sql="SELECT 1 WHERE id = %s", params=[7], ms=1.5,
