@@ -183,7 +183,7 @@ def floor(folder: Path) -> tuple[int, float]:
 
 
 def build_model(folder: Path) -> tuple[int, float]:
-    from dm_explore.load import load_folder
+    from dm_explore.ingest import load_folder
 
     t0 = time.perf_counter()
     reader = load_folder(folder)
@@ -194,7 +194,7 @@ _MEMORY_PROBE = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from dm_explore.load import load_folder
+from dm_explore.ingest import load_folder
 
 
 def hwm_kib():

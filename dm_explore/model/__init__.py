@@ -1,15 +1,17 @@
-"""The explorer's model: pure Python, incremental, what every view reads.
+"""The explorer's model: pure state and the questions views ask of it.
 
->>> model = Model()
->>> file_id = model.add_file("web.jsonl")
->>> model.apply(file_id, event)        # parsed by dm_explore.reader.parse_line
->>> filter_requests(model, RequestFilter(status="5xx"), order="slowest")
+It imports nothing of :mod:`dm_explore.ingest`, the command line or the UI.
+:mod:`dm_explore.ingest` fills it; every view reads it:
+
+>>> reader = load_folder(Path("logs"))          # dm_explore.ingest
+>>> filter_requests(reader.model, RequestFilter(status="5xx"), order="slowest")
 """
 
-from .commands import STATUSES, command_status
+from .command_runs import STATUSES, command_status
 from .issues import Issue
 from .metrics import Bucket, Series, percentile
 from .model import FileInfo, Model, ProcessInfo, Trace
+from .problems import InvalidEvent, Problem
 from .queries import (
     RequestFilter,
     TreeRow,
@@ -21,15 +23,16 @@ from .queries import (
 )
 from .records import LogRec, ProcessKey, Span, SqlRec
 from .sqlstats import SqlGroup, SqlReport, analyze_sql
-from .timeparse import format_ts, parse_ts
 
 __all__ = [
     "STATUSES",
     "Bucket",
     "FileInfo",
+    "InvalidEvent",
     "Issue",
     "LogRec",
     "Model",
+    "Problem",
     "ProcessInfo",
     "ProcessKey",
     "RequestFilter",
@@ -43,8 +46,6 @@ __all__ = [
     "analyze_sql",
     "command_status",
     "filter_requests",
-    "format_ts",
-    "parse_ts",
     "percentile",
     "span_sql",
     "subtree",

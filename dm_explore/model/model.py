@@ -1,8 +1,9 @@
 """The model: every file's events merged into traces, requests, issues, commands and metrics.
 
-Pure Python, no UI import. :meth:`Model.apply` takes one parsed event at a time,
-in any order across files; views read the indexes below and :attr:`Model.version`
-tells them when to redraw.
+Pure state and the operations that keep it consistent: it imports nothing of
+the reader, the command line or the UI. :mod:`dm_explore.ingest` applies decoded
+events through the methods below, in any order across files; views read the
+indexes and :attr:`Model.version` tells them when to redraw.
 """
 
 from __future__ import annotations
@@ -12,23 +13,12 @@ from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from msgspec import UNSET
+from dm_log.contract import HEX_DIGITS
 
-from .commands import command_status
-from .dispatch import DISPATCH as _DISPATCH
-from .events import (
-    HEX_DIGITS,
-    Event,
-    InvalidEvent,
-    Log,
-    RequestStart,
-    Sql,
-    check_ids,
-    event_from_dict,
-)
+from .command_runs import STATUSES, command_status
 from .issues import Issue
 from .metrics import Series
+from .problems import InvalidEvent, Problem, check_ids
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
 
 __all__ = ["FileInfo", "Model", "Trace"]
@@ -46,7 +36,7 @@ class FileInfo:
     process: ProcessKey | None = None
     events: int = 0
     invalid: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 1000
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS
     gone: bool = False
     partial: bool = False
     capped: str | None = None  # "stop" or "rotate" once dm.capped was seen
@@ -65,14 +55,6 @@ class ProcessInfo:
     logs: deque[LogRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
     sql: deque[SqlRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
     invalid_events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
-
-
-_NO_PROCESS = ProcessInfo(("", "", 0))  # before the first event: matches none
-
-
-def _index(events: list[Event | None], event: Event) -> int:
-    """Where ``event`` (the object itself) is in ``events``."""
-    return next(i for i, other in enumerate(events) if other is event)
 
 
 class Trace:
@@ -132,10 +114,6 @@ class Model:
         self.totals: dict[str, int] = defaultdict(int)  # survive eviction
         self.last_ts = 0.0  # the newest event's time
         self._arrivals = 0  # spans created so far: their seq
-        # The file of the batch being applied, and the process :meth:`process_of` found
-        # last: for a line of no span, the one that wrote it (the sql and log handlers').
-        self.current_file = FileInfo(0, "")
-        self.current_process = _NO_PROCESS
 
     # -- input ------------------------------------------------------------------
 
@@ -146,13 +124,13 @@ class Model:
         self.version += 1
         return file_id
 
-    def file_problem(self, file_id: int, line: int, reason: str) -> None:
-        """Count a line (or, with ``line`` 0, the file) that could not be used."""
+    def add_problem(self, file_id: int, problem: Problem) -> None:
+        """Count a line (or, with line 0, the file) of file ``file_id`` that could not be used."""
         info = self.files[file_id]
-        info.invalid += 1 if line else 0
+        info.invalid += 1 if problem.line else 0
         if len(info.problems) < MAX_PROBLEMS:
-            info.problems.append((line, reason))
-        self.totals["invalid_lines"] += 1 if line else 0
+            info.problems.append(problem)
+        self.totals["invalid_lines"] += 1 if problem.line else 0
         self.version += 1
 
     def set_file_state(
@@ -177,121 +155,59 @@ class Model:
                     span.killed = True
         self.version += 1
 
-    def apply(self, file_id: int, event: dict[str, Any]) -> None:
-        """Merge one event already parsed into a dict (see :func:`dm_explore.reader.parse_line`).
+    def process(self, key: ProcessKey) -> ProcessInfo:
+        """The process ``key`` names, made known to the model if it was not."""
+        found = self.processes.get(key)
+        if found is None:
+            found = self.processes[key] = ProcessInfo(key)
+        return found
 
-        The reader uses :meth:`apply_batch`; this is for callers holding dicts.
-        """
-        raw = orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
-        typed = event_from_dict(event)
-        if typed is None:
-            self.file_problem(file_id, 0, f"{event.get('event')}: fields of the wrong type")
-            return
-        self.apply_batch(file_id, [typed], [raw])
+    def count_applied(
+        self, info: FileInfo, applied: int, *, sql: int, logs: int, requests: int, newest: float
+    ) -> None:
+        """Count ``applied`` events of one file's batch; ``newest``: the latest of their times."""
+        self.version += applied
+        totals = self.totals
+        totals["events"] += applied
+        totals["sql"] += sql
+        totals["logs"] += logs
+        totals["requests"] += requests
+        info.events += applied
+        if newest > self.last_ts:
+            self.last_ts = newest
 
-    def apply_batch(
-        self, file_id: int, events: list[Event | None], raws: list[bytes]
-    ) -> list[tuple[int, str]]:
-        """Merge decoded events of one file, in file order; skip the ``None`` ones.
-
-        ``raws[i]`` is the line of ``events[i]``, kept for the spans'
-        :attr:`~Span.start` and :attr:`~Span.end`. Returns ``(index, reason)``
-        for events whose shape the model could not use.
-        """
-        info = self.current_file = self.files[file_id]
-        spans, dispatch, process_of = self.spans, _DISPATCH, self.process_of
-        if info.process is None:  # the file's writer: the process of its first line
-            first = next((e for e in events if e is not None), None)
-            if first is not None:
-                info.process = process_of(first).key
-        failed: list[tuple[int, str]] = []
-        unset, last_id, last_span = UNSET, None, None
-        pid = self.current_process.key[2]
-        for ev, raw in zip(events, raws, strict=True):
-            if ev is None:
-                continue
-            try:
-                if ev.pid != pid:  # another writer in the file (merged files): known too
-                    pid = process_of(ev).key[2]
-                span_id = ev.span
-                if span_id == last_id:  # most lines name the span of the line before
-                    span = last_span
-                elif span_id is unset:
-                    span = None
-                else:
-                    span = spans.get(span_id)
-                    if span is None:  # (the only place traces are evicted: cache renewed)
-                        span = self._new_span(ev, span_id, process_of(ev).key, file_id)
-                    last_id, last_span = span_id, span
-                # Which process wrote the line matters to a line of no span: the
-                # process keeps it. A span's lines go to the span, made by its process.
-                if span is None:
-                    process_of(ev)
-                elif ev.trace != span.trace or ev.parent != span.parent:
-                    check_ids(ev)  # not the ids its span was made with: are these valid?
-                dispatch[type(ev)](self, ev, raw, span)
-            except InvalidEvent as exc:
-                failed.append((_index(events, ev), str(exc)))
-            except Exception as exc:  # a shape the decoder let through: never fatal
-                failed.append((_index(events, ev), f"could not be applied: {type(exc).__name__}"))
-        if failed:  # not applied after all
-            events = events.copy()
-            for i, _reason in failed:
-                events[i] = None
-        applied = len(events) - events.count(None)
-        if applied:
-            if applied == len(events):
-                newest = max([e.ts for e in events])  # type: ignore[union-attr]
-            else:
-                newest = max([e.ts for e in events if e is not None])
-            types = list(map(type, events))
-            self.version += applied
-            totals = self.totals
-            totals["events"] += applied
-            totals["sql"] += types.count(Sql)
-            totals["logs"] += types.count(Log)
-            totals["requests"] += types.count(RequestStart)
-            info.events += applied
-            self.last_ts = max(self.last_ts, newest.timestamp())
-        return failed
-
-    def process_of(self, event: Event) -> ProcessInfo:
-        """The process that wrote ``event``, made known to the model; it becomes
-        :attr:`current_process`."""
-        proc = self.current_process
-        key = proc.key
-        if (
-            event.pid != key[2]
-            or event.svc != key[0]
-            or event.host != key[1]
-            or proc is _NO_PROCESS
-        ):
-            key = (event.svc, event.host, event.pid)
-            found = self.processes.get(key)
-            if found is None:
-                found = self.processes[key] = ProcessInfo(key)
-            proc = self.current_process = found
-        return proc
+    def count(self, total: str, n: int = 1) -> None:
+        """Add ``n`` to one of :attr:`totals`."""
+        self.totals[total] += n
 
     # -- spans ------------------------------------------------------------------
 
-    def _new_span(self, event: Event, span_id: str, key: ProcessKey, file_id: int) -> Span:
-        """The span an event names for the first time, linked into its trace."""
+    def new_span(
+        self,
+        span_id: str,
+        trace_id: str | None,
+        parent_id: str | None,
+        key: ProcessKey,
+        file_id: int,
+    ) -> Span:
+        """The span ``span_id``, met for the first time, linked into its trace.
+
+        Raises :class:`InvalidEvent` if an id is not lowercase hex (their lengths
+        are the decoder's to check). Each id is checked once: a known trace or
+        parent span was checked when it was first met.
+        """
         spans = self.spans
-        trace_id: str = event.trace  # type: ignore[assignment]
-        trace = self.traces.get(trace_id)
-        parent_id = event.parent
+        trace = self.traces.get(trace_id) if trace_id is not None else None
         parent = spans.get(parent_id) if parent_id is not None else None
-        # Lowercase hex (lengths were checked at decode), each id once: a known trace or
-        # parent span was checked when it was first met.
         if (
             span_id.rstrip(HEX_DIGITS)
             or trace_id is None
             or (trace is None and trace_id.rstrip(HEX_DIGITS))
             or (parent is None and parent_id is not None and parent_id.rstrip(HEX_DIGITS))
         ):
-            check_ids(event)  # raises, saying which
+            check_ids(span_id, trace_id, parent_id)  # raises, saying which
         if trace is None:
+            assert trace_id is not None  # (checked above)
             trace = self.traces[trace_id] = Trace(trace_id)
             self.totals["traces"] += 1
             if len(self.traces) > self.max_traces:
@@ -344,6 +260,31 @@ class Model:
             else:
                 waiting.append(span)
 
+    def add_request(self, span: Span) -> None:
+        """``span`` is a request: listed in :attr:`requests` (counted per batch)."""
+        self.requests[span.span_id] = span
+
+    def set_parent(self, span: Span, parent_id: str) -> None:
+        """A span first met without its parent learns it: it leaves the trace's roots."""
+        if parent_id.rstrip(HEX_DIGITS):
+            raise InvalidEvent("envelope: parent must be 16 lowercase hex")
+        self.traces[span.trace].roots.remove(span)
+        self.link(span, parent_id)
+
+    def add_exception(self, event: dict[str, Any], ts: float, span: Span | None, svc: str) -> None:
+        """An ``exception`` event: grouped into its issue; it marks its span and every caller."""
+        fp = str(event.get("fingerprint"))
+        issue = self.issues.get(fp)
+        if issue is None:
+            message = str(event.get("message", ""))
+            issue = self.issues[fp] = Issue(fp, str(event.get("type")), message)
+        issue.add(event, ts, svc, span.span_id if span is not None else None)
+        self.totals["exceptions"] += 1
+        if span is not None:
+            span.add_exception(event)
+            for current in self.ancestry(span):
+                current.errors += 1
+
     def link(self, span: Span, parent_id: str) -> None:
         """Attach ``span`` under its parent, or keep it waiting for the parent to arrive."""
         trace = self.traces[span.trace]
@@ -371,12 +312,17 @@ class Model:
                 self.requests.pop(span.span_id, None)
         self.totals["evicted_traces"] += 1
 
-    @staticmethod
-    def series(table: dict[str, Series], name: str, unit: str | None) -> Series:
-        series = table.get(name)
-        if series is None:
-            series = table[name] = Series(name, unit)
-        return series
+    def metric_series(self, name: str, unit: str | None) -> Series:
+        """The series of metric ``name``, made if new."""
+        return _series(self.metrics, name, unit)
+
+    def latency_series(self, svc: str) -> Series:
+        """The request latencies (ms) of service ``svc``, made if new."""
+        return _series(self.request_latency, svc, "ms")
+
+    def duration_series(self, name: str) -> Series:
+        """The durations (ms) of custom spans named ``name``, made if new."""
+        return _series(self.span_durations, name, "ms")
 
     def ancestry(self, span: Span) -> list[Span]:
         """The span and its ancestors, nearest first; a cycle of parent links stops it."""
@@ -422,8 +368,15 @@ class Model:
         return command_status(run, now, superseded)
 
     def commands_by_status(self, now: float | None = None) -> dict[str, int]:
-        counts = {s: 0 for s in ("STARTED", "RUNNING", "FINISHED", "FAILED", "SYSTEM_KILL")}
+        counts = dict.fromkeys(STATUSES, 0)
         for runs in self.command_runs.values():
             for run in runs:
                 counts[self.command_status(run, now)] += 1
         return counts
+
+
+def _series(table: dict[str, Series], name: str, unit: str | None) -> Series:
+    series = table.get(name)
+    if series is None:
+        series = table[name] = Series(name, unit)
+    return series

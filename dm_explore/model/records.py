@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 import orjson
 
+from dm_log.contract import ENVELOPE
+
 __all__ = [
-    "ENVELOPE",
-    "ENVELOPE_KEYS",
     "MAX_DEPTH",
     "LogRec",
     "ProcessKey",
@@ -24,8 +24,6 @@ __all__ = [
 ]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
-ENVELOPE_KEYS = ("v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent")
-ENVELOPE = frozenset(ENVELOPE_KEYS)
 MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
 _NO_PANELS: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
 

@@ -18,9 +18,10 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from ..model import Model, RequestFilter
-from ..textsafe import safe_line
+from ..outputs.textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
+from .messages import OpenSpan, OpenTrace
 from .screens.detail import DetailScreen
 from .screens.file import FileScreen
 from .screens.help import HelpScreen
@@ -244,10 +245,16 @@ class ExplorerApp(App[int]):
     # -- opening things ------------------------------------------------------------------
 
     def open_span(self, span_id: str) -> None:
-        self.push_screen(DetailScreen(self.model, span_id))
+        self.push_screen(DetailScreen(self.model, self.loader.ui_lock, span_id))
 
     def open_trace(self, trace_id: str, span_id: str | None = None) -> None:
-        self.push_screen(TraceScreen(self.model, trace_id, span_id))
+        self.push_screen(TraceScreen(self.model, self.loader.ui_lock, trace_id, span_id))
+
+    def on_open_span(self, message: OpenSpan) -> None:
+        self.open_span(message.span_id)
+
+    def on_open_trace(self, message: OpenTrace) -> None:
+        self.open_trace(message.trace_id, message.span_id)
 
     def on_request_list_chosen(self, message: RequestList.Chosen) -> None:
         span = self.model.span(message.span_id)
@@ -259,13 +266,13 @@ class ExplorerApp(App[int]):
             self.open_span(span.span_id)
 
     def on_issues_table_chosen(self, message: IssuesTable.Chosen) -> None:
-        self.push_screen(IssueScreen(self.model, message.fingerprint))
+        self.push_screen(IssueScreen(self.model, self.loader.ui_lock, message.fingerprint))
 
     def on_commands_table_chosen(self, message: CommandsTable.Chosen) -> None:
         self.open_span(message.span_id)
 
     def on_files_table_chosen(self, message: FilesTable.Chosen) -> None:
-        self.push_screen(FileScreen(self.model, message.file_id))
+        self.push_screen(FileScreen(self.model, self.loader.ui_lock, message.file_id))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id == "tabs":

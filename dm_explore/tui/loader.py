@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..ingest import FolderReader
+from ..ingest.follow import follow
 from ..model import Model
-from ..reader import FolderReader
 
 __all__ = ["Loader"]
 
@@ -133,23 +134,7 @@ class Loader:
         return count
 
     def _follow(self) -> None:
-        if self.poll:
-            while not self._stop.wait(0.25):
-                self.read_now()
-            return
-        from watchfiles import watch
-
-        if self._stop.is_set():  # stopped while the history loaded: nothing to follow
-            return
-        self.read_now()
-        try:
-            for _changes in watch(self.folder, debounce=50, step=10, stop_event=self._stop):
-                self.read_now()
-        except (OSError, RuntimeError):
-            pass  # the folder went away or cannot be watched: fall back to polling
-        # watch() ends on stop or when the folder disappears: keep polling if still running
-        while not self._stop.wait(0.5):
-            self.read_now()
+        follow(self.folder, self.read_now, self._stop, poll=self.poll)
 
     def stop(self) -> None:
         self._stop.set()

@@ -7,7 +7,7 @@ import hashlib
 from rich.text import Text
 
 from ..model import Span
-from ..textsafe import safe, safe_json, safe_line
+from ..outputs.textsafe import safe, safe_json, safe_line
 
 __all__ = [
     "block",

@@ -17,8 +17,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from dm_explore.cli import main
-from dm_explore.commands.report import load
-from dm_explore.otlp import to_unix_nanos, write_otlp
+from dm_explore.ingest import ALL_TRACES, load_folder
+from dm_explore.outputs.otlp import write_otlp
+from dm_log.contract import parse_time, unix_nanos
 from tests.ci_docs import fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def _export(tmp_path: Path) -> list[ExportTraceServiceRequest]:
     folder = tmp_path / "logs"
     fixture.write_fixture(folder)
     out = io.BytesIO()
-    lines = write_otlp(load(folder), out)
+    lines = write_otlp(load_folder(folder, max_traces=ALL_TRACES).model, out)
     text = out.getvalue().decode()
     assert text.count("\n") == lines == 7  # one request per trace in the fixture
     return _parse(text)
@@ -103,7 +104,7 @@ def test_the_cross_service_trace_keeps_its_tree_kinds_and_attributes(tmp_path: P
     attrs = _attrs(page)
     assert attrs["http.request.method"] == "GET" and attrs["url.path"] == "/courses/42/"
     assert attrs["http.response.status_code"] == 200 and attrs["http.route"] == "courses/<int:pk>/"
-    assert page.start_time_unix_nano == to_unix_nanos("2026-11-23T09:15:02.000000Z")
+    assert page.start_time_unix_nano == unix_nanos(parse_time("2026-11-23T09:15:02.000000Z"))  # type: ignore[arg-type]
     assert page.end_time_unix_nano - page.start_time_unix_nano == 180_800_000
     assert page.status.code == Status.STATUS_CODE_OK
     sql = [e for e in page.events if e.name == "db.query"]

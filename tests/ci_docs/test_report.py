@@ -16,10 +16,10 @@ import orjson
 import pytest
 
 from dm_explore.cli import main
-from dm_explore.commands.report import load
+from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.model import trace_rows
-from dm_explore.report import build_report
-from dm_explore.report_render import render_markdown, render_text
+from dm_explore.outputs.render import render_markdown, render_text
+from dm_explore.outputs.report import build_report
 from tests.ci_docs import fixture
 from tests.ci_docs.sample import run_sample
 
@@ -49,7 +49,7 @@ def _json_report(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, d
 
 
 def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
-    report = build_report(load(folder))
+    report = build_report(load_folder(folder, max_traces=ALL_TRACES).model)
     assert report["failed"] is False  # no threshold given: never fails
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
                                  "queries": 12, "exceptions": 4, "unfinished_spans": 1}  # fmt: skip
@@ -84,7 +84,7 @@ def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
 
 
 def test_thresholds(folder: Path) -> None:
-    model = load(folder)
+    model = load_folder(folder, max_traces=ALL_TRACES).model
     assert not build_report(model, max_queries=5, max_duplicates=3)["failed"]
     crossed = build_report(model, max_queries=4)["thresholds"]["crossed"]
     assert crossed == ["GET /courses/42/ [web]: 5 queries > 4"]
@@ -97,12 +97,22 @@ def test_thresholds(folder: Path) -> None:
 
 
 def test_n_plus_one_threshold_is_the_models(folder: Path) -> None:
-    assert build_report(load(folder, n_plus_one=6))["n_plus_one"] == []
-    assert len(build_report(load(folder, n_plus_one=5))["n_plus_one"]) == 1
+    assert (
+        build_report(load_folder(folder, n_plus_one=6, max_traces=ALL_TRACES).model)["n_plus_one"]
+        == []
+    )
+    assert (
+        len(
+            build_report(load_folder(folder, n_plus_one=5, max_traces=ALL_TRACES).model)[
+                "n_plus_one"
+            ]
+        )
+        == 1
+    )
 
 
 def test_renderings_name_what_a_reader_looks_for(folder: Path) -> None:
-    report = build_report(load(folder), max_queries=4)
+    report = build_report(load_folder(folder, max_traces=ALL_TRACES).model, max_queries=4)
     markdown = render_markdown(report)
     assert markdown.startswith("## debug-monitor report\n\n:x: FAILED: 2 tests (1 failing)")
     assert "- **`tests/test_shop.py::test_checkout`** (failed)" in markdown
@@ -123,7 +133,7 @@ def test_untrusted_text_cannot_break_the_terminal_or_the_table(tmp_path: Path) -
             "host": "h", "pid": 1, "type": "Evil\x1b]0;pwned\x07", "message": "a|b\nc",
             "fingerprint": "f" * 16}  # fmt: skip
     (tmp_path / "web.jsonl").write_bytes(orjson.dumps(line) + b"\n")
-    report = build_report(load(tmp_path))
+    report = build_report(load_folder(tmp_path, max_traces=ALL_TRACES).model)
     for rendered in (render_text(report), render_markdown(report)):
         assert "\x1b" not in rendered and "\x07" not in rendered
     assert "| 1 | `Evil\\x1b]0;pwned\\x07` | a\\|b\\x0ac | web |" in render_markdown(report)
@@ -265,5 +275,7 @@ def test_report_and_export_end_on_hostile_parent_links(
     (exported,) = (tmp_path / "out.otlp").read_bytes().splitlines()
     spans = orjson.loads(exported)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert len(spans) == 3002
-    rows = trace_rows(load(tmp_path).traces[trace])  # the tree the explorer draws
+    rows = trace_rows(
+        load_folder(tmp_path, max_traces=ALL_TRACES).model.traces[trace]
+    )  # the tree the explorer draws
     assert [r.depth for r in rows] == list(range(3000))  # the cycle has no root to hang from

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import dm_log
-from dm_explore.commands.report import load
+from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.model import trace_rows
 from tests.conftest import assert_all_valid
 
@@ -61,7 +61,7 @@ def test_shell_spans_join_the_python_trace(
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
 
     # One trace, as the explorer sees it: the shell's spans hang under the Python span.
-    model = load(log_dir)
+    model = load_folder(log_dir, max_traces=ALL_TRACES).model
     assert list(model.traces) == [caller.trace_id]
     trace = model.trace(caller.trace_id)
     assert trace is not None and trace.services == {"test-svc", "backup"}

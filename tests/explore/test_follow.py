@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dm_explore.reader import FolderReader
-from dm_explore.reader.folder import follow
+from dm_explore.ingest import FolderReader
+from dm_explore.ingest.follow import follow
 from tests.explore.fixtures import Writer
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
     while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
+        if time.monotonic() > deadline:
             raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("poll", [False, True])
@@ -26,33 +28,49 @@ def test_follow_appends_new_files_partial_lines_and_deletions(tmp_path: Path, po
     first = Writer("web", 1).ev("log", 1.0, level="info", msg="one")
     first.write(tmp_path / "web.jsonl")
     reader = FolderReader(tmp_path)
-    stop = asyncio.Event()
+    stop = threading.Event()
+    lock = threading.Lock()  # the model is read here while the follower applies
 
-    async def scenario() -> None:
-        async def consume() -> None:
-            async for _ in follow(reader, poll=poll, poll_ms=50, stop=stop):
-                pass
+    def read() -> None:
+        with lock:
+            reader.read()
 
-        task = asyncio.create_task(consume())
+    def events() -> int:
+        with lock:
+            return reader.model.totals["events"]
+
+    thread = threading.Thread(
+        target=follow, args=(tmp_path, read, stop), kwargs={"poll": poll, "poll_seconds": 0.05}
+    )
+    thread.start()
+    try:
         model = reader.model
-        await _until(lambda: model.totals["events"] == 1)
+        _until(lambda: events() == 1)
         line = Writer("web", 1).ev("log", 2.0, level="info", msg="two").lines[0]
         with open(tmp_path / "web.jsonl", "ab") as f:
             f.write(line[:20])  # half a line: must wait for its newline
             f.flush()
-            await asyncio.sleep(0.3)
-            assert model.totals["events"] == 1
+            time.sleep(0.3)
+            assert events() == 1
             f.write(line[20:])
-        await _until(lambda: model.totals["events"] == 2)
+        _until(lambda: events() == 2)
         Writer("api", 2).ev("log", 3.0, level="info", msg="new").write(
             tmp_path / "nested" / "api.jsonl"
         )
-        await _until(lambda: model.totals["events"] == 3)
+        _until(lambda: events() == 3)
         os.unlink(tmp_path / "nested" / "api.jsonl")
         Writer("web", 1).ev("log", 4.0, level="info", msg="nudge").write(tmp_path / "other.jsonl")
-        await _until(lambda: any(f.gone for f in model.files.values()))
-        assert model.totals["events"] == 4  # a deleted file keeps what it gave
+        _until(lambda: any(f.gone for f in model.files.values()))
+        assert events() == 4  # a deleted file keeps what it gave
+    finally:
         stop.set()
-        await asyncio.wait_for(task, 5)
+        thread.join(5)
+    assert not thread.is_alive()
 
-    asyncio.run(scenario())
+
+def test_follow_returns_at_once_when_stopped_before_it_began(tmp_path: Path) -> None:
+    calls: list[int] = []
+    stop = threading.Event()
+    stop.set()
+    follow(tmp_path, lambda: calls.append(1), stop)
+    assert calls == []

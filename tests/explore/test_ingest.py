@@ -8,10 +8,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dm_explore.load import load_folder
+from dm_explore.ingest import load_folder
+from dm_explore.ingest.decode import decode_batch
+from dm_explore.ingest.events import Other, RequestStart, Sql
 from dm_explore.model import Model
-from dm_explore.model.events import Other, RequestStart, Sql
-from dm_explore.reader.decode import decode_batch
+from tests.explore.applying import apply_event
 from tests.explore.fixtures import T1, Writer
 
 REQ, CHILD = "00000000000000a1", "00000000000000b2"
@@ -55,8 +56,8 @@ def test_a_bad_line_in_a_batch_costs_only_itself() -> None:
         "RequestStart", "Sql", "Other", "NoneType", "NoneType", "NoneType", "RequestEnd"
     ]  # fmt: skip
     assert isinstance(events[2], Other) and events[2].data["version"] == "1.2.3"
-    assert [i for i, _ in problems] == [4, 5]  # the blank line is no problem
-    assert problems[0][1].startswith("not JSON") and "ms" in problems[1][1]
+    assert [p.line for p in problems] == [5, 6]  # line i + 1; the blank line is no problem
+    assert problems[0].reason.startswith("not JSON") and "ms" in problems[1].reason
 
 
 def test_ids_not_in_lowercase_hex_are_refused_before_anything_is_made(tmp_path: Path) -> None:
@@ -68,8 +69,8 @@ def test_ids_not_in_lowercase_hex_are_refused_before_anything_is_made(tmp_path: 
     w.write(tmp_path / "web.jsonl")
     model = load_folder(tmp_path).model
     info = next(iter(model.files.values()))
-    assert info.invalid == 3 and [line for line, _ in info.problems] == [1, 2, 3]
-    assert "lowercase hex" in info.problems[0][1] and "parent" in info.problems[2][1]
+    assert info.invalid == 3 and [p.line for p in info.problems] == [1, 2, 3]
+    assert "lowercase hex" in info.problems[0].reason and "parent" in info.problems[2].reason
     assert list(model.spans) == [CHILD] and len(model.traces) == 1
 
 
@@ -85,8 +86,8 @@ def test_point_events_of_a_known_span_are_refused_for_ids_not_in_lowercase_hex(
     w.write(tmp_path / "web.jsonl")
     model = load_folder(tmp_path).model
     info = next(iter(model.files.values()))
-    assert [line for line, _ in info.problems] == [2, 3] and info.invalid == 2
-    assert "lowercase hex" in info.problems[0][1] and "parent" in info.problems[1][1]
+    assert [p.line for p in info.problems] == [2, 3] and info.invalid == 2
+    assert "lowercase hex" in info.problems[0].reason and "parent" in info.problems[1].reason
     span = model.span(REQ)
     assert span is not None and [q.sql for q in span.sql] == ["SELECT 2"] and not span.logs
     assert (model.totals["events"], model.totals["sql"], info.events) == (3, 1, 3)
@@ -198,7 +199,7 @@ def test_a_request_counts_sql_of_children_whose_parent_came_later() -> None:
     w.ev("request.start", 1.0, T1, REQ, method="GET", path="/api/")
     w.ev("sql", 1.4, T1, REQ, sql="SELECT 3", ms=1.0)
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     request = model.span(REQ)
     assert request is not None and [c.span_id for c in request.children] == [CHILD]
     assert (request.queries, request.queries_ms, request.sql_ms) == (3, 6.0, 1.0)
@@ -209,7 +210,7 @@ def test_model_apply_of_a_dict_refuses_mistyped_fields_without_raising() -> None
     model = Model()
     fid = model.add_file("x")
     event = orjson.loads(Writer("s", 1).ev("sql", 1.0, T1, REQ, sql="SELECT 1", ms=1.0).lines[0])
-    model.apply(fid, {**event, "ms": "fast"})
+    apply_event(model, fid, {**event, "ms": "fast"})
     assert model.spans == {} and model.files[fid].problems
-    model.apply(fid, event)
+    apply_event(model, fid, event)
     assert model.span(REQ) is not None and model.totals["sql"] == 1

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dm_explore.load import load_folder
+from dm_explore.ingest import load_folder
 from dm_explore.model import Model, RequestFilter, filter_requests, span_sql, trace_rows
+from tests.explore.applying import apply_event
 from tests.explore.fixtures import API_REQ, CMD, ORPHAN, T1, TASK, WEB_REQ, three_services
 
 
@@ -48,10 +49,10 @@ def test_orphan_waits_until_its_parent_arrives() -> None:
     )
     import orjson
 
-    model.apply(fid, orjson.loads(child.lines[0]))
+    apply_event(model, fid, orjson.loads(child.lines[0]))
     trace = model.trace(T1)
     assert [r.waiting for r in trace_rows(trace)] == [True]
-    model.apply(fid, orjson.loads(parent.lines[0]))
+    apply_event(model, fid, orjson.loads(parent.lines[0]))
     rows = trace_rows(trace)
     assert [(r.depth, r.span.name, r.waiting) for r in rows] == [
         (0, "GET /p", False),
@@ -112,7 +113,7 @@ def test_files_problems_gz_rotation_and_metrics(model: Model, tmp_path: Path) ->
     by_name = {Path(f.path).name: f for f in model.files.values()}
     garbage = by_name["garbage.jsonl"]
     assert garbage.events == 1 and garbage.invalid == 4
-    reasons = dict(garbage.problems)
+    reasons = {p.line: p.reason for p in garbage.problems}
     assert reasons[1].startswith("not JSON") and "pid" in reasons[4] and "newer" in reasons[5]
     assert by_name["api.h1.202.jsonl"].partial  # the truncated last line waits
     assert by_name["web.h1.101.0.jsonl"].capped == "rotate"
@@ -134,7 +135,7 @@ def test_eviction_keeps_totals(tmp_path: Path) -> None:
         w.ev("request.start", 1 + i / 100, trace, span, method="GET", path=f"/{i}")
         w.ev("request.end", 1 + i / 100, trace, span, ms=1.0, outcome="ok", status=200)
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     assert len(model.traces) == 10 and len(model.requests) == 10
     assert model.totals["requests"] == 50 and model.totals["traces"] == 50
     assert filter_requests(model)[0].start["path"] == "/49"

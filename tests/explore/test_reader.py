@@ -11,10 +11,11 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from dm_explore.commands.check import check_line
+from dm_explore.cli.check import check_line
+from dm_explore.ingest import FolderReader
+from dm_explore.ingest.tail import Tail
 from dm_explore.model import Model
-from dm_explore.reader import FolderReader
-from dm_explore.reader.tail import Tail
+from tests.explore.applying import apply_event
 from tests.explore.fixtures import Writer
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -119,7 +120,8 @@ def test_truncated_and_replaced_files_are_read_again(tmp_path: Path) -> None:
     reader.read()
     info = next(iter(reader.model.files.values()))
     assert reader.model.totals["events"] == 3 and info.events == 3
-    assert (0, "file was truncated or replaced: read again from the start") in info.problems
+    reason = "file was truncated or replaced: read again from the start"
+    assert [(p.line, p.kind, p.reason) for p in info.problems] == [(0, "file", reason)]
     assert reader.bytes_read == reader.bytes_total == path.stat().st_size  # not counted twice
     replacement = tmp_path / "web.jsonl.new"
     replacement.write_bytes(_log(4, "d") + _log(5, "e") + _log(6, "f"))
@@ -150,7 +152,7 @@ def test_bom_crlf_blank_lines_and_nul_bytes(tmp_path: Path) -> None:
     reader.read()
     (info,) = reader.model.files.values()
     assert info.events == 2
-    assert [line for line, _ in info.problems] == [4]  # blank lines are no events, NULs are
+    assert [p.line for p in info.problems] == [4]  # blank lines are no events, NULs are
 
 
 def test_fifo_is_reported_and_never_blocks(tmp_path: Path) -> None:
@@ -214,7 +216,7 @@ def test_newer_run_of_the_same_command_marks_the_running_one_killed() -> None:
     model = Model()
     fid = model.add_file("cron.jsonl")
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     old, new = model.command_runs[("h1", "sync")]
     assert model.command_status(old, now=2.1) == "SYSTEM_KILL"  # superseded, not timed out
     assert model.command_status(new, now=2.1) == "STARTED"
@@ -230,7 +232,7 @@ def test_command_history_keeps_the_last_runs() -> None:
         _command(w, float(i), span)
         w.ev("command.end", i + 0.5, T, span, ms=500.0, status="FAILED" if i == 4 else "FINISHED")
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     runs = model.command_runs[("h1", "sync")]
     assert [r.span_id[-2:] for r in runs] == ["02", "03", "04"]
     assert [model.command_status(r) for r in runs] == ["FINISHED", "FINISHED", "FAILED"]
@@ -249,7 +251,7 @@ def test_panels_append_replace_in_order_per_span_and_per_process() -> None:
     model = Model()
     fid = model.add_file("web.jsonl")
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     panels = model.spans[span].panels
     assert [e["content"] for e in panels["Cache"]] == ["miss a", "miss b"]
     assert [e["content"] for e in panels["Flags"]] == [[["x", "2"]]]
@@ -264,7 +266,7 @@ def test_metric_series_per_second_and_minute() -> None:
     model = Model()
     fid = model.add_file("web.jsonl")
     for line in w.lines:
-        model.apply(fid, orjson.loads(line))
+        apply_event(model, fid, orjson.loads(line))
     series = model.metrics["queue"]
     first, second = series.recent("second")
     assert first.stats() == {

@@ -124,7 +124,7 @@ def test_sigkill_is_system_kill(site, tmp_path: Path) -> None:
     # docs/format.md: no end and no heartbeat for over twice the interval is SYSTEM_KILL.
     assert silent > 2 * start["interval"]
     # The explorer says so: from the heartbeats, and because the process is gone.
-    from dm_explore.load import load_folder
+    from dm_explore.ingest import load_folder
 
     model = load_folder(tmp_path).model
     run = model.span(start["span"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from dm_explore.load import load_folder
+from dm_explore.ingest import load_folder
 from tests.reliability.figures import record_figure
 
 ROOT = Path(__file__).resolve().parents[2]

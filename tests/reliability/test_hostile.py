@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dm_explore.load import load_folder
-from dm_explore.model import Model, filter_requests, span_sql, trace_rows
-from dm_explore.reader import parse_line
-from dm_explore.reader.decode import decode_line
+from dm_explore.ingest import load_folder, parse_line
+from dm_explore.ingest.apply import Applier
+from dm_explore.model import Model, Problem, filter_requests, span_sql, trace_rows
+from tests.explore.applying import apply_event, decode_line
 from tests.reliability.figures import record_figure
 from tests.reliability.hostile import build_corpus
 
@@ -46,11 +46,11 @@ def test_model_reads_everything_valid_around_the_damage(corpus) -> None:  # type
         if name == "wrong-types.jsonl":
             continue  # right type, wrong value (a negative status) passes the cheap checks
         assert by_name[name].events == valid, name
-    assert by_name["big-line.jsonl"].problems[0][1].startswith("line longer than")
-    assert any("newer" in reason for _, reason in by_name["newer-version.jsonl"].problems)
+    assert by_name["big-line.jsonl"].problems[0].reason.startswith("line longer than")
+    assert any("newer" in p.reason for p in by_name["newer-version.jsonl"].problems)
     assert by_name["truncated.jsonl"].partial
     wrong = by_name["wrong-types.jsonl"]
-    assert wrong.invalid >= 40 and all(line > 0 for line, _ in wrong.problems)
+    assert wrong.invalid >= 40 and all(p.line > 0 for p in wrong.problems)
     skipped = {Path(p.path).name for p in reader.problems}
     assert {"fifo.jsonl", "self.jsonl"} <= skipped
     # The valid hostile request is in the model, its text intact (display is the view's job).
@@ -129,7 +129,8 @@ def test_cyclic_parent_links_do_not_hang() -> None:
         ("00000000000000a1", "00000000000000b2"),
         ("00000000000000b2", "00000000000000a1"),
     ):
-        model.apply(
+        apply_event(
+            model,
             fid,
             {
                 "v": 1,
@@ -145,7 +146,8 @@ def test_cyclic_parent_links_do_not_hang() -> None:
                 "path": "/",
             },
         )
-        model.apply(
+        apply_event(
+            model,
             fid,
             {
                 "v": 1,
@@ -247,23 +249,23 @@ def test_fuzzed_events_never_break_the_model(kind: str, fields: dict, span: str 
         event.update(trace="4bf92f3577b34da6a3ce929d0e0e4736", span=span)
     event.update(fields)
     raw = orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS) if _serialisable(event) else b"{}"
-    parsed, reason = parse_line(raw)
-    assert (parsed is None) != (reason is None)
+    parsed = parse_line(raw)
+    assert isinstance(parsed, dict | Problem)
+    reason = parsed.reason if isinstance(parsed, Problem) else None
     # The reader's fast path (the typed decoder, then the model's checks) agrees with it.
     decoded, decode_reason = decode_line(raw)
     if decoded is not None:
         checker = Model()
-        decode_reason = (
-            checker.apply_batch(checker.add_file("f"), [decoded], [raw]) or [(0, None)]
-        )[0][1]
-    assert (decode_reason is None) == (parsed is not None), (reason, decode_reason)
+        refused = Applier(checker).apply_batch(checker.add_file("f"), [decoded], [raw])
+        decode_reason = refused[0].reason if refused else None
+    assert (decode_reason is None) == (reason is None), (reason, decode_reason)
     model = Model()
     fid = model.add_file("fuzz")
-    if parsed is not None:
+    if isinstance(parsed, dict):
         try:
-            model.apply(fid, parsed)
+            apply_event(model, fid, parsed)
         except Exception as exc:  # the reader would count it; the model should not need that
-            raise AssertionError(f"model.apply raised {exc!r} on {parsed!r}") from exc
+            raise AssertionError(f"applying raised {exc!r} on {parsed!r}") from exc
     for request in filter_requests(model):
         span_sql(model, request)
         _ = request.name, request.status, request.outcome, request.has_error
@@ -275,10 +277,10 @@ def test_fuzzed_events_never_break_the_model(kind: str, fields: dict, span: str 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzzed_bytes_never_break_the_parser(raw: bytes) -> None:
-    parsed, reason = parse_line(raw)
-    assert (parsed is None) != (reason is None)
+    parsed = parse_line(raw)
+    assert isinstance(parsed, dict | Problem)
     decoded, _ = decode_line(raw)
-    assert (decoded is None) == (parsed is None)
+    assert (decoded is None) == isinstance(parsed, Problem)
 
 
 def _serialisable(event: dict) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 from dm_explore.model import Model, RequestFilter, filter_requests
 from dm_explore.tui.rows import RequestRows
+from tests.explore.applying import apply_event
 
 FILTERS = (
     RequestFilter(),
@@ -73,7 +74,7 @@ def test_rows_match_filter_requests_as_the_model_grows(
     step = 0
     while step < len(events):
         for event in events[step : step + rng.randint(1, batch)]:
-            model.apply(file_id, event)
+            apply_event(model, file_id, event)
             step += 1
         for flt, kept in zip(FILTERS, rows, strict=True):
             kept.update(model)

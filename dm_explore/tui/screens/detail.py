@@ -21,8 +21,11 @@ from textual.widgets import (
     Tree,
 )
 
-from ...model import Model, Span, SqlRec, format_ts, span_sql, subtree
-from ...textsafe import safe
+from dm_log.contract import format_time
+
+from ...model import Model, Span, SqlRec, span_sql, subtree
+from ...outputs.textsafe import safe
+from ..messages import ModelLock, OpenTrace
 from ..text import block, cell, duration, frames_text, status_text, tail_cell
 
 __all__ = ["DetailScreen"]
@@ -40,9 +43,10 @@ class DetailScreen(Screen[None]):
         Binding("s", "sort_sql", "Sort SQL"),
     ]
 
-    def __init__(self, model: Model, span_id: str) -> None:
+    def __init__(self, model: Model, model_lock: ModelLock, span_id: str) -> None:
         super().__init__()
         self.model = model
+        self.model_lock = model_lock
         self.span_id = span_id
         self.sql_order = "time"
         self._version = -1
@@ -95,11 +99,10 @@ class DetailScreen(Screen[None]):
 
     def fill(self) -> None:
         """Draw every section, again whenever the span has changed (it may be in flight)."""
-        loader = self.app.loader  # type: ignore[attr-defined]
-        if self._shown is not None and loader.model.version == self._version:
+        if self._shown is not None and self.model.version == self._version:
             return
-        with loader.ui_lock():
-            self._version = loader.model.version
+        with self.model_lock():
+            self._version = self.model.version
             span = self.span
             if span is None:
                 self.query_one("#detail-title", Static).update(
@@ -143,7 +146,7 @@ class DetailScreen(Screen[None]):
         row("trace", span.trace)
         row("span", span.span_id)
         row("parent", span.parent or "-")
-        row("started", format_ts(span.start_ts, date=True) if span.start_ts else "?")
+        row("started", format_time(span.start_ts, date=True) if span.start_ts else "?")
         row("duration", duration(span.ms))
         row("outcome", span.outcome)
         for key, value in {**span.start, **(span.end or {})}.items():
@@ -257,7 +260,7 @@ class DetailScreen(Screen[None]):
         family = list(subtree(span))
         records = sorted(((rec, s) for s in family for rec in s.logs), key=lambda r: r[0].ts)
         for rec, owner in records:
-            out.append(f"{format_ts(rec.ts)} ", style="dim")
+            out.append(f"{format_time(rec.ts)} ", style="dim")
             level = cell(rec.level.upper(), 8, colours.get(rec.level, ""))
             level.pad_right(9 - level.cell_len)
             out.append_text(level)
@@ -307,11 +310,11 @@ class DetailScreen(Screen[None]):
     def action_trace(self) -> None:
         span = self.span
         if span is not None:
-            self.app.open_trace(span.trace, span.span_id)  # type: ignore[attr-defined]
+            self.post_message(OpenTrace(span.trace, span.span_id))
 
     def action_sort_sql(self) -> None:
         self.sql_order = SQL_ORDERS[(SQL_ORDERS.index(self.sql_order) + 1) % len(SQL_ORDERS)]
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        with self.model_lock():
             span = self.span
             if span is not None:
                 self._fill_sql(span)

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...model import Model
+from ..messages import ModelLock
 from ..text import cell
 
 __all__ = ["FileScreen"]
@@ -19,9 +20,10 @@ class FileScreen(Screen[None]):
     CSS_PATH = "file.tcss"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, model: Model, file_id: int) -> None:
+    def __init__(self, model: Model, model_lock: ModelLock, file_id: int) -> None:
         super().__init__()
         self.model = model
+        self.model_lock = model_lock
         self.file_id = file_id
 
     def compose(self) -> ComposeResult:
@@ -30,7 +32,7 @@ class FileScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        with self.model_lock():
             info = self.model.files.get(self.file_id)
             if info is None:
                 return
@@ -46,9 +48,9 @@ class FileScreen(Screen[None]):
             if info.dropped:
                 out.append(f", writer dropped {info.dropped} events", style="bold yellow")
             out.append("\n\nProblems\n", style="bold underline")
-            for line, reason in info.problems:
-                out.append(f"line {line}: " if line else "file: ", style="bold")
-                out.append_text(cell(reason, 300))
+            for problem in info.problems:
+                out.append(f"line {problem.line}: " if problem.line else "file: ", style="bold")
+                out.append_text(cell(problem.reason, 300))
                 out.append("\n")
             if not info.problems:
                 out.append("(none)\n", style="dim")

@@ -9,7 +9,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...model import Model, format_ts
+from dm_log.contract import format_time
+
+from ...model import Model
+from ..messages import ModelLock, OpenSpan, OpenTrace
 from ..text import block, cell, duration, frames_text
 
 __all__ = ["IssueScreen"]
@@ -21,9 +24,10 @@ class IssueScreen(Screen[None]):
     CSS_PATH = "issue.tcss"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("t", "trace", "Trace")]
 
-    def __init__(self, model: Model, fingerprint: str) -> None:
+    def __init__(self, model: Model, model_lock: ModelLock, fingerprint: str) -> None:
         super().__init__()
         self.model = model
+        self.model_lock = model_lock
         self.fingerprint = fingerprint
 
     def compose(self) -> ComposeResult:
@@ -33,7 +37,7 @@ class IssueScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        with self.model_lock():
             issue = self.model.issues.get(self.fingerprint)
             if issue is None:
                 return
@@ -41,8 +45,8 @@ class IssueScreen(Screen[None]):
             out.append_text(cell(issue.type, 120, "bold red"))
             out.append(": ")
             out.append_text(block(issue.message))
-            first = format_ts(issue.first_seen, date=True)
-            last = format_ts(issue.last_seen, date=True)
+            first = format_time(issue.first_seen, date=True)
+            last = format_time(issue.last_seen, date=True)
             out.append(
                 f"\n{issue.count} times, {issue.handled} handled, first {first}, last {last}, in ",
                 style="dim",
@@ -67,7 +71,7 @@ class IssueScreen(Screen[None]):
                         break
                     root = parent
                 table.add_row(
-                    format_ts(span.start_ts) if span.start_ts else "?",
+                    format_time(span.start_ts) if span.start_ts else "?",
                     cell(root.svc, 20),
                     cell(f"{root.kind} {root.name}", 80),
                     cell(root.status or root.outcome, 20),
@@ -77,7 +81,7 @@ class IssueScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_span(str(event.row_key.value))  # type: ignore[attr-defined]
+            self.post_message(OpenSpan(str(event.row_key.value)))
 
     def action_trace(self) -> None:
         table = self.query_one("#issue-spans", DataTable)
@@ -86,4 +90,4 @@ class IssueScreen(Screen[None]):
         span_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         span = self.model.span(span_id) if span_id else None
         if span is not None:
-            self.app.open_trace(span.trace, span.span_id)  # type: ignore[attr-defined]
+            self.post_message(OpenTrace(span.trace, span.span_id))

@@ -10,6 +10,7 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from ...model import Model, Span, trace_rows
+from ..messages import ModelLock, OpenSpan
 from ..text import cell, duration, service_colour, status_text
 
 __all__ = ["TraceScreen"]
@@ -35,9 +36,12 @@ class TraceScreen(Screen[None]):
     CSS_PATH = "trace.tcss"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, model: Model, trace_id: str, focus_span: str | None = None) -> None:
+    def __init__(
+        self, model: Model, model_lock: ModelLock, trace_id: str, focus_span: str | None = None
+    ) -> None:
         super().__init__()
         self.model = model
+        self.model_lock = model_lock
         self.trace_id = trace_id
         self.focus_span = focus_span
         self._version = -1
@@ -71,7 +75,7 @@ class TraceScreen(Screen[None]):
         """
         if self.model.version == self._version:
             return
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        with self.model_lock():
             self._version = self.model.version
             trace = self.model.trace(self.trace_id)
             tree = self.query_one("#trace-tree", Tree)
@@ -149,7 +153,7 @@ class TraceScreen(Screen[None]):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         """Under the tree: what the highlighted span did and what went wrong in it."""
-        with self.app.loader.ui_lock():  # type: ignore[attr-defined]
+        with self.model_lock():
             span = self.model.span(event.node.data) if event.node.data else None
             self.query_one("#trace-span", Static).update(
                 span_summary(span) if span is not None else Text("")
@@ -157,7 +161,7 @@ class TraceScreen(Screen[None]):
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         if event.node.data:
-            self.app.open_span(event.node.data)  # type: ignore[attr-defined]
+            self.post_message(OpenSpan(event.node.data))
 
 
 def span_summary(span: Span) -> Text:

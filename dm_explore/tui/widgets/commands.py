@@ -6,7 +6,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ...model import Model, format_ts
+from dm_log.contract import format_time
+
+from ...model import Model
 from ..text import cell, duration
 
 __all__ = ["CommandsTable", "progress_bar"]
@@ -77,7 +79,7 @@ class CommandsTable(DataTable[object]):
                 Text(status, style=STATUS_STYLE.get(status, "")),
                 bar,
                 duration(ms),
-                format_ts(run.start_ts, date=True) if run.start_ts else "?",
+                format_time(run.start_ts, date=True) if run.start_ts else "?",
                 cell(run.process[2], 12),
                 cell(run.start.get("params", ""), 60),
                 key=run.span_id,

@@ -9,8 +9,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ...model import Model
-from ...reader import Problem
+from ...model import Model, Problem
 from ..text import cell
 
 __all__ = ["FilesTable"]

@@ -9,7 +9,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ...model import Model, format_ts
+from dm_log.contract import format_time
+
+from ...model import Model
 from ..text import cell
 
 __all__ = ["IssuesTable"]
@@ -53,8 +55,8 @@ class IssuesTable(DataTable[object]):
                 cell(issue.type, 40, "bold red"),
                 cell(issue.message, 80),
                 cell(", ".join(sorted(issue.services)), 40),
-                format_ts(issue.first_seen),
-                format_ts(issue.last_seen),
+                format_time(issue.first_seen),
+                format_time(issue.last_seen),
                 f"{issue.handled}/{issue.count}",
                 key=issue.fingerprint,
             )

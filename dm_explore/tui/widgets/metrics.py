@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...model import Model, Series, percentile
-from ...textsafe import safe_line
+from ...outputs.textsafe import safe_line
 from ..text import cell
 
 __all__ = ["MetricsView", "sparkline", "timeline"]

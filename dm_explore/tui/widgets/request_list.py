@@ -18,7 +18,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...model import Model, RequestFilter, Span, format_ts
+from dm_log.contract import format_time
+
+from ...model import Model, RequestFilter, Span
 from ..rows import RequestRows
 from ..text import cell, duration, service_colour, status_text
 
@@ -104,7 +106,7 @@ class RequestList(ScrollView, can_focus=True):
         path_width = _path_width(width)
         line = Text(no_wrap=True, end="")
         when = span.start_ts if span.start_ts is not None else span.end_ts
-        line.append(format_ts(when) if when is not None else "?", style="dim")
+        line.append(format_time(when) if when is not None else "?", style="dim")
         line.append(" ")
         line.append_text(_fit(cell(span.svc, 12, service_colour(span.svc)), 12))
         line.append(" ")

@@ -21,14 +21,15 @@ holds for it (its last sql, log, exception or heartbeat), with status ERROR and
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from typing import IO, Any
 
 import orjson
 
-from .model import LogRec, Model, ProcessKey, Span, SqlRec, parse_ts
+from dm_log.contract import epoch_seconds
 
-__all__ = ["export_requests", "span_to_otlp", "to_unix_nanos", "write_otlp"]
+from ..model import LogRec, Model, ProcessKey, Span, SqlRec
+
+__all__ = ["export_requests", "span_to_otlp", "write_otlp"]
 
 SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER = 1, 2, 3, 5
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
@@ -76,11 +77,9 @@ _ATTRIBUTES: dict[str, dict[str, str]] = {
 }
 
 
-def to_unix_nanos(ts: str) -> int:
-    """``2026-11-23T09:15:02.120381Z`` -> nanoseconds since the epoch (exact, no float)."""
-    head, _, frac = ts.rstrip("Z").partition(".")
-    seconds = int(datetime.fromisoformat(head + "+00:00").timestamp())
-    return seconds * 1_000_000_000 + int((frac + "000000000")[:9])
+def _exception_ts(event: Mapping[str, Any]) -> float:
+    """When an exception event happened, in epoch seconds (its ``ts``, any offset)."""
+    return epoch_seconds(event.get("ts")) or 0.0
 
 
 def _nanos(epoch: float) -> int:
@@ -173,14 +172,14 @@ def _exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
         ("dm.fingerprint", event.get("fingerprint")),
         ("dm.mechanism", event.get("mechanism")),
     ]
-    return _event(parse_ts(str(event["ts"])), "exception", pairs)
+    return _event(_exception_ts(event), "exception", pairs)
 
 
 def _span_events(span: Span) -> list[dict[str, Any]]:
     """sql, log and exception of the span, in time order."""
     timed: list[tuple[float, dict[str, Any]]] = [(r.ts, _sql_event(r)) for r in span.sql]
     timed += [(r.ts, _log_event(r)) for r in span.logs]
-    timed += [(parse_ts(str(e["ts"])), _exception_event(e)) for e in span.exceptions]
+    timed += [(_exception_ts(e), _exception_event(e)) for e in span.exceptions]
     timed.sort(key=lambda pair: pair[0])
     return [event for _, event in timed]
 
@@ -188,7 +187,7 @@ def _span_events(span: Span) -> list[dict[str, Any]]:
 def _last_seen(span: Span) -> float | None:
     """The newest time the model holds for a span: where an unfinished span is cut."""
     times = [r.ts for r in span.sql] + [r.ts for r in span.logs]
-    times += [parse_ts(str(e["ts"])) for e in span.exceptions]
+    times += [_exception_ts(e) for e in span.exceptions]
     times += [t for t in (span.start_ts, span.end_ts, span.heartbeat_ts) if t is not None]
     return max(times, default=None)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import folder_or_exit
-from ..load import load_folder
+from ..ingest import load_folder
 from ..model import trace_rows
-from ..textsafe import safe_line
+from ..outputs.textsafe import safe_line
+from .common import folder_or_exit
 
 NAME = "tree"
 HELP = "print one trace as an indented tree across services, with durations"

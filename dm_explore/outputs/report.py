@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
+from ..model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
 
 __all__ = ["TOP", "build_report"]
 

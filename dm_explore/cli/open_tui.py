@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import folder_or_exit
+from .common import folder_or_exit
 
 NAME = "open"
 HELP = "open the live explorer on a folder (the default: dm-explore DIR)"

@@ -5,35 +5,30 @@ The fast path is one msgspec decode per line: the envelope (``v``, an RFC 3339
 the fields the model reads are type-checked in C, every other field is skipped
 unbuilt. That ids are lowercase hex, which no type says, the model checks once
 per span, when it first meets it. A line that fails is handed to
-:func:`~dm_explore.reader.parse.parse_line`, which says why, or, for a kind
-without a class of its own, accepts it as an :class:`~dm_explore.model.events.Other`.
+:func:`~dm_explore.ingest.parse.parse_line`, which says why, or, for a kind
+without a class of its own, accepts it as an :class:`~dm_explore.ingest.events.Other`.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from ..model.events import TAGS, Event, Other, decode_event
+from ..model.problems import Problem
+from .events import TAGS, Event, Other, decode_event
 from .parse import parse_line
 
-__all__ = ["decode_batch", "decode_line"]
+__all__ = ["decode_batch"]
 
 _Errors = (msgspec.ValidationError, msgspec.DecodeError, RecursionError)
 
 
-def decode_line(raw: bytes) -> tuple[Event | None, str | None]:
-    """``(event, None)`` for a usable line, ``(None, reason)`` for a bad one.
-
-    A blank line is ``(None, None)``: neither an event nor a problem.
-    """
-    events, problems = decode_batch([raw])
-    return events[0], problems[0][1] if problems else None
-
-
-def decode_batch(raws: list[bytes]) -> tuple[list[Event | None], list[tuple[int, str]]]:
+def decode_batch(
+    raws: list[bytes], path: str = "", first: int = 0
+) -> tuple[list[Event | None], list[Problem]]:
     """Every line of ``raws`` decoded: the events (None for a blank or bad line), the problems.
 
-    ``problems`` holds ``(index, reason)``; blank lines are neither events nor problems.
+    ``raws[i]`` is line ``first + i + 1`` of file ``path``, as the problems say.
+    Blank lines are neither events nor problems.
     """
     decode = decode_event
     try:  # the usual batch, every line good: one comprehension
@@ -41,7 +36,7 @@ def decode_batch(raws: list[bytes]) -> tuple[list[Event | None], list[tuple[int,
     except _Errors:
         pass  # a blank or bad line somewhere: line by line, to say which and why
     events: list[Event | None] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[Problem] = []
     add = events.append
     for i, raw in enumerate(raws):
         if not raw:
@@ -52,16 +47,16 @@ def decode_batch(raws: list[bytes]) -> tuple[list[Event | None], list[tuple[int,
         except _Errors as exc:
             other, reason = _explain(raw, exc)
             if reason is not None:
-                problems.append((i, reason))
+                problems.append(Problem(path, first + i + 1, "line", reason))
             add(other)
     return events, problems
 
 
 def _explain(raw: bytes, exc: Exception) -> tuple[Event | None, str | None]:
     """A line the typed decoder refused: why, or an :class:`Other` if it is fine after all."""
-    data, reason = parse_line(raw)
-    if data is None:
-        return None, reason if raw.strip() else None
+    data = parse_line(raw)
+    if isinstance(data, Problem):
+        return None, data.reason if raw.strip() else None
     if data["event"] in TAGS:  # parse_line found nothing wrong, but the decoder did
         return None, f"{data['event']}: {exc}"
     return Other(data), None

@@ -1,38 +1,32 @@
 """A folder of files read into a model: discovery, tails, problems, process liveness.
 
-:class:`FolderReader` owns one :class:`~dm_explore.reader.tail.Tail` per file and
-feeds complete, parsed lines to a :class:`~dm_explore.model.Model`. It never
-raises on file content; problems are counted per file and line in the model.
-:func:`follow` keeps it up to date with watchfiles (or plain polling).
+:class:`FolderReader` finds the folder's files, owns one
+:class:`~dm_explore.ingest.tail.Tail` per file, decodes what is new and has an
+:class:`~dm_explore.ingest.apply.Applier` apply it to a
+:class:`~dm_explore.model.Model`. It never raises on file content; problems are
+counted per file and line in the model. :func:`dm_explore.ingest.follow.follow`
+keeps it up to date.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import stat
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Model
+from ..model.problems import Problem
+from .apply import Applier
 from .decode import decode_batch
 from .tail import MAX_LINE, Tail
 
-__all__ = ["FileState", "FolderReader", "Problem", "follow"]
+__all__ = ["FileState", "FolderReader"]
 
 PATTERNS = (".jsonl", ".jsonl.gz")
 _HOST = socket.gethostname()
-
-
-@dataclass(slots=True)
-class Problem:
-    """Something wrong with a path as a whole (a symlink loop, a FIFO) or one line of it."""
-
-    path: str
-    line: int
-    reason: str
 
 
 @dataclass(slots=True)
@@ -58,9 +52,10 @@ class FolderReader:
     def __init__(self, root: Path, model: Model | None = None, *, max_line: int = MAX_LINE) -> None:
         self.root = Path(root)
         self.model = model if model is not None else Model()
+        self.applier = Applier(self.model)
         self.max_line = max_line
         self.files: dict[str, FileState] = {}
-        self.problems: list[Problem] = []  # path-level problems (not regular, unreadable)
+        self.problems: list[Problem] = []  # of paths never read (not regular, cannot stat)
         self._reported: set[str] = set()
         self.bytes_total = 0  # the registered files' sizes when last discovered
 
@@ -102,14 +97,14 @@ class FolderReader:
 
     def _path_problem(self, path: str, reason: str) -> None:
         self._reported.add(path)
-        self.problems.append(Problem(path, 0, reason))
+        self.problems.append(Problem(path, 0, "path", reason))
 
     # -- reading --------------------------------------------------------------------
 
     def read(self, on_slice: Callable[[], None] | None = None) -> int:
         """Read what is new in every file into the model; return the number of lines read.
 
-        ``on_slice()`` as in :meth:`read_file`.
+        ``on_slice()`` as in :meth:`read_batch`.
         """
         self.discover()
         count = sum(self.read_in_turns(on_slice))
@@ -124,7 +119,7 @@ class FolderReader:
         Files in turn rather than one after the other: the lines of one request,
         written to several files at about the same time, are applied close
         together, while its trace and spans are still in the CPU's cache.
-        ``on_slice`` and ``slice_lines`` as in :meth:`read_file`; ``on_slice()`` is
+        ``on_slice`` and ``slice_lines`` as in :meth:`read_batch`; ``on_slice()`` is
         also called between batches.
         """
         pending = list(self.files.values())
@@ -139,28 +134,6 @@ class FolderReader:
                     on_slice()
             pending = still
 
-    def read_file(
-        self,
-        state: FileState,
-        on_slice: Callable[[], None] | None = None,
-        slice_lines: int = 2000,
-    ) -> int:
-        """Read what is new in one registered file into the model; return the lines read.
-
-        With ``on_slice``, the lines are applied ``slice_lines`` at a time and
-        ``on_slice()`` is called between slices and between batches (:attr:`bytes_read`
-        moves on per batch): a caller sharing the model with another thread releases
-        its lock there.
-        """
-        count = 0
-        while True:
-            lines, more = self.read_batch(state, on_slice, slice_lines)
-            count += lines
-            if not more:
-                return count
-            if on_slice is not None:
-                on_slice()
-
     def read_batch(
         self,
         state: FileState,
@@ -169,7 +142,9 @@ class FolderReader:
     ) -> tuple[int, bool]:
         """Read the next batch of one file into the model: the lines read, and whether more wait.
 
-        ``on_slice`` and ``slice_lines`` as in :meth:`read_file`.
+        With ``on_slice``, the lines are applied ``slice_lines`` at a time and
+        ``on_slice()`` is called between slices (:attr:`bytes_read` moves on per
+        batch): a caller sharing the model with another thread releases its lock there.
         """
         model, tail, file_id = self.model, state.tail, state.file_id
         count = 0
@@ -178,17 +153,16 @@ class FolderReader:
         if tail.gone != was_gone:
             model.set_file_state(file_id, gone=tail.gone)
         if tail.restarted != restarted:
-            model.file_problem(
-                file_id, 0, "file was truncated or replaced: read again from the start"
-            )
+            reason = "file was truncated or replaced: read again from the start"
+            model.add_problem(file_id, Problem(str(tail.path), 0, "file", reason))
             state.counted = 0  # what it held then is not there to read
         for problem in batch.problems:
-            model.file_problem(file_id, problem.line, problem.reason)
+            model.add_problem(file_id, problem)
         raws, total = batch.raws, len(batch.raws)
         step = slice_lines if on_slice is not None else 1000
         for start in range(0, total, step):
             end = min(start + step, total)
-            count += self._apply_lines(file_id, raws, batch.first, start, end)
+            count += self._apply_lines(state, raws, batch.first, start, end)
             if on_slice is not None and end < total:
                 on_slice()
         state.counted += batch.bytes
@@ -199,17 +173,18 @@ class FolderReader:
         return count, batch.more
 
     def _apply_lines(
-        self, file_id: int, raws: list[bytes], first: int, start: int, end: int
+        self, state: FileState, raws: list[bytes], first: int, start: int, end: int
     ) -> int:
         """Decode and apply ``raws[start:end]`` (line ``first + i + 1`` each); return lines seen."""
         lines = raws[start:end] if start or end < len(raws) else raws
-        events, problems = decode_batch(lines)
-        failed = self.model.apply_batch(file_id, events, lines)
-        problem_at = self.model.file_problem
-        for i, reason in problems:
-            problem_at(file_id, first + start + i + 1, reason)
-        for i, reason in failed:
-            problem_at(file_id, first + start + i + 1, reason)
+        path, file_id = str(state.tail.path), state.file_id
+        events, problems = decode_batch(lines, path, first + start)
+        refused = self.applier.apply_batch(file_id, events, lines, first + start)
+        add_problem = self.model.add_problem
+        for problem in problems:
+            add_problem(file_id, problem)
+        for problem in refused:
+            add_problem(file_id, problem)
         return len(events) - events.count(None) + len(problems)
 
     def _check_processes(self) -> None:
@@ -226,33 +201,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-async def follow(
-    reader: FolderReader,
-    *,
-    poll: bool = False,
-    poll_ms: int = 250,
-    stop: asyncio.Event | None = None,
-) -> AsyncIterator[int]:
-    """Yield the number of new lines each time files under the folder change.
-
-    Uses watchfiles (debounce 50 ms, step 10 ms: about 16 ms from write to event)
-    or, with ``poll``, a plain polling loop for network filesystems and containers.
-    """
-    reader.model.live = True
-    if poll:
-        while stop is None or not stop.is_set():
-            count = reader.read()
-            if count:
-                yield count
-            await asyncio.sleep(poll_ms / 1000)
-        return
-    from watchfiles import awatch
-
-    yield reader.read()
-    async for _changes in awatch(
-        reader.root, debounce=50, step=10, stop_event=stop, recursive=True
-    ):
-        count = reader.read()
-        yield count

@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
         time.sleep(args.duration if args.duration is not None else 30)
     finally:
         handle.stop()
-    from ..load import load_folder
-    from .summary import summarize
+    from ..ingest import load_folder
+    from ..outputs.summary import summarize
 
     data = summarize(load_folder(folder).model, [])
     print(

@@ -3,27 +3,22 @@
 Exit status: 0, or 1 when a threshold was crossed (``--max-queries``,
 ``--max-duplicates``, or ``--fail-on-error`` with any exception recorded), so CI
 can gate on it; 2 when the folder cannot be read. ``--format json`` prints one
-JSON document (:func:`dm_explore.report.build_report`'s dict).
+JSON document (:func:`dm_explore.outputs.report.build_report`'s dict).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..cli import folder_or_exit
-from ..model import Model
-from ..reader import FolderReader
-from ..report import build_report
-from ..report_render import render_markdown, render_text
-from ..textsafe import safe_json
+from ..ingest import ALL_TRACES, load_folder
+from ..outputs.render import render_markdown, render_text
+from ..outputs.report import build_report
+from ..outputs.textsafe import safe_json
+from .common import folder_or_exit
 
 NAME = "report"
 HELP = "query counts, duplicates, N+1 suspects, slow spots and errors per test and request"
-
-# A report reads the whole folder: no trace is evicted, whatever its size.
-MAX_TRACES = 10**9
 
 
 def _count(text: str) -> int:
@@ -67,16 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(folder: Path, *, n_plus_one: int = 5) -> Model:
-    """Every file under ``folder`` read into a fresh model that evicts nothing."""
-    reader = FolderReader(folder, Model(n_plus_one=n_plus_one, max_traces=MAX_TRACES))
-    reader.read()
-    return reader.model
-
-
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
-    model = load(folder, n_plus_one=args.n_plus_one)
+    # A report reads the whole folder: no trace is evicted, whatever its size.
+    model = load_folder(folder, n_plus_one=args.n_plus_one, max_traces=ALL_TRACES).model
     report = build_report(
         model,
         max_queries=args.max_queries,

@@ -1,7 +1,7 @@
 """``dm-explore export otlp DIR -o FILE``: the folder's spans as OTLP/JSON for a Collector.
 
 One ``ExportTraceServiceRequest`` per line, one line per trace
-(:mod:`dm_explore.otlp`); ``-o -`` writes to standard output. The file is
+(:mod:`dm_explore.outputs.otlp`); ``-o -`` writes to standard output. The file is
 written next to its final name and renamed into place, so a Collector watching
 the folder never reads half a file.
 """
@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import folder_or_exit
-from ..otlp import write_otlp
-from ..textsafe import safe_line
-from .report import load
+from ..ingest import ALL_TRACES, load_folder
+from ..outputs.otlp import write_otlp
+from ..outputs.textsafe import safe_line
+from .common import folder_or_exit
 
 NAME = "export"
 HELP = "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector)"
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
-    model = load(folder)
+    model = load_folder(folder, max_traces=ALL_TRACES).model
     if args.output == "-":
         write_otlp(model, sys.stdout.buffer)
         sys.stdout.buffer.flush()

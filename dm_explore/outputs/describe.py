@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model.timeparse import format_ts, parse_ts
+from dm_log.contract import epoch_seconds, format_time
+
 from .textsafe import safe_line
 
 __all__ = ["describe"]
@@ -78,8 +79,8 @@ def _summary(e: dict[str, Any]) -> str:
 
 def describe(event: dict[str, Any], *, width: int = 240) -> str:
     """``HH:MM:SS.mmm svc[pid] kind summary``, control characters made visible."""
-    ts = event.get("ts")
-    when = format_ts(parse_ts(ts)) if isinstance(ts, str) else "?"
+    epoch = epoch_seconds(event.get("ts"))
+    when = format_time(epoch) if epoch is not None else "?"
     who = f"{event.get('svc', '?')}[{event.get('pid', '?')}]"
     try:
         text = _summary(event)

@@ -1,4 +1,4 @@
-"""Point events (sql, log, exception, panel, metric, ...) applied to the model.
+"""Point events (sql, log, exception, panel, metric, ...) applied to a model.
 
 The frequent kinds (sql, log, metric, progress, heartbeats) arrive typed, with
 their line; the rare ones (exception, panel, runtime, process.start, the
@@ -12,21 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dm_log.contract import ENVELOPE
+
+from ..model import FileInfo, LogRec, Model, ProcessInfo, Span, SqlRec
 from . import events as ev
-from .issues import Issue
-from .records import ENVELOPE, LogRec, Span, SqlRec
 
 if TYPE_CHECKING:
-    from .model import FileInfo, Model, ProcessInfo
+    from .apply import Applier
 
-__all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "sql"]
+__all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "shared", "sql"]
 
 
 _texts: dict[str, str] = {}  # one copy of each statement, alias and vendor
 _sites: dict[ev.Site, tuple[str, int, str]] = {}  # one tuple per distinct call site
 
 
-def sql(model: Model, event: ev.Sql, raw: bytes, span: Span | None) -> None:
+def sql(applier: Applier, event: ev.Sql, raw: bytes, span: Span | None) -> None:
     texts = _texts
     text, alias, vendor, site = event.sql, event.alias, event.vendor, event.site
     text = texts.get(text) or _share(text)
@@ -46,7 +47,7 @@ def sql(model: Model, event: ev.Sql, raw: bytes, span: Span | None) -> None:
         event.error,
     )
     if span is None:
-        model.current_process.sql.append(rec)
+        applier.process.sql.append(rec)
     elif span.sql:
         span.sql.append(rec)  # type: ignore[attr-defined]
     else:
@@ -72,7 +73,7 @@ def _site(site: ev.Site) -> tuple[str, int, str]:
     return found
 
 
-def log(model: Model, event: ev.Log, raw: bytes, span: Span | None) -> None:
+def log(applier: Applier, event: ev.Log, raw: bytes, span: Span | None) -> None:
     fields, site, level, logger = event.fields, event.site, event.level, event.logger
     texts = _texts
     rec = LogRec(
@@ -84,31 +85,31 @@ def log(model: Model, event: ev.Log, raw: bytes, span: Span | None) -> None:
         f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else "",
     )
     if span is None:
-        model.current_process.logs.append(rec)
+        applier.process.logs.append(rec)
     elif span.logs:
         span.logs.append(rec)  # type: ignore[attr-defined]
     else:
         span.logs = [rec]
 
 
-def metric(model: Model, event: ev.Metric, raw: bytes, span: Span | None) -> None:
-    model.series(model.metrics, event.name, event.unit).add(event.ts.timestamp(), event.value)
+def metric(applier: Applier, event: ev.Metric, raw: bytes, span: Span | None) -> None:
+    applier.model.metric_series(event.name, event.unit).add(event.ts.timestamp(), event.value)
 
 
-def progress(model: Model, event: ev.Progress, raw: bytes, span: Span | None) -> None:
+def progress(applier: Applier, event: ev.Progress, raw: bytes, span: Span | None) -> None:
     if span is not None:
         span.progress = {"done": event.done, "total": event.total, "message": event.message}
         span.heartbeat_ts = event.ts.timestamp()
 
 
-def heartbeat(model: Model, event: ev.CommandHeartbeat, raw: bytes, span: Span | None) -> None:
+def heartbeat(applier: Applier, event: ev.CommandHeartbeat, raw: bytes, span: Span | None) -> None:
     if span is not None:
         span.heartbeat_ts = event.ts.timestamp()
         if event.interval:
             span.interval = event.interval
 
 
-# -- kinds that arrive as dicts (events.Other) ---------------------------------------
+# -- kinds applied as the whole line parsed into a dict (events.DictEvent) ------------
 
 
 def exception(
@@ -119,16 +120,7 @@ def exception(
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
-    fp = str(event.get("fingerprint"))
-    issue = model.issues.get(fp)
-    if issue is None:
-        issue = model.issues[fp] = Issue(fp, str(event.get("type")), str(event.get("message", "")))
-    issue.add(event, ts, proc.key[0], span.span_id if span is not None else None)
-    model.totals["exceptions"] += 1
-    if span is not None:
-        span.add_exception(event)
-        for current in model.ancestry(span):  # an error marks its span and every caller
-            current.errors += 1
+    model.add_exception(event, ts, span, proc.key[0])
 
 
 def panel(
@@ -183,8 +175,9 @@ def dropped(
     info: FileInfo,
 ) -> None:
     count = event.get("count")
-    info.dropped += count if isinstance(count, int) else 0
-    model.totals["dropped"] += count if isinstance(count, int) else 0
+    if isinstance(count, int):
+        info.dropped += count
+        model.count("dropped", count)
 
 
 def capped(
@@ -207,7 +200,7 @@ def invalid(
     info: FileInfo,
 ) -> None:
     proc.invalid_events.append(event)
-    model.totals["dm_invalid"] += 1
+    model.count("dm_invalid")
 
 
 DictHandler = Callable[

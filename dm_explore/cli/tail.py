@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
-from ..cli import folder_or_exit
-from ..describe import describe
-from ..reader import FolderReader
-from ..reader.parse import parse_line
-from ..reader.tail import Tail
-from ..textsafe import safe_json
+from dm_log.contract import epoch_seconds
+
+from ..ingest import FolderReader, parse_line
+from ..ingest.follow import follow
+from ..ingest.tail import Tail
+from ..outputs.describe import describe
+from ..outputs.textsafe import safe_json
+from .common import folder_or_exit
 
 NAME = "tail"
 HELP = "print the merged stream of every file in time order, then follow it like tail -F"
@@ -52,11 +54,15 @@ class _Merger:
         for tail in self.tails.values():
             lines, _ = tail.read()
             for line in lines:
-                event, _reason = parse_line(line.raw)
-                if event is not None:
+                event = parse_line(line.raw)
+                if type(event) is dict:
                     events.append(event)
-        events.sort(key=lambda e: e["ts"])
+        events.sort(key=_instant)  # the instant, whatever each line's UTC offset
         return events
+
+
+def _instant(event: dict[str, Any]) -> float:
+    return epoch_seconds(event["ts"]) or 0.0
 
 
 def _emit(events: list[dict[str, Any]], as_json: bool) -> None:
@@ -64,17 +70,6 @@ def _emit(events: list[dict[str, Any]], as_json: bool) -> None:
     for event in events:
         write(safe_json(event) + "\n" if as_json else describe(event) + "\n")
     sys.stdout.flush()
-
-
-async def _follow(merger: _Merger, args: argparse.Namespace) -> None:
-    if args.poll:
-        while True:
-            await asyncio.sleep(0.25)
-            _emit(merger.new_events(), args.json)
-    from watchfiles import awatch
-
-    async for _ in awatch(merger.discovery.root, debounce=50, step=10):
-        _emit(merger.new_events(), args.json)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     if args.no_follow:
         return 0
     try:
-        asyncio.run(_follow(merger, args))
+        follow(
+            merger.discovery.root,
+            lambda: _emit(merger.new_events(), args.json),
+            threading.Event(),
+            poll=args.poll,
+        )
     except KeyboardInterrupt:
         pass
     return 0

@@ -1,14 +1,16 @@
-"""Load a folder into a model once, as the batch commands (summary, tree, report) do."""
+"""A folder read once into a fresh model, as the batch commands (summary, tree, report) do."""
 
 from __future__ import annotations
 
 import gc
 from pathlib import Path
 
-from .model import Model
-from .reader import FolderReader
+from ..model import Model
+from .folder import FolderReader
 
-__all__ = ["load_folder"]
+__all__ = ["ALL_TRACES", "load_folder"]
+
+ALL_TRACES = 10**9  # max_traces for a reader that must evict nothing, whatever the folder's size
 
 
 def load_folder(folder: Path, *, n_plus_one: int = 5, max_traces: int = 1_000_000) -> FolderReader:

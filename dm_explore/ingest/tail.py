@@ -21,7 +21,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["BATCH_BYTES", "MAX_LINE", "Batch", "Line", "Tail", "TailProblem"]
+from ..model.problems import Problem, ProblemKind
+
+__all__ = ["BATCH_BYTES", "MAX_LINE", "Batch", "Line", "Tail"]
 
 MAX_LINE = 8 * 1024 * 1024
 # Bytes read per batch: small enough that a batch's lines are still in the CPU's cache
@@ -40,12 +42,6 @@ class Line:
 
 
 @dataclass(slots=True)
-class TailProblem:
-    line: int  # 0: the file as a whole
-    reason: str
-
-
-@dataclass(slots=True)
 class Batch:
     """Complete lines read in one go.
 
@@ -56,7 +52,7 @@ class Batch:
 
     first: int = 0
     raws: list[bytes] = field(default_factory=list)
-    problems: list[TailProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     bytes: int = 0  # bytes of the file consumed by this batch
     more: bool = False  # the batch stopped at BATCH_BYTES: read again for the rest
 
@@ -88,10 +84,10 @@ class Tail:
         self.gz_counted = 0
         self.restarted += 1
 
-    def read(self) -> tuple[list[Line], list[TailProblem]]:
+    def read(self) -> tuple[list[Line], list[Problem]]:
         """Every new complete line and any problems met on the way. Never raises."""
         lines: list[Line] = []
-        problems: list[TailProblem] = []
+        problems: list[Problem] = []
         while True:
             batch = self.read_batch()
             problems.extend(batch.problems)
@@ -111,12 +107,12 @@ class Tail:
             if exc.errno == errno.ENOENT:
                 self.gone = True
                 return Batch(self.line_number)
-            return Batch(self.line_number, problems=[_problem(0, "cannot open", exc)])
+            return Batch(self.line_number, problems=[self._os_problem(0, "cannot open", exc)])
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 reason = "not a regular file (FIFO, device or socket): skipped"
-                return Batch(self.line_number, problems=[TailProblem(0, reason)])
+                return Batch(self.line_number, problems=[self._problem(0, "file", reason)])
             self.gone = False
             identity = (st.st_dev, st.st_ino)
             if self.identity is not None and (
@@ -138,7 +134,8 @@ class Tail:
                 self.head = os.pread(fd, _HEAD, 0)
             return self._read_plain(fd, limit)
         except OSError as exc:
-            return Batch(self.line_number, problems=[_problem(self.line_number + 1, "read", exc)])
+            problem = self._os_problem(self.line_number + 1, "read", exc)
+            return Batch(self.line_number, problems=[problem])
         finally:
             os.close(fd)
 
@@ -168,7 +165,8 @@ class Tail:
                 while chunk := stream.read(_CHUNK):
                     self._consume(chunk, batch)
         except (OSError, EOFError, zlib.error) as exc:
-            batch.problems.append(TailProblem(self.line_number + 1, f"compressed data: {exc}"))
+            reason = f"compressed data: {exc}"
+            batch.problems.append(self._problem(self.line_number + 1, "file", reason))
         if already:
             del batch.raws[: min(already, len(batch.raws))]
             batch.first = already
@@ -207,7 +205,7 @@ class Tail:
                         too_long.append(i)
             reason = f"line longer than {self.max_line} bytes: skipped"
             for i in sorted(too_long):
-                batch.problems.append(TailProblem(self.line_number + i + 1, reason))
+                batch.problems.append(self._problem(self.line_number + i + 1, "line", reason))
             batch.raws += pieces
             self.line_number += len(pieces)
         if not self.skipping:
@@ -222,6 +220,8 @@ class Tail:
         """True while an unfinished last line waits for its newline."""
         return bool(self.pending) or self.skipping
 
+    def _problem(self, line: int, kind: ProblemKind, reason: str) -> Problem:
+        return Problem(str(self.path), line, kind, reason)
 
-def _problem(line: int, what: str, exc: OSError) -> TailProblem:
-    return TailProblem(line, f"{what}: {exc.strerror or exc}")
+    def _os_problem(self, line: int, what: str, exc: OSError) -> Problem:
+        return self._problem(line, "file", f"{what}: {exc.strerror or exc}")

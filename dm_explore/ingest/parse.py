@@ -1,11 +1,11 @@
-"""One line of bytes to one event dict, or the reason it cannot be one.
+"""One line of bytes to one event dict, or the :class:`Problem` that says why it cannot be one.
 
-The reader's fast path is :mod:`~dm_explore.reader.decode`; this is the slow,
+The reader's fast path is :mod:`~dm_explore.ingest.decode`; this is the slow,
 explaining path it falls back on, and what ``dm-explore tail`` uses. The rules
 are the same: the envelope (``v``, ``ts``, ``event``, ``svc``, ``host``,
-``pid``, ids in lowercase hex of the right length), and, for a kind the model
-reads, its fields' types as :mod:`dm_explore.model.events` declares them. Full
-schema validation is ``dm-explore check``'s job.
+``pid``, ids in lowercase hex of the right length, :mod:`dm_log.contract`), and,
+for a kind the model reads, its fields' types as :mod:`dm_explore.ingest.events`
+declares them. Full schema validation is ``dm-explore check``'s job.
 """
 
 from __future__ import annotations
@@ -14,26 +14,29 @@ from typing import Any
 
 import orjson
 
-from ..model.events import HEX_DIGITS, TAGS, event_from_dict_or_error
-from ..model.timeparse import epoch_seconds
+from dm_log.contract import SCHEMA_VERSION, is_span_id, is_trace_id, parse_time
 
-__all__ = ["SCHEMA_VERSION", "parse_line"]
+from ..model.problems import Problem
+from .events import TAGS, typed_decode_problem
 
-SCHEMA_VERSION = 1
+__all__ = ["parse_line"]
 
 
-def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """``(event, None)`` for a usable line, ``(None, reason)`` for anything else."""
+def parse_line(raw: bytes, path: str = "", line: int = 0) -> dict[str, Any] | Problem:
+    """The event of a usable line; for anything else, the :class:`Problem` (kind ``line``).
+
+    ``path`` and ``line`` say where the line is, for the problem.
+    """
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return None, f"not JSON: {str(exc).split(':')[0]}"
+        return Problem(path, line, "line", f"not JSON: {str(exc).split(':')[0]}")
     if type(event) is not dict:
-        return None, f"not a JSON object but {type(event).__name__}"
+        return Problem(path, line, "line", f"not a JSON object but {type(event).__name__}")
     reason = _envelope_problem(event) or _ids_problem(event)
     if reason is None and event["event"] in TAGS:
-        reason = event_from_dict_or_error(event)
-    return (None, reason) if reason is not None else (event, None)
+        reason = typed_decode_problem(event)
+    return Problem(path, line, "line", reason) if reason is not None else event
 
 
 def _envelope_problem(event: dict[str, Any]) -> str | None:
@@ -47,7 +50,7 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
         if type(v) is int and v > SCHEMA_VERSION:
             return f"schema version {v} is newer than this explorer's {SCHEMA_VERSION}"
         return "envelope: v must be 1"
-    if type(ts) is not str or epoch_seconds(ts) is None:
+    if parse_time(ts) is None:
         return "envelope: ts must be an RFC 3339 time with its offset (dm_log writes Z)"
     if type(kind) is not str or not kind:
         return "envelope: event must be a non-empty string"
@@ -58,19 +61,15 @@ def _envelope_problem(event: dict[str, Any]) -> str | None:
     return None
 
 
-def _is_hex(value: object, length: int) -> bool:
-    return type(value) is str and len(value) == length and not value.rstrip(HEX_DIGITS)
-
-
 def _ids_problem(event: dict[str, Any]) -> str | None:
     kind: str = event["event"]
     if "span" not in event:
         if kind[-4:] == ".end" or (kind[-6:] == ".start" and kind != "process.start"):
             return f"{kind}: a span event needs trace and span"
         return None
-    if not (_is_hex(event["span"], 16) and _is_hex(event.get("trace"), 32)):
+    if not (is_span_id(event["span"]) and is_trace_id(event.get("trace"))):
         return "envelope: trace/span must be 32/16 lowercase hex"
     parent = event.get("parent")
-    if parent is not None and not _is_hex(parent, 16):
+    if parent is not None and not is_span_id(parent):
         return "envelope: parent must be 16 lowercase hex"
     return None

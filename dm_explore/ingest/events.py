@@ -6,7 +6,7 @@ every other field is skipped without being built. The line itself travels with
 the event, so whatever the model does not keep can be decoded again on demand
 (see :attr:`dm_explore.model.Span.start`).
 
-Kinds the model keeps whole (``exception``, ``panel``, ``runtime``,
+Rare kinds read whole (:class:`DictEvent`: ``exception``, ``panel``, ``runtime``,
 ``process.start``, the writer's ``dm.*`` reports) are checked the same way, and
 their handlers parse the line into a dict. Kinds it does not know (``x.*``,
 custom span kinds) arrive as :class:`Other`, which carries the parsed line.
@@ -22,21 +22,20 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 import msgspec
 
-from .timeparse import Timestamp
+from dm_log.contract import Timestamp
 
 __all__ = [
     "EVENT_TYPES",
-    "HEX_DIGITS",
+    "SPAN_EVENT_TYPES",
     "TAGS",
+    "DictEvent",
     "Event",
     "Other",
     "Site",
     "SpanEvent",
     "TypedEvent",
-    "check_ids",
     "decode_event",
-    "event_from_dict",
-    "event_from_dict_or_error",
+    "typed_decode_problem",
 ]
 
 
@@ -47,7 +46,8 @@ Id32 = Annotated[str, msgspec.Meta(min_length=32, max_length=32)]
 class TypedEvent(msgspec.Struct, kw_only=True, gc=False, tag_field="event"):
     """The envelope every line carries. ``span`` is UNSET when the line names no span.
 
-    Ids are checked for their length here, and for lowercase hex by the model.
+    Ids are checked for their length here, and for lowercase hex by the model
+    (:func:`dm_explore.model.problems.check_ids`).
     """
 
     KIND: ClassVar[str] = ""
@@ -211,11 +211,11 @@ class Progress(TypedEvent, tag="progress"):
     message: str | None = None
 
 
-class KeptWhole(TypedEvent, kw_only=True):
-    """A kind the model reads whole: its handler takes the line parsed into a dict."""
+class DictEvent(TypedEvent, kw_only=True):
+    """A rare kind read whole: its handler takes the line parsed into a dict."""
 
 
-class Exception_(KeptWhole, tag="exception"):
+class ExceptionEvent(DictEvent, tag="exception"):
     KIND = "exception"
     type: str
     fingerprint: str
@@ -223,61 +223,40 @@ class Exception_(KeptWhole, tag="exception"):
     frames: list[Any] | None = None
 
 
-class Panel(KeptWhole, tag="panel"):
+class Panel(DictEvent, tag="panel"):
     KIND = "panel"
     panel: str
     type: str
     op: str | None = None
 
 
-class Runtime(KeptWhole, tag="runtime"):
+class Runtime(DictEvent, tag="runtime"):
     KIND = "runtime"
     rss: float | None = None
     cpu: float | None = None
     threads: float | None = None
 
 
-class ProcessStart(KeptWhole, tag="process.start"):
+class ProcessStart(DictEvent, tag="process.start"):
     KIND = "process.start"
 
 
-class Dropped(KeptWhole, tag="dm.dropped"):
+class Dropped(DictEvent, tag="dm.dropped"):
     KIND = "dm.dropped"
     count: int | None = None
     reason: str | None = None
 
 
-class Capped(KeptWhole, tag="dm.capped"):
+class Capped(DictEvent, tag="dm.capped"):
     KIND = "dm.capped"
     limit: int | None = None
     action: str | None = None
 
 
-class Invalid(KeptWhole, tag="dm.invalid"):
+class Invalid(DictEvent, tag="dm.invalid"):
     KIND = "dm.invalid"
     kind: str | None = None
     errors: list[Any] | None = None
-
-
-class InvalidEvent(ValueError):
-    """An event the model refuses, for the reason given; nothing of it was applied."""
-
-
-# Ids are these only: id.rstrip(HEX_DIGITS) == "". (One pass from the right takes every
-# character of a good id; strip() would take them all from the left, then look again.)
-HEX_DIGITS = "0123456789abcdef"
-
-
-def check_ids(event: Event) -> None:
-    """Raise :class:`InvalidEvent` unless the event's span, trace and parent are lowercase hex.
-
-    Their lengths were checked as the line was decoded.
-    """
-    trace = event.trace
-    if event.span.rstrip(HEX_DIGITS) or trace is None or trace.rstrip(HEX_DIGITS):  # type: ignore[union-attr]
-        raise InvalidEvent("envelope: trace/span must be 32/16 lowercase hex")
-    if event.parent is not None and event.parent.rstrip(HEX_DIGITS):
-        raise InvalidEvent("envelope: parent must be 16 lowercase hex")
 
 
 class Other:
@@ -316,7 +295,7 @@ EVENT_TYPES: tuple[type[TypedEvent], ...] = (
     Log,
     Metric,
     Progress,
-    Exception_,
+    ExceptionEvent,
     Panel,
     Runtime,
     ProcessStart,
@@ -336,20 +315,7 @@ decode_event = msgspec.json.Decoder(_UNION).decode
 """One line to its typed event; raises ``msgspec.DecodeError`` or ``msgspec.ValidationError``."""
 
 
-def event_from_dict(data: dict[str, Any]) -> Event | None:
-    """A parsed line as the event the model takes; None if a known kind has mistyped fields."""
-    if data.get("event") in TAGS:
-        try:
-            return msgspec.convert(data, _UNION)
-        except msgspec.ValidationError:
-            return None
-    try:
-        return Other(data)
-    except (KeyError, msgspec.ValidationError):
-        return None
-
-
-def event_from_dict_or_error(data: dict[str, Any]) -> str | None:
+def typed_decode_problem(data: dict[str, Any]) -> str | None:
     """Why a parsed line of a known kind is not one the typed decoder takes, or None."""
     try:
         msgspec.convert(data, _UNION)

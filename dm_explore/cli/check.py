@@ -9,12 +9,13 @@ from pathlib import Path
 import fastjsonschema
 import orjson
 
-from dm_log._schema import kind_refs, validator_for
+from dm_log.contract import kind_refs, validator_for
 
-from ..cli import folder_or_exit
-from ..reader import FolderReader
-from ..reader.tail import Tail
-from ..textsafe import safe_line
+from ..ingest import FolderReader
+from ..ingest.tail import Tail
+from ..model import Problem
+from ..outputs.textsafe import safe_line
+from .common import folder_or_exit
 
 NAME = "check"
 HELP = "validate every line of every file against the event schema"
@@ -63,20 +64,19 @@ def run(args: argparse.Namespace) -> int:
         tail = Tail(Path(path_text))
         new_lines, problems = tail.read()
         name = safe_line(path_text)
-        reasons = [(p.line, p.reason) for p in problems]
+        found = list(problems)
         for line in new_lines:
             lines += 1
             reason = check_line(line.raw)
             if reason is not None:
-                reasons.append((line.number, reason))
+                found.append(Problem(path_text, line.number, "line", reason))
         if tail.partial:
-            reasons.append(
-                (tail.line_number + 1, "unfinished last line (no newline yet, or cut off)")
-            )
-        for number, reason in sorted(reasons):
+            reason = "unfinished last line (no newline yet, or cut off)"
+            found.append(Problem(path_text, tail.line_number + 1, "line", reason))
+        for problem in sorted(found, key=lambda p: (p.line, p.reason)):
             invalid += 1
             if not args.quiet:
-                print(f"{name}:{number}: {safe_line(reason, 300)}", file=out)
+                print(f"{name}:{problem.line}: {safe_line(problem.reason, 300)}", file=out)
     status = "OK" if invalid == 0 else "INVALID"
     print(f"{status}: {files} files, {lines} lines, {invalid} problems", file=out)
     return 0 if invalid == 0 else 1

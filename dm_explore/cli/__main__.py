@@ -1,0 +1,5 @@
+"""``python -m dm_explore.cli``: the ``dm-explore`` command."""
+
+from .main import main
+
+raise SystemExit(main())

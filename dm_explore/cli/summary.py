@@ -1,0 +1,71 @@
+"""``dm-explore summary DIR [--json]``: what a folder holds, in numbers.
+
+``--json`` prints one object: :func:`dm_explore.outputs.summary.summarize`'s dict.
+Invalid lines are counted, not fatal: the exit status is 0 (``check`` is the gate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..ingest import load_folder
+from ..outputs.summary import summarize
+from ..outputs.textsafe import safe_json, safe_line
+from .common import folder_or_exit
+
+NAME = "summary"
+HELP = "count files, services, requests, traces, issues, commands and invalid lines"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="folder of *.jsonl files")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--n-plus-one",
+        type=int,
+        default=5,
+        metavar="N",
+        help="a similar query repeated N times under one span is an N+1 suspect",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = folder_or_exit(args.folder)
+    reader = load_folder(folder, n_plus_one=args.n_plus_one)
+    path_problems = reader.problems
+    data = summarize(reader.model, path_problems)
+    if args.json:
+        sys.stdout.write(safe_json(data, indent=True) + "\n")
+        return 0
+    out = []
+    out.append(f"files       {data['files']} ({data['processes']} processes)")
+    out.append(f"services    {', '.join(data['services']) or '-'}")
+    out.append(f"events      {data['events']}")
+    out.append(f"requests    {data['requests']} in {data['traces']} traces")
+    out.append(f"issues      {data['issues']} ({data['exceptions']} exceptions)")
+    out.append(
+        "commands    " + (", ".join(f"{k} {v}" for k, v in data["commands"].items() if v) or "-")
+    )
+    out.append(
+        f"invalid     {data['invalid_lines']} lines"
+        + (f", {len(path_problems)} unreadable paths" if path_problems else "")
+    )
+    if data["dropped"]:
+        out.append(f"dropped     {data['dropped']} events (reported by writers)")
+    for path in data["capped_files"]:
+        out.append(f"capped      {path}")
+    if data["slowest_requests"]:
+        out.append("slowest requests:")
+        for r in data["slowest_requests"]:
+            status = r["status"] or "-"
+            ms = r["ms"] or 0
+            out.append(f"  {ms:9.1f} ms  {status:>3}  {r['svc']}  {r['method']} {r['path']}")
+    if data["n_plus_one"]:
+        out.append("N+1 suspects:")
+        for s in data["n_plus_one"]:
+            out.append(f"  {s['count']:4d}x  {s['svc']}  {s['request']}: {s['sql']}")
+    for p in data["problems"][:20]:
+        out.append(f"problem     {p['path']}:{p['line']}: {p['reason']}")
+    print("\n".join(safe_line(line, 400) for line in out))
+    return 0

@@ -1,1 +1,0 @@
-"""One module per ``dm-explore`` subcommand: ``NAME``, ``HELP``, ``add_arguments``, ``run``."""

@@ -1,0 +1,72 @@
+"""What a folder holds, in numbers: the data of ``dm-explore summary``.
+
+:func:`summarize` gives one JSON-ready dict. Keys (always present): ``files``
+(int), ``services`` (list of names), ``processes`` (int), ``events`` (int),
+``requests`` (int), ``traces`` (int), ``issues`` (int), ``exceptions`` (int),
+``commands`` (status -> count), ``invalid_lines`` (int), ``dropped`` (int: events
+writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
+``{path, line, reason}``, the first 100), ``slowest_requests`` (list of ``{svc,
+method, path, status, ms, trace}``), ``n_plus_one`` (list of ``{svc, request, sql,
+count, sites}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Model, Problem, filter_requests, span_sql
+
+__all__ = ["TOP", "summarize"]
+
+TOP = 10
+
+
+def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
+    """The summary as one JSON-ready dict; ``path_problems``: paths never read."""
+    slowest = filter_requests(model, order="slowest")[:TOP]
+    suspects: list[dict[str, Any]] = []
+    for span in model.requests.values():
+        if span.queries < model.n_plus_one:
+            continue
+        for group in span_sql(model, span)[1].n_plus_one:
+            suspects.append(
+                {
+                    "svc": span.svc,
+                    "request": span.name,
+                    "sql": group.sql,
+                    "count": group.count,
+                    "sites": group.sites,
+                    "trace": span.trace,
+                }
+            )
+    suspects.sort(key=lambda s: -s["count"])
+    problems = [{"path": p.path, "line": p.line, "reason": p.reason} for p in path_problems]
+    for info in model.files.values():
+        problems.extend({"path": p.path, "line": p.line, "reason": p.reason} for p in info.problems)
+    return {
+        "files": len(model.files),
+        "services": model.services(),
+        "processes": len(model.processes),
+        "events": model.totals["events"],
+        "requests": model.totals["requests"],
+        "traces": model.totals["traces"],
+        "issues": len(model.issues),
+        "exceptions": model.totals["exceptions"],
+        "commands": model.commands_by_status(),
+        "invalid_lines": sum(info.invalid for info in model.files.values()),
+        "dropped": model.totals["dropped"],
+        "capped_files": [info.path for info in model.files.values() if info.capped],
+        "problems": problems[:100],
+        "slowest_requests": [
+            {
+                "svc": s.svc,
+                "method": s.method,
+                "path": s.target,
+                "status": s.status,
+                "ms": s.ms,
+                "trace": s.trace,
+            }
+            for s in slowest
+        ],
+        "n_plus_one": suspects[:TOP],
+    }
