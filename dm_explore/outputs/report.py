@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dm_log.contract import epoch_seconds
+
 from ..model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
 
 __all__ = ["TOP", "build_report"]
@@ -66,7 +68,7 @@ def _exception(event: dict[str, Any], span: Span) -> dict[str, Any]:
 
 def _errors_under(spans: list[Span]) -> list[dict[str, Any]]:
     found = [(e, s) for s in spans for e in s.exceptions]
-    found.sort(key=lambda pair: str(pair[0].get("ts")))
+    found.sort(key=lambda pair: epoch_seconds(pair[0].get("ts")) or 0.0)  # instants, any offset
     return [_exception(e, s) for e, s in found]
 
 
