@@ -10,17 +10,21 @@ None), the writing process and the file it came from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dm_log.contract import ENVELOPE
 
 from ..model import FileInfo, LogRec, Model, ProcessInfo, Span, SqlRec
 from . import events as ev
 
-if TYPE_CHECKING:
-    from .apply import Applier
-
 __all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "shared", "sql"]
+
+
+class Applier(Protocol):
+    """What a handler needs of :class:`dm_explore.ingest.apply.Applier`."""
+
+    model: Model
+    process: ProcessInfo  # the process that wrote the line
 
 
 _texts: dict[str, str] = {}  # one copy of each statement, alias and vendor
