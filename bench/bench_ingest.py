@@ -14,7 +14,6 @@ p50/p95 while lines are appended to a live folder.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import random
 import subprocess
@@ -225,59 +224,49 @@ def _child_memory(folder: Path) -> tuple[int, int]:
 
 def live_latency(samples: int = 200) -> tuple[float, float]:
     """Append lines to a followed folder; time from write() returning to the model holding it."""
-    from dm_explore.reader import FolderReader
-    from dm_explore.reader.folder import follow
+    from dm_explore.ingest import FolderReader
+    from dm_explore.ingest.follow import follow
 
     folder = Path(tempfile.mkdtemp(prefix="dm-bench-live-"))
     path = folder / "live.jsonl"
     path.write_bytes(b"")
     reader = FolderReader(folder)
     seen_at: list[float] = []
-    stop = asyncio.Event()
+    stop = threading.Event()
 
-    async def run() -> None:
-        async def consume() -> None:
-            async for n in follow(reader, stop=stop):
-                now = time.perf_counter()
-                seen_at.extend([now] * n)
+    def read() -> None:
+        n = reader.read()
+        now = time.perf_counter()
+        seen_at.extend([now] * n)
 
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.5)
-        written: list[float] = []
-
-        def writer() -> None:
-            with open(path, "ab", buffering=0) as f:
-                for i in range(samples):
-                    line = orjson.dumps(
-                        {
-                            "v": 1,
-                            "ts": _ts(time.time()),
-                            "event": "log",
-                            "svc": "live",
-                            "host": "bench",
-                            "pid": 1,
-                            "seq": i,
-                            "level": "info",
-                            "msg": "x",
-                        }
-                    )
-                    f.write(line + b"\n")
-                    written.append(time.perf_counter())
-                    time.sleep(0.02)
-
-        thread = threading.Thread(target=writer)
-        thread.start()
-        while thread.is_alive() or len(seen_at) < samples:
-            await asyncio.sleep(0.05)
-            if not thread.is_alive() and time.perf_counter() - written[-1] > 3:
-                break
-        stop.set()
-        await asyncio.wait_for(task, 5)
-        lat = sorted((s - w) * 1000 for s, w in zip(seen_at, written, strict=False))
-        results.extend(lat)
-
-    results: list[float] = []
-    asyncio.run(run())
+    follower = threading.Thread(target=follow, args=(folder, read, stop))
+    follower.start()
+    time.sleep(0.5)
+    written: list[float] = []
+    with open(path, "ab", buffering=0) as f:
+        for i in range(samples):
+            line = orjson.dumps(
+                {
+                    "v": 1,
+                    "ts": _ts(time.time()),
+                    "event": "log",
+                    "svc": "live",
+                    "host": "bench",
+                    "pid": 1,
+                    "seq": i,
+                    "level": "info",
+                    "msg": "x",
+                }
+            )
+            f.write(line + b"\n")
+            written.append(time.perf_counter())
+            time.sleep(0.02)
+    deadline = time.perf_counter() + 3
+    while len(seen_at) < samples and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    follower.join(5)
+    results = sorted((s - w) * 1000 for s, w in zip(seen_at, written, strict=False))
     if not results:
         return float("nan"), float("nan")
     return results[len(results) // 2], results[int(len(results) * 0.95) - 1]

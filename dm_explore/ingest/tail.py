@@ -27,8 +27,7 @@ __all__ = ["BATCH_BYTES", "MAX_LINE", "Batch", "Line", "Tail"]
 
 MAX_LINE = 8 * 1024 * 1024
 # Bytes read per batch: small enough that a batch's lines are still in the CPU's cache
-# when they are decoded (measurably faster than 8 MiB batches), and it bounds
-# the memory a big file's read holds at once.
+# when they are decoded, and a bound on the memory a big file's read holds at once.
 BATCH_BYTES = 256 * 1024
 _CHUNK = 256 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -184,8 +183,8 @@ class Tail:
         elif self.offset == 0 and _BOM.startswith(chunk):
             return  # the first bytes of a byte-order mark: read again once it is whole
         self.offset += len(chunk)
-        # Lines with their newline. BytesIO finds them with memchr: five times faster
-        # than bytes.split, which looks at one byte at a time.
+        # Lines with their newline. Iterating a BytesIO finds each newline with memchr,
+        # in C; bytes.split would look at one byte at a time.
         pieces = list(io.BytesIO(chunk))
         last = pieces.pop() if pieces and pieces[-1][-1] != 10 else b""  # 10: "\n"
         max_line = self.max_line + 1  # a line of max_line bytes, and its newline

@@ -227,7 +227,7 @@ class Model:
         spans[span_id] = span
         trace.spans.append(span)
         if parent is not None:
-            if parent.children:  # Span.add_child, inline: the hot path
+            if parent.children:  # Span.add_child, inline: once per span met
                 parent.children.append(span)  # type: ignore[attr-defined]
             else:
                 parent.children = [span]

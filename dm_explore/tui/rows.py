@@ -18,9 +18,7 @@ from typing import overload
 
 from ..model import Model, RequestFilter, Span
 
-__all__ = ["ORDERS", "RequestRows"]
-
-ORDERS = ("newest", "slowest", "oldest")
+__all__ = ["RequestRows"]
 
 Key = tuple[float, int]
 _BULK = 64  # new requests past which one merge may beat insertions (_merge_pays)
