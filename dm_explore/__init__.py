@@ -1,7 +1,9 @@
 """dm_explore: read a folder of debug-monitor JSON-lines files into one live model.
 
-Data flows one way: files -> :mod:`dm_explore.reader` (tail, parse) ->
-:mod:`dm_explore.model` (pure Python) -> views (the CLI, the exporters, the TUI).
+Imports point one way: files -> :mod:`dm_explore.ingest` (find, tail, decode,
+apply, follow) -> :mod:`dm_explore.model` (pure state and queries) ->
+:mod:`dm_explore.outputs` (reports, OTLP, text safety), :mod:`dm_explore.cli`
+(``dm-explore``) and :mod:`dm_explore.tui` (the Textual app).
 """
 
 __version__ = "0.1.0"

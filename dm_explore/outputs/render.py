@@ -1,4 +1,4 @@
-"""Text and markdown renderings of :func:`dm_explore.report.build_report`'s dict.
+"""Text and markdown renderings of :func:`dm_explore.outputs.report.build_report`'s dict.
 
 The markdown is meant for a CI job summary (``>> $GITHUB_STEP_SUMMARY``): a
 verdict line first, then failing tests with what ran under them, thresholds
