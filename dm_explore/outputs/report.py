@@ -2,7 +2,7 @@
 
 :func:`build_report` reads a :class:`~dm_explore.model.Model` and returns one
 plain dict (what ``--format json`` prints); text and markdown are renderings of
-it (:mod:`dm_explore.report_render`). Definitions, all the model's:
+it (:mod:`dm_explore.outputs.render`). Definitions, all the model's:
 
 - *queries* of a request or task: the ``sql`` events of its span and of the spans
   under it in the same process (:func:`~dm_explore.model.span_sql`, the count the
