@@ -26,8 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the totals")
 
 
-def check_line(raw: bytes) -> str | None:
-    """Why ``raw`` is not a valid event line, or None if it is."""
+def check_line(raw: bytes, path: str = "", line: int = 0) -> Problem | None:
+    """Why ``raw`` (line ``line`` of ``path``) is not a valid event line, or None if it is."""
+    reason = _schema_problem(raw)
+    return None if reason is None else Problem(path, line, "line", reason)
+
+
+def _schema_problem(raw: bytes) -> str | None:
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -55,10 +60,10 @@ def run(args: argparse.Namespace) -> int:
     reader.discover()
     out = sys.stdout
     files = lines = invalid = 0
-    for problem in reader.problems:
+    for skipped in reader.problems:
         invalid += 1
         if not args.quiet:
-            print(f"{safe_line(problem.path)}:0: {safe_line(problem.reason)}", file=out)
+            print(f"{safe_line(skipped.path)}:0: {safe_line(skipped.reason)}", file=out)
     for path_text in reader.files:
         files += 1
         tail = Tail(Path(path_text))
@@ -67,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
         found = list(problems)
         for line in new_lines:
             lines += 1
-            reason = check_line(line.raw)
-            if reason is not None:
-                found.append(Problem(path_text, line.number, "line", reason))
+            refused = check_line(line.raw, path_text, line.number)
+            if refused is not None:
+                found.append(refused)
         if tail.partial:
             reason = "unfinished last line (no newline yet, or cut off)"
             found.append(Problem(path_text, tail.line_number + 1, "line", reason))
