@@ -34,11 +34,13 @@ def follow(
     """
     if stop.is_set():
         return
+    if not poll:
+        # Imported here, as only following needs it, and before the first read: a file
+        # written while the import ran would otherwise wait for the next change.
+        from watchfiles import watch
     on_change()  # what arrived before the watch began
     interval = poll_seconds
     if not poll:
-        from watchfiles import watch  # imported here: only following needs it
-
         try:
             for _changes in watch(root, debounce=50, step=10, stop_event=stop, recursive=True):
                 on_change()
