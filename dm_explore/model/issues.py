@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Issue"]
+__all__ = ["CONTROL_FLOW_TYPES", "Issue", "is_control_flow"]
 
 MAX_SPANS_PER_ISSUE = 1000
+# Exceptions a task raises to ask for another attempt, or to stop without failing:
+# control flow, not bugs. The task's spans show the attempts (``retries``, ``state``).
+CONTROL_FLOW_TYPES = frozenset(
+    {"celery.exceptions.Retry", "celery.exceptions.Ignore", "celery.exceptions.Reject"}
+)
+
+
+def is_control_flow(event: dict[str, Any]) -> bool:
+    """True for an ``exception`` event that is flow control (Celery's Retry, Ignore, Reject)."""
+    return event.get("type") in CONTROL_FLOW_TYPES
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from dm_log.contract import HEX_DIGITS
 
 from .command_runs import STATUSES, command_status
-from .issues import Issue
+from .issues import Issue, is_control_flow
 from .metrics import Series
 from .problems import InvalidEvent, Problem, check_ids
 from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
@@ -273,6 +273,9 @@ class Model:
 
     def add_exception(self, event: dict[str, Any], ts: float, span: Span | None, svc: str) -> None:
         """An ``exception`` event: grouped into its issue; it marks its span and every caller."""
+        if is_control_flow(event):  # a task asking for another attempt: not an issue
+            self.totals["control_flow"] += 1
+            return
         fp = str(event.get("fingerprint"))
         issue = self.issues.get(fp)
         if issue is None:

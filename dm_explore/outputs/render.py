@@ -2,8 +2,9 @@
 
 The markdown is meant for a CI job summary (``>> $GITHUB_STEP_SUMMARY``): a
 verdict line first, then failing tests with what ran under them, thresholds
-crossed, errors, N+1 suspects, duplicate queries, the slowest requests and
-queries, and a table of requests by query count.
+crossed, errors, findings (N+1 queries and API calls, duplicate and slow
+queries, consecutive calls, each once with the number of runs it showed in),
+the slowest requests and queries, and a table of requests by query count.
 
 Every value that came from a file goes through :func:`dm_explore.textsafe.safe_line`:
 no terminal control sequence reaches the log, and no newline breaks a table.
@@ -15,9 +16,16 @@ from typing import Any
 
 from .textsafe import safe_line
 
-__all__ = ["render_markdown", "render_text"]
+__all__ = ["KIND_TITLES", "render_markdown", "render_text"]
 
 _ROWS = 20
+KIND_TITLES = {
+    "n_plus_one": "N+1 queries",
+    "duplicate_query": "duplicate query",
+    "n_plus_one_api": "N+1 API calls",
+    "consecutive_http": "consecutive HTTP calls",
+    "slow_query": "slow query",
+}
 
 
 def _cell(value: Any, limit: int | None = None) -> str:
@@ -32,9 +40,9 @@ def _code(value: Any, limit: int = 100) -> str:
     return f"`{text}`"
 
 
-def _sites(group: dict[str, Any]) -> str:
-    sites = group["sites"]
-    return ", ".join(sites[:2]) + (f" (+{len(sites) - 2})" if len(sites) > 2 else "")
+def _per_unit(finding: dict[str, Any]) -> str:
+    low, high = finding["min_per_unit"], finding["max_per_unit"]
+    return f"{low}x" if low == high else f"{low}-{high}x"
 
 
 def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
@@ -50,6 +58,8 @@ def _verdict(report: dict[str, Any]) -> str:
         f"{s['tests']} tests ({s['failed_tests']} failing), {s['requests']} requests, "
         f"{s['tasks']} tasks, {s['queries']} queries, {s['exceptions']} exceptions"
     )
+    if s.get("findings"):
+        counts += f", {s['findings']} findings"
     if s["unfinished_spans"]:
         counts += f", {s['unfinished_spans']} unfinished spans"
     return ("FAILED: " if report["failed"] else "OK: ") + counts
@@ -91,34 +101,21 @@ def render_markdown(report: dict[str, Any]) -> str:
                 for e in report["errors"][:_ROWS]
             ],
         )
-    n_plus_one = report["thresholds"]["n_plus_one"]
-    if report["n_plus_one"]:
-        out += [f"### N+1 suspects (one statement, differing parameters, >= {n_plus_one}x)", ""]
+    if report["findings"]:
+        out += ["### Findings (grouped: one row however many requests showed it)", ""]
         out += _table(
-            ["count", "request", "site", "statement"],
+            ["kind", "where", "runs", "per run", "site", "what", "example trace"],
             [
                 [
-                    n["count"],
-                    f"{_cell(n['request'])} [{_cell(n['svc'])}]",
-                    _cell(_sites(n)),
-                    _code(n["sql"]),
+                    KIND_TITLES.get(f["kind"], f["kind"]),
+                    f"{_cell(f['where'])} [{_cell(f['svc'])}]",
+                    f["units"],
+                    _per_unit(f),
+                    _cell(f["site"], 120),
+                    _code(f["subject"]),
+                    _code(f["example_trace"]),
                 ]
-                for n in report["n_plus_one"][:_ROWS]
-            ],
-        )
-    duplicates = [(r, d) for r in report["requests"] for d in r["duplicates"]]
-    if duplicates:
-        out += ["### Duplicate queries (the same statement and parameters, more than once)", ""]
-        out += _table(
-            ["count", "request", "site", "statement"],
-            [
-                [
-                    d["count"],
-                    f"{_cell(r['name'])} [{_cell(r['svc'])}]",
-                    _cell(_sites(d)),
-                    _code(d["sql"]),
-                ]
-                for r, d in sorted(duplicates, key=lambda pair: -pair[1]["count"])[:_ROWS]
+                for f in report["findings"][:_ROWS]
             ],
         )
     if report["slowest_requests"]:
@@ -186,20 +183,14 @@ def render_text(report: dict[str, Any]) -> str:
             f"{_cell(e['message'], 200)} [{_cell(', '.join(e['services']))}]"
             for e in report["errors"]
         ]
-    if report["n_plus_one"]:
-        n_plus_one = report["thresholds"]["n_plus_one"]
-        out += ["", f"N+1 suspects (>= {n_plus_one}x, differing parameters):"]
+    if report["findings"]:
+        out += ["", "Findings (grouped by fingerprint):"]
         out += [
-            f"  {n['count']}x {_cell(n['request'])} [{_cell(n['svc'])}] at {_cell(_sites(n))}: "
-            f"{_cell(n['sql'], 80)}"
-            for n in report["n_plus_one"]
-        ]
-    duplicates = [(r, d) for r in report["requests"] for d in r["duplicates"]]
-    if duplicates:
-        out += ["", "Duplicate queries (same parameters):"]
-        out += [
-            f"  {d['count']}x {_cell(r['name'])} [{_cell(r['svc'])}]: {_cell(d['sql'], 80)}"
-            for r, d in sorted(duplicates, key=lambda pair: -pair[1]["count"])[:_ROWS]
+            f"  {KIND_TITLES.get(f['kind'], f['kind'])}: {_cell(f['where'])} [{_cell(f['svc'])}]"
+            f" runs {f['units']}, {_per_unit(f)} per run"
+            + (f" at {_cell(f['site'], 120)}" if f["site"] else "")
+            + f": {_cell(f['subject'], 100)}  (trace {f['example_trace'][:12]})"
+            for f in report["findings"]
         ]
     if report["slowest_requests"]:
         out += ["", "Slowest requests:"]

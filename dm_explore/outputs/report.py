@@ -11,7 +11,12 @@ it (:mod:`dm_explore.outputs.render`). Definitions, all the model's:
 - *duplicates*: the same SQL with the same parameters more than once;
   *N+1 suspect*: the same SQL with differing parameters at least
   ``model.n_plus_one`` times (:func:`~dm_explore.model.analyze_sql`).
-- *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``).
+- *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``);
+  Celery's ``Retry``, ``Ignore`` and ``Reject`` are flow control, not errors.
+- *findings*: N+1 suspects, duplicate queries, repeated and consecutive outgoing
+  calls and slow queries grouped by fingerprint across requests
+  (:func:`~dm_explore.model.findings.find_findings`): one row however many
+  requests showed it, with how many did and an example trace.
 
 Thresholds: ``max_queries`` (more queries than that in one request or task) and
 ``max_duplicates`` (one statement run more than that many times with the same
@@ -28,8 +33,9 @@ from typing import Any
 from dm_log.contract import epoch_seconds
 
 from ..model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
+from ..model.findings import Finding, FindingOptions, find_findings
 
-__all__ = ["TOP", "build_report"]
+__all__ = ["TOP", "build_report", "finding_row"]
 
 TOP = 10
 _SQL_TEXT = 200
@@ -54,6 +60,27 @@ def _sql_stats(report: SqlReport) -> dict[str, Any]:
         "max_duplicates": max((g.count for g in report.duplicates), default=0),
         "duplicates": [_group(g) for g in report.duplicates],
         "n_plus_one": [_group(g) for g in report.n_plus_one],
+    }
+
+
+def finding_row(finding: Finding) -> dict[str, Any]:
+    """One finding as JSON: what, where, how widespread, and the trace to open."""
+    return {
+        "fingerprint": finding.fingerprint,
+        "kind": finding.kind,
+        "svc": finding.svc,
+        "where": finding.where,
+        "site": finding.site or None,
+        "subject": finding.subject[:_SQL_TEXT],
+        "units": finding.units,
+        "occurrences": finding.occurrences,
+        "min_per_unit": finding.min_per_unit,
+        "max_per_unit": finding.max_per_unit,
+        "ms": round(finding.total_ms, 3),
+        "first_seen": finding.first_seen,
+        "last_seen": finding.last_seen,
+        "example_trace": finding.example_trace,
+        "example_span": finding.example_span,
     }
 
 
@@ -135,11 +162,16 @@ def build_report(
     max_queries: int | None = None,
     max_duplicates: int | None = None,
     fail_on_error: bool = False,
+    finding_options: FindingOptions | None = None,
 ) -> dict[str, Any]:
     """The whole report of ``model`` as one JSON-ready dict (see the module docstring).
 
-    N+1 suspects are the model's: ``Model(n_plus_one=N)`` sets how many runs make one.
+    N+1 suspects are the model's: ``Model(n_plus_one=N)`` sets how many runs make one;
+    ``finding_options`` the findings' thresholds (its ``n_plus_one`` is the model's
+    unless given).
     """
+    options = finding_options or FindingOptions(n_plus_one=model.n_plus_one)
+    findings = find_findings(model, options)
     spans = sorted(model.spans.values(), key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq))
     units = [_unit_row(model, s) for s in spans if s.kind in ("request", "task")]
     tests = [_test_row(model, s) for s in spans if s.kind == "test"]
@@ -157,7 +189,10 @@ def build_report(
             "queries": model.totals["sql"],
             "exceptions": model.totals["exceptions"],
             "unfinished_spans": sum(s.end_ts is None for s in spans),
+            "findings": len(findings),
+            "retried_tasks": sum(s.kind == "task" and s.result == "RETRY" for s in spans),
         },
+        "findings": [finding_row(f) for f in findings],
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,
         "requests": units,
@@ -192,6 +227,13 @@ def build_report(
             "max_duplicates": max_duplicates,
             "n_plus_one": model.n_plus_one,
             "fail_on_error": fail_on_error,
+            "findings": {
+                "n_plus_one": options.n_plus_one,
+                "duplicates": options.duplicates,
+                "n_plus_one_api": options.n_plus_one_api,
+                "consecutive_http": options.consecutive_http,
+                "slow_query_ms": options.slow_query_ms,
+            },
             "crossed": crossed,
         },
         "failed": bool(crossed),
