@@ -16,6 +16,7 @@ from ..outputs.render import render_markdown, render_text
 from ..outputs.report import build_report
 from ..outputs.textsafe import safe_json
 from .common import folder_or_exit
+from .finding_options import add_finding_arguments, finding_options
 
 NAME = "report"
 HELP = "query counts, duplicates, N+1 suspects, slow spots and errors per test and request"
@@ -60,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the same statement with differing parameters N times in one "
         "request is an N+1 suspect (default 5)",
     )
+    add_finding_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         max_queries=args.max_queries,
         max_duplicates=args.max_duplicates,
         fail_on_error=args.fail_on_error,
+        finding_options=finding_options(args),
     )
     if args.format == "json":
         sys.stdout.write(safe_json(report, indent=True) + "\n")

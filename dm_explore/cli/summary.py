@@ -13,6 +13,7 @@ from ..ingest import load_folder
 from ..outputs.summary import summarize
 from ..outputs.textsafe import safe_json, safe_line
 from .common import folder_or_exit
+from .finding_options import add_finding_arguments, finding_options
 
 NAME = "summary"
 HELP = "count files, services, requests, traces, issues, commands and invalid lines"
@@ -28,13 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="a similar query repeated N times under one span is an N+1 suspect",
     )
+    add_finding_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
     reader = load_folder(folder, n_plus_one=args.n_plus_one)
     path_problems = reader.problems
-    data = summarize(reader.model, path_problems)
+    data = summarize(reader.model, path_problems, finding_options(args))
     if args.json:
         sys.stdout.write(safe_json(data, indent=True) + "\n")
         return 0
@@ -61,10 +63,13 @@ def run(args: argparse.Namespace) -> int:
             status = r["status"] or "-"
             ms = r["ms"] or 0
             out.append(f"  {ms:9.1f} ms  {status:>3}  {r['svc']}  {r['method']} {r['path']}")
-    if data["n_plus_one"]:
-        out.append("N+1 suspects:")
-        for s in data["n_plus_one"]:
-            out.append(f"  {s['count']:4d}x  {s['svc']}  {s['request']}: {s['sql']}")
+    if data["findings"]:
+        out.append(f"findings    {data['findings']} (grouped by fingerprint; the top ones:)")
+        for f in data["top_findings"]:
+            out.append(
+                f"  {f['kind']:<16} {f['svc']}  {f['where']}  runs {f['units']}, "
+                f"{f['max_per_unit']}x at most: {f['subject']}"
+            )
     for p in data["problems"][:20]:
         out.append(f"problem     {p['path']}:{p['line']}: {p['reason']}")
     print("\n".join(safe_line(line, 400) for line in out))

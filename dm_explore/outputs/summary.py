@@ -7,7 +7,8 @@
 writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
 ``{path, line, reason}``, the first 100), ``slowest_requests`` (list of ``{svc,
 method, path, status, ms, trace}``), ``n_plus_one`` (list of ``{svc, request, sql,
-count, sites}``).
+count, sites}``), ``findings`` (int: findings grouped by fingerprint) and
+``top_findings`` (the most widespread, as ``dm-explore report`` lists them).
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Model, Problem, filter_requests, span_sql
+from ..model.findings import FindingOptions, find_findings
+from .report import finding_row
 
 __all__ = ["TOP", "summarize"]
 
 TOP = 10
 
 
-def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
+def summarize(
+    model: Model, path_problems: list[Problem], finding_options: FindingOptions | None = None
+) -> dict[str, Any]:
     """The summary as one JSON-ready dict; ``path_problems``: paths never read."""
+    findings = find_findings(model, finding_options or FindingOptions(n_plus_one=model.n_plus_one))
     slowest = filter_requests(model, order="slowest")[:TOP]
     suspects: list[dict[str, Any]] = []
     for span in model.requests.values():
@@ -69,4 +75,6 @@ def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
             for s in slowest
         ],
         "n_plus_one": suspects[:TOP],
+        "findings": len(findings),
+        "top_findings": [finding_row(f) for f in findings[:TOP]],
     }
