@@ -22,8 +22,9 @@ Query counts are robust: the same code on the same data runs the same statements
 on any machine, so ``--max-query-increase`` can be 0. Times are not: a shared CI
 machine easily doubles a few milliseconds, so a time counts only above ``min_ms``
 (a p50 below it is taken as ``min_ms``), ``--max-slowdown`` compares p50s (p95 is
-shown, never gated) and a slowdown is listed as worse only from
-:data:`NOTICE_SLOWDOWN` unless the gate is set lower.
+shown, never gated), and an entry is worse or better by its query, N+1 and
+duplicate counts first; by its p50 only when those are equal, and only from
+:data:`NOTICE_SLOWDOWN` (or the gate, when it is set lower).
 """
 
 from __future__ import annotations
@@ -159,9 +160,10 @@ def _entry(
                 f"{key}: p50 {base['p50_ms']:g} -> {head['p50_ms']:g} ms "
                 f"({slower:.2f}x > {t.max_slowdown:g}x)"
             )
-        notice = min(NOTICE_SLOWDOWN, t.max_slowdown or NOTICE_SLOWDOWN)
-        worse.append(slower >= notice)
-        better.append(slower <= 1 / notice)
+        if not any(worse) and not any(better):  # the counts decide; times only when equal
+            notice = min(NOTICE_SLOWDOWN, t.max_slowdown or NOTICE_SLOWDOWN)
+            worse.append(slower >= notice)
+            better.append(slower <= 1 / notice)
     if base is None:
         change = "new"
     elif head is None:
