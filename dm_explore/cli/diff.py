@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on_new_errors=args.fail_on_new_errors,
         fail_on_new_findings=args.fail_on_new_findings,
     )
-    diff = compare(*stats, thresholds, base_name=args.base, head_name=args.head)
+    diff = compare(stats[0], stats[1], thresholds, base_name=args.base, head_name=args.head)
     if args.format == "json":
         sys.stdout.write(safe_json(diff, indent=True) + "\n")
     elif args.format == "markdown":

@@ -57,7 +57,9 @@ _ID_SEGMENT = re.compile(
     r"^(?:\d+|[0-9a-fA-F]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
     r"[0-9a-fA-F]{12}|(?=[^/]*\d)[A-Za-z0-9_-]{20,})$"
 )
-_URL = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#:]*)(?::\d+)?)?(?P<path>[^?#]*)")
+_URL = re.compile(
+    r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#:]*)(?::\d+)?)?(?P<path>[^?#]*)"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -127,8 +129,8 @@ def url_pattern(url: str) -> str:
 def unit_where(span: Span) -> str:
     """What a unit is called across runs: ``METHOD route`` for a request, else its name."""
     if span.kind == "request":
-        route = span.route
-        return f"{span.method or '?'} {route if route is not None else url_pattern(span.target or '?')}"
+        route = span.route if span.route is not None else url_pattern(span.target or "?")
+        return f"{span.method or '?'} {route}"
     return span.target or span.kind
 
 

@@ -76,7 +76,9 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)] if ordered else 0.0
 
 
-def _figures(runs: int, queries: list[int], ms: list[float], found: Iterable[Finding]) -> dict[str, Any]:
+def _figures(
+    runs: int, queries: list[int], ms: list[float], found: Iterable[Finding]
+) -> dict[str, Any]:
     found = list(found)
     return {
         "requests": runs,
@@ -185,8 +187,13 @@ def compare(
     """BASE and HEAD lined up, thresholds applied (see the module docstring)."""
     t = thresholds or Thresholds()
     endpoints = [
-        _entry(key, head.kinds.get(key) or base.kinds.get(key, "request"),
-               base.endpoints.get(key), head.endpoints.get(key), t)  # fmt: skip
+        _entry(
+            key,
+            head.kinds.get(key) or base.kinds.get(key, "request"),
+            base.endpoints.get(key),
+            head.endpoints.get(key),
+            t,
+        )
         for key in sorted(base.endpoints.keys() | head.endpoints.keys())
     ]
     tests = [

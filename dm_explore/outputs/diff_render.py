@@ -97,7 +97,12 @@ def render_diff_markdown(diff: dict[str, Any]) -> str:
             out.append("")
     for key, title in (("new_errors", "New errors"), ("fixed_errors", "Errors gone")):
         if diff[key]:
-            out += [f"### {title}", "", "| count | type | message | services |", "|---|---|---|---|"]
+            out += [
+                f"### {title}",
+                "",
+                "| count | type | message | services |",
+                "|---|---|---|---|",
+            ]
             out += [
                 f"| {e['count']} | {_code(e['type'])} | {_cell(e['message'])} | "
                 f"{_cell(', '.join(e['services']))} |"

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import demo  # type: ignore[import-not-found]
 import pytest
 
-import demo  # type: ignore[import-not-found]
 from tests.integrations.conftest import SITE, wait_for
 
 pytestmark = [pytest.mark.django, pytest.mark.xdist_group("findings-diff")]
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.django, pytest.mark.xdist_group("findings-diff")]
 PAGES = 3
 DETAIL = "api GET api/courses/<int:pk>/"
 # What HEAD adds to the course detail view: one query per course, and a caught error.
-HEAD_PATCH = '''
+HEAD_PATCH = """
 def course_detail(request: HttpRequest, pk: int) -> JsonResponse:
     codes = [Course.objects.get(pk=c.pk).code for c in Course.objects.order_by("id")]
     try:
@@ -39,7 +39,7 @@ def course_detail(request: HttpRequest, pk: int) -> JsonResponse:
     enrollments = list(course.enrollments.order_by("id")[:20])
     report_enrollment(course, enrollments)
     return JsonResponse({"id": course.id, "title": course.title, "enrolled": len(codes)})
-'''
+"""
 
 
 def _patched_site(folder: Path) -> Path:
@@ -83,7 +83,9 @@ def _record(folder: Path, work: Path, broker_url: str | None, site: Path) -> Pat
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, broker_url: str | None) -> Iterator[tuple[Path, Path]]:
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, broker_url: str | None
+) -> Iterator[tuple[Path, Path]]:
     root = tmp_path_factory.mktemp("diff")
     base = _record(root / "base", root / "base-work", broker_url, SITE)
     head = _record(root / "head", root / "head-work", broker_url, _patched_site(root))
@@ -126,7 +128,11 @@ def test_diff_without_thresholds_reports_and_exits_0(runs: tuple[Path, Path]) ->
         entry = unchanged[key]
         assert entry["base"]["queries_per_request"] == entry["head"]["queries_per_request"], key
     (new,) = diff["new_findings"]
-    assert (new["kind"], new["svc"], new["where"]) == ("n_plus_one", "api", "GET api/courses/<int:pk>/")
+    assert (new["kind"], new["svc"], new["where"]) == (
+        "n_plus_one",
+        "api",
+        "GET api/courses/<int:pk>/",
+    )
     assert new["units"] == 3 * PAGES and new["min_per_unit"] == new["max_per_unit"] == 5
     assert diff["fixed_findings"] == []
     (error,) = diff["new_errors"]
