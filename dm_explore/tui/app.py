@@ -28,6 +28,7 @@ from .screens.help import HelpScreen
 from .screens.issue import IssueScreen
 from .screens.trace import TraceScreen
 from .widgets.commands import CommandsTable, progress_bar
+from .widgets.endpoints import EndpointsTable
 from .widgets.files import FilesTable
 from .widgets.issues import IssuesTable
 from .widgets.metrics import MetricsView
@@ -37,7 +38,7 @@ __all__ = ["ExplorerApp", "run"]
 
 W = TypeVar("W", bound=Widget)
 
-TABS = ("requests", "issues", "commands", "metrics", "files")
+TABS = ("requests", "issues", "commands", "metrics", "files", "endpoints")
 PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Filter requests", "svc:, status:, slow:, errors (ctrl+f)", "filter"),
     ("Errors only on/off", "requests with an error (e)", "toggle_word('errors')"),
@@ -126,6 +127,8 @@ class ExplorerApp(App[int]):
                 yield MetricsView(id="metrics-view")
             with TabPane("5 Files", id="files"):
                 yield FilesTable(id="files-table")
+            with TabPane("6 Endpoints", id="endpoints"):
+                yield EndpointsTable(id="endpoints-table")
         yield Input(
             placeholder="search (Enter; n / N for the next and previous match)",
             id="search",
@@ -199,6 +202,8 @@ class ExplorerApp(App[int]):
                 self._main("#files-table", FilesTable).refresh_from(
                     self.model, self.folder, self.loader.reader.problems
                 )
+            elif active == "endpoints":
+                self._main("#endpoints-table", EndpointsTable).refresh_from(self.model, force)
             self._draw_status()
         finally:
             self.loader.lock.release()
@@ -302,6 +307,7 @@ class ExplorerApp(App[int]):
             "issues": "#issues-table",
             "commands": "#commands-table",
             "files": "#files-table",
+            "endpoints": "#endpoints-table",
         }.get(active)
         if target:  # at once, so that a focus asked for after this one wins
             widget = self._main(target, Widget)

@@ -52,7 +52,13 @@ def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
     report = build_report(load_folder(folder, max_traces=ALL_TRACES).model)
     assert report["failed"] is False  # no threshold given: never fails
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
-                                 "queries": 12, "exceptions": 4, "unfinished_spans": 1}  # fmt: skip
+                                 "queries": 12, "exceptions": 4, "unfinished_spans": 1,
+                                 "findings": 2, "retried_tasks": 0}  # fmt: skip
+    assert [(f["kind"], f["svc"], f["where"], f["units"], f["max_per_unit"])
+            for f in report["findings"]] == [
+        ("n_plus_one", "web", "GET courses/<int:pk>/", 1, 5),
+        ("duplicate_query", "pytest", "POST checkout/", 1, 3)]  # fmt: skip
+    assert report["findings"][0]["example_trace"] == fixture.TRACE_PAGE
     page = next(r for r in report["requests"] if r["name"] == "GET /courses/42/")
     # Five SELECTs with five different parameters: an N+1 suspect, not a duplicate.
     assert (page["queries"], page["max_duplicates"], page["sql_ms"]) == (5, 0, 7.5)

@@ -12,7 +12,9 @@ from textual.widgets import Static
 __all__ = ["HelpScreen"]
 
 KEYS = (
-    ("1 … 5", "Requests, Issues, Commands, Metrics, Files"),
+    ("1 … 6", "Requests, Issues, Commands, Metrics, Files, Endpoints"),
+    ("v", "in Issues: errors, findings (grouped performance problems) or both"),
+    ("s r", "in Endpoints: sort by the next column, reverse (or click a header)"),
     ("/", "search the current list; n / N next and previous match"),
     ("ctrl+f", "filter requests: text, svc:NAME, status:5xx|404, slow:MS, errors, inflight"),
     ("e i x", "requests with errors only, in flight only (again: off); clear the filter"),
@@ -26,6 +28,17 @@ KEYS = (
     ("Escape", "back (from a view, the search or the filter)"),
     ("ctrl+p", "command palette"),
     ("q", "quit"),
+)
+FINDINGS = (
+    "Findings, as dm-explore report and summary count them (their options there):\n"
+    "  N+1 queries      one statement shape from one call site >= 5 times in a request,\n"
+    "                   differing parameters (--n-plus-one)\n"
+    "  duplicate query  the same statement and parameters >= 2 times (--duplicates)\n"
+    "  N+1 API calls    one outgoing method and URL pattern >= 5 times in a trace\n"
+    "                   (--n-plus-one-api)\n"
+    "  consecutive HTTP >= 3 outgoing calls one after the other from one span\n"
+    "                   (--consecutive-http)\n"
+    "  slow query       a statement over 100 ms (--slow-query-ms)\n"
 )
 
 
@@ -44,4 +57,5 @@ class HelpScreen(ModalScreen[None]):
         for key, what in KEYS:
             text.append(f"{key:>10}  ", style="bold cyan")
             text.append(f"{what}\n")
+        text.append("\n" + FINDINGS, style="dim")
         yield VerticalScroll(Static(text))
