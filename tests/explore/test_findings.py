@@ -34,7 +34,9 @@ def _request(w: Writer, n: int, path: str, body: list[tuple[str, dict[str, Any]]
          route="items/<int:pk>/")  # fmt: skip
 
 
-def _sql(sql: str, params: list[Any], ms: float = 1.0, site: dict[str, Any] = SITE) -> tuple[str, dict[str, Any]]:
+def _sql(
+    sql: str, params: list[Any], ms: float = 1.0, site: dict[str, Any] = SITE
+) -> tuple[str, dict[str, Any]]:
     return ("sql", {"sql": sql, "params": params, "ms": ms, "site": site})
 
 
@@ -44,15 +46,27 @@ def _load(w: Writer, folder: Path) -> Model:
 
 
 def test_sql_kinds() -> None:
-    for sql in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT \"s1\"", "RELEASE SAVEPOINT \"s1\"",
-                "ROLLBACK TO SAVEPOINT s1", "START TRANSACTION", "end", "/* x */ commit;"):  # fmt: skip
+    for sql in (
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        'SAVEPOINT "s1"',
+        'RELEASE SAVEPOINT "s1"',
+        "ROLLBACK TO SAVEPOINT s1",
+        "START TRANSACTION",
+        "end",
+        "/* x */ commit;",
+    ):
         assert is_transaction_control(sql), sql
     for sql in ("SELECT 1", "STARTING", "END_TIME", "UPDATE t SET end = 1", "RELEASED", ""):
         assert not is_transaction_control(sql), sql
     assert normalize_sql("SELECT * FROM t WHERE id IN (%s, %s, %s)") == normalize_sql(
         "SELECT  *  FROM t WHERE id IN (%s, %s)"
     )
-    assert normalize_sql("SELECT a FROM t WHERE id = 7 AND s = 'x'") == "SELECT a FROM t WHERE id = ? AND s = ?"
+    assert (
+        normalize_sql("SELECT a FROM t WHERE id = 7 AND s = 'x'")
+        == "SELECT a FROM t WHERE id = ? AND s = ?"
+    )
     assert url_pattern("http://api:8001/api/courses/42/?x=1") == "http://api/api/courses/{id}/"
     assert url_pattern("https://h/u/3f2b9c1de0a14b7f/x") == "https://h/u/{id}/x"
     assert url_pattern("/items/") == "/items/"
@@ -77,9 +91,12 @@ def test_n_plus_one_and_duplicates_grouped_across_requests(tmp_path: Path) -> No
     dup = found[("duplicate_query", "SELECT ? FROM flags")]
     assert (dup.units, dup.max_per_unit) == (3, 2)
     assert len(find_findings(model, FindingOptions(n_plus_one=4))) == 2
-    assert found[("n_plus_one", select)].fingerprint == next(
-        f for f in find_findings(model, FindingOptions(n_plus_one=4)) if f.kind == "n_plus_one"
-    ).fingerprint
+    assert (
+        found[("n_plus_one", select)].fingerprint
+        == next(
+            f for f in find_findings(model, FindingOptions(n_plus_one=4)) if f.kind == "n_plus_one"
+        ).fingerprint
+    )
     assert [f.units for f in find_findings(model, FindingOptions(n_plus_one=4))
             if f.kind == "n_plus_one"] == [3]  # fmt: skip
     # The fingerprint leaves the folder and the line out: another checkout, an edit above.
@@ -93,7 +110,7 @@ def test_slow_queries_api_n_plus_one_and_consecutive_calls(tmp_path: Path) -> No
     w = Writer("web", 1)
     body: list[tuple[str, dict[str, Any]]] = [_sql("SELECT * FROM big", [], ms=250.0)]
     for i in range(6):  # six calls one after the other, the same pattern but one
-        call, start = _span(100 + i), 1.1 + i * 0.05
+        call = _span(100 + i)
         url = f"http://api:8001/api/courses/{i}/" if i else "http://api:8001/api/courses/"
         body.append(("http.start", {"span": call, "parent": _span(1), "method": "GET", "url": url}))
         body.append(("http.end", {"span": call, "parent": _span(1), "ms": 40.0, "outcome": "ok",

@@ -53,7 +53,7 @@ class EndpointsTable(DataTable[object]):
 
     sort_by = "count"
     descending = True
-    _rows: list[EndpointStats] = []  # noqa: RUF012  (replaced, never changed in place)
+    _rows: list[EndpointStats] = []  # replaced, never changed in place
     _version = -1
     _at = 0.0
 
@@ -66,7 +66,9 @@ class EndpointsTable(DataTable[object]):
     def refresh_from(self, model: Model, force: bool = False) -> None:
         """Recompute when the model changed (at most every :data:`EVERY` seconds), then draw."""
         now = time.monotonic()
-        if model.version != self._version and (force or now - self._at >= EVERY or self._version < 0):
+        if model.version != self._version and (
+            force or now - self._at >= EVERY or self._version < 0
+        ):
             options = FindingOptions(n_plus_one=model.n_plus_one)
             self._rows = endpoint_stats(model, find_findings(model, options))
             self._version, self._at = model.version, now
@@ -75,8 +77,12 @@ class EndpointsTable(DataTable[object]):
     def _sorted(self) -> list[EndpointStats]:
         figure = self.sort_by
         if figure in ("key", "kind"):
-            return sorted(self._rows, key=lambda r: str(getattr(r, figure)), reverse=self.descending)
-        return sorted(self._rows, key=lambda r: (float(getattr(r, figure)), r.key), reverse=self.descending)
+            return sorted(
+                self._rows, key=lambda r: str(getattr(r, figure)), reverse=self.descending
+            )
+        return sorted(
+            self._rows, key=lambda r: (float(getattr(r, figure)), r.key), reverse=self.descending
+        )
 
     def _draw(self) -> None:
         keep = self.cursor_row

@@ -45,14 +45,16 @@ class IssuesTable(DataTable[object]):
 
     mode = "errors"
     _shown: tuple[object, ...] | None = None  # what was drawn: mode, counts
-    _findings: list[Finding] = []  # noqa: RUF012  (replaced, never changed in place)
+    _findings: list[Finding] = []  # replaced, never changed in place
     _findings_version = -1
     _findings_at = 0.0
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns("count", "kind", "what", "where", "first seen", "last seen", "handled/per run")
+        self.add_columns(
+            "count", "kind", "what", "where", "first seen", "last seen", "handled/per run"
+        )
 
     def _update_findings(self, model: Model, force: bool) -> None:
         now = time.monotonic()
