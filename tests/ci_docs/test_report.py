@@ -123,10 +123,13 @@ def test_renderings_name_what_a_reader_looks_for(folder: Path) -> None:
     assert markdown.startswith("## debug-monitor report\n\n:x: FAILED: 2 tests (1 failing)")
     assert "- **`tests/test_shop.py::test_checkout`** (failed)" in markdown
     assert "  - request `POST /checkout/` -> 200 [pytest]" in markdown
-    assert "| 5 | GET /courses/42/ [web] | /srv/web/courses/views.py:31 in detail |" in markdown
     assert (
-        f"| 3 | POST /checkout/ [pytest] | /srv/web/shop/views.py:47 in checkout | `{_PRICE}` |"
-        in markdown
+        "| N+1 queries | GET courses/<int:pk>/ [web] | 1 | 5x | "
+        "/srv/web/courses/views.py:31 in detail |" in markdown
+    )
+    assert (
+        "| duplicate query | POST checkout/ [pytest] | 1 | 3x | "
+        f"/srv/web/shop/views.py:47 in checkout | `{_PRICE}` |" in markdown
     )
     assert "| 2 | `KeyError` | 'usd' | web | 8c1f0e2d3b4a5968 |" in markdown
     text = render_text(report)

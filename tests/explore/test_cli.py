@@ -73,7 +73,8 @@ def test_summary_text(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "requests    5 in 4 traces" in out and "SYSTEM_KILL 1" in out
-    assert "6x  api  GET /api/: SELECT * FROM enrollment WHERE course_id = %s" in out
+    assert "findings    2 (grouped by fingerprint" in out
+    assert "  n_plus_one       api  GET /api/  runs 1, 6x at most: SELECT * FROM enrollment" in out
 
 
 def test_tree_by_prefix(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
