@@ -9,6 +9,7 @@ run web (runserver) -> api (uvicorn) -> Celery worker, with the same page loads.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -222,3 +223,26 @@ def test_endpoints_command(runs: tuple[Path, Path]) -> None:
     assert rows["web GET /"]["errors"] == 0  # the 500 it received is the api's
     text = _cli("endpoints", str(head), "--sort", "queries_median", *QUIET).stdout.splitlines()
     assert text[0].split()[0] == "count" and "import_courses" in text[1]
+
+
+def test_the_ci_doc_diff_step_on_gzipped_artifacts(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """docs/ci.md's compare step, as written, on the two runs compressed like artifacts."""
+    base, head = runs
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    (line,) = [x.strip() for x in text.splitlines() if x.strip().startswith("dm-explore diff")]
+    argv = shlex.split(line.split(">")[0])
+    artifacts = {}
+    for name, folder in (("base-logs/dm-logs-1-1", base), ("head", head)):
+        artifacts[name] = tmp_path / name
+        shutil.copytree(folder, artifacts[name])
+        subprocess.run(["gzip", "-r", str(artifacts[name])], check=True, timeout=60)
+    args = [
+        str(artifacts["base-logs/dm-logs-1-1"]) if a == "base-logs/dm-logs-*" else a
+        for a in argv[2:]
+    ]
+    args = [str(artifacts["head"]) if a == "$DM_LOG_DIR" else a for a in args]
+    result = _cli("diff", *args, *QUIET)
+    assert result.returncode == 1, result.stderr  # more queries per request, a new error
+    assert result.stdout.startswith("## debug-monitor diff\n\n:x: **FAILED**")
+    assert f"- {DETAIL}: queries per request 2 -> 8 (+6 > 0)" in result.stdout
+    assert "- new error: KeyError: 'price'" in result.stdout
