@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from ...model import Model
 from ...model.endpoints import EndpointStats, endpoint_stats
@@ -60,8 +62,8 @@ class EndpointsTable(DataTable[object]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for header, figure in COLUMNS:
-            self.add_column(header, key=figure)
+        for header, figure in COLUMNS:  # room for the sort arrow
+            self.add_column(header + "  ", key=figure)
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
         """Recompute when the model changed (at most every :data:`EVERY` seconds), then draw."""
@@ -105,9 +107,12 @@ class EndpointsTable(DataTable[object]):
             )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
-        arrow = "↓" if self.descending else "↑"
-        header = next(h for h, f in COLUMNS if f == self.sort_by)
-        self.border_title = f"sorted by {header} {arrow} (s: next column, r: reverse)"
+        arrow = " ▼" if self.descending else " ▲"
+        for header, figure in COLUMNS:  # the sort column's header says so
+            column = self.columns.get(ColumnKey(figure))
+            if column is not None:
+                column.label = Text(header + (arrow if figure == self.sort_by else "  "))
+        self.refresh()
 
     def sort_on(self, figure: str) -> None:
         """Sort by ``figure``; again on the same one reverses."""

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from dm_log.contract import format_time
 
@@ -52,9 +53,9 @@ class IssuesTable(DataTable[object]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns(
-            "count", "kind", "what", "where", "first seen", "last seen", "handled/per run"
-        )
+        for header in ("count", "kind", "what", "where", "first seen", "last seen"):
+            self.add_column(header if header != "kind" else "findings (v)", key=header)
+        self.add_column("handled/per run", key="handled")
 
     def _update_findings(self, model: Model, force: bool) -> None:
         now = time.monotonic()
@@ -91,7 +92,7 @@ class IssuesTable(DataTable[object]):
                 self.add_row(
                     str(issue.count),
                     cell(issue.type, 40, "bold red"),
-                    cell(issue.message, 80),
+                    cell(issue.message, 60),
                     cell(", ".join(sorted(issue.services)), 40),
                     format_time(issue.first_seen),
                     format_time(issue.last_seen),
@@ -111,7 +112,7 @@ class IssuesTable(DataTable[object]):
                 self.add_row(
                     str(finding.units),
                     cell(KIND_TITLES.get(finding.kind, finding.kind), 40, "bold yellow"),
-                    cell(finding.subject, 80),
+                    cell(finding.subject, 60),
                     cell(f"{finding.svc} {finding.where}", 40),
                     format_time(finding.first_seen),
                     format_time(finding.last_seen),
@@ -120,7 +121,10 @@ class IssuesTable(DataTable[object]):
                 )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
-        self.border_title = f"{self.mode} (v: errors / findings / both)"
+        kind = self.columns.get(ColumnKey("kind"))
+        if kind is not None:  # the header says what is shown, and how to switch
+            kind.label = Text(f"{self.mode} (v)".ljust(12))
+            self.refresh()
 
     def action_cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
