@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from dm_explore.tui.app import ExplorerApp
@@ -14,6 +16,7 @@ from dm_explore.tui.screens.trace import TraceScreen
 from dm_explore.tui.widgets.endpoints import EndpointsTable
 from dm_explore.tui.widgets.issues import IssuesTable
 from tests.ci_docs.fixture import TRACE_PAGE, write_fixture
+from tests.explore.fixtures import Writer
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 SIZE = (160, 40)
@@ -95,3 +98,48 @@ async def test_endpoints_view_sorts_by_any_column_and_opens_the_slowest_trace(
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("Static").render())
         assert "Endpoints" in text and "--slow-query-ms" in text and "errors, findings" in text
+
+
+async def test_live_endpoints_and_findings_catch_up_with_the_last_lines(tmp_path: Path) -> None:
+    """Lines arriving faster than the views recompute: the last of them is still drawn."""
+    folder = tmp_path / "logs"
+    path = folder / "api.jsonl"
+    writer = Writer("api", 7)
+    _loop(writer, 0)
+    writer.write(path)
+    writer.lines.clear()
+    app = ExplorerApp(folder, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        table = app.query_one("#endpoints-table", EndpointsTable)
+        await _until(pilot, lambda: table.row_count == 1)
+        for n in range(1, 4):  # three more runs in quick succession, then nothing
+            _loop(writer, n)
+            with open(path, "ab") as f:
+                f.write(b"".join(writer.lines))
+            writer.lines.clear()
+            await pilot.pause(0.1)
+        await _until(pilot, lambda: _column(table, 2) == ["4"], timeout=10)
+        await pilot.press("2", "v")
+        issues = app.query_one("#issues-table", IssuesTable)
+        await _until(pilot, lambda: _column(issues, 0) == ["4"], timeout=10)
+        assert _column(issues, 1) == ["N+1 queries"]
+
+
+def _loop(writer: Writer, n: int) -> None:
+    """Request ``n`` of ``GET /items/``: one SELECT per item, five items."""
+    trace, span = f"{0xA0 + n:032x}", f"{0xB0 + n:016x}"
+    writer.ev("request.start", 10.0 + n, trace, span, method="GET", path="/items/")
+    for item in range(5):
+        writer.ev("sql", 10.1 + n, trace, span, sql="SELECT * FROM item WHERE id = %s",
+                  params=[item], ms=1.0)  # fmt: skip
+    writer.ev("request.end", 10.5 + n, trace, span, ms=500.0, outcome="ok", status=200,
+              route="items/")  # fmt: skip
+
+
+async def _until(pilot: Pilot[int], check: Callable[[], bool], timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never showed it")

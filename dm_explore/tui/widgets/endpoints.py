@@ -22,7 +22,8 @@ from ..text import cell
 __all__ = ["COLUMNS", "EndpointsTable"]
 
 MAX_ROWS = 2000
-EVERY = 2.0  # seconds between two computations while the model changes
+EVERY = 2.0  # seconds between two computations while the model changes (at least)
+COST_FACTOR = 5  # ... and at least this many times what the last one took: the UI stays free
 # (header, the figure it shows and sorts by); the first sort is by count, most first
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("endpoint", "key"),
@@ -58,6 +59,8 @@ class EndpointsTable(DataTable[object]):
     _rows: list[EndpointStats] = []  # replaced, never changed in place
     _version = -1
     _at = 0.0
+    _cost = 0.0
+    _catch_up_pending = False
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -66,15 +69,28 @@ class EndpointsTable(DataTable[object]):
             self.add_column(header + "  ", key=figure)
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
-        """Recompute when the model changed (at most every :data:`EVERY` seconds), then draw."""
+        """Recompute when the model changed (at most every :data:`EVERY` seconds, and
+        :data:`COST_FACTOR` times what the last computation took), then draw."""
         now = time.monotonic()
-        if model.version != self._version and (
-            force or now - self._at >= EVERY or self._version < 0
-        ):
-            options = FindingOptions(n_plus_one=model.n_plus_one)
-            self._rows = endpoint_stats(model, find_findings(model, options))
-            self._version, self._at = model.version, now
-            self._draw()
+        if model.version == self._version:
+            return
+        wait = max(EVERY, COST_FACTOR * self._cost) - (now - self._at)
+        if wait > 0 and not force and self._version >= 0:
+            if not self._catch_up_pending:  # the last change is drawn, even if none follows
+                self._catch_up_pending = True
+                self.set_timer(wait, self._catch_up)
+            return
+        options = FindingOptions(n_plus_one=model.n_plus_one)
+        self._rows = endpoint_stats(model, find_findings(model, options))
+        self._version, self._at = model.version, now
+        self._cost = time.monotonic() - now
+        self._draw()
+
+    def _catch_up(self) -> None:
+        self._catch_up_pending = False
+        redraw = getattr(self.app, "redraw", None)  # the app redraws under the model lock
+        if callable(redraw):
+            redraw(force=True)
 
     def _sorted(self) -> list[EndpointStats]:
         figure = self.sort_by

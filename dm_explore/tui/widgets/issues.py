@@ -29,6 +29,7 @@ __all__ = ["MODES", "IssuesTable"]
 MAX_ROWS = 1000  # the most frequent issues shown; a hostile folder may hold many more
 MODES = ("errors", "findings", "both")
 FINDINGS_EVERY = 2.0  # seconds between two searches for findings while the model changes
+COST_FACTOR = 5  # ... and at least this many times what the last one took: the UI stays free
 
 
 class IssuesTable(DataTable[object]):
@@ -49,6 +50,8 @@ class IssuesTable(DataTable[object]):
     _findings: list[Finding] = []  # replaced, never changed in place
     _findings_version = -1
     _findings_at = 0.0
+    _findings_cost = 0.0
+    _catch_up_pending = False
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -61,10 +64,15 @@ class IssuesTable(DataTable[object]):
         now = time.monotonic()
         if model.version == self._findings_version:
             return
-        if not force and now - self._findings_at < FINDINGS_EVERY and self._findings_version >= 0:
+        wait = max(FINDINGS_EVERY, COST_FACTOR * self._findings_cost) - (now - self._findings_at)
+        if wait > 0 and not force and self._findings_version >= 0:
+            if not self._catch_up_pending:  # the last change is drawn, even if none follows
+                self._catch_up_pending = True
+                self.set_timer(wait, self._catch_up)
             return
         self._findings = find_findings(model, FindingOptions(n_plus_one=model.n_plus_one))
         self._findings_version, self._findings_at = model.version, now
+        self._findings_cost = time.monotonic() - now
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
         """Redraw when an issue or a finding was added or seen again, or the mode changed."""
@@ -125,6 +133,12 @@ class IssuesTable(DataTable[object]):
         if kind is not None:  # the header says what is shown, and how to switch
             kind.label = Text(f"{self.mode} (v)".ljust(12))
             self.refresh()
+
+    def _catch_up(self) -> None:
+        self._catch_up_pending = False
+        redraw = getattr(self.app, "redraw", None)  # the app redraws under the model lock
+        if callable(redraw):
+            redraw(force=True)
 
     def action_cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
