@@ -155,10 +155,6 @@ def _site_key(site: tuple[str, int, str] | None) -> str:
     return f"{'/'.join(parts[-2:])}:{func}"
 
 
-def _site_text(rec: SqlRec) -> str:
-    return rec.site_text()
-
-
 class _Collector:
     def __init__(self) -> None:
         self.found: dict[str, Finding] = {}
@@ -195,7 +191,7 @@ def _sql_findings(
         same: dict[tuple[str, str], int] = defaultdict(int)
         for rec in recs:
             same[(rec.sql, rec.params)] += 1
-        site = _site_text(recs[0])
+        site = recs[0].site_text()
         ms = sum(r.ms for r in recs)
         if len(recs) >= options.n_plus_one and len(same) > 1:
             out.add("n_plus_one", svc, where, site_key, site, shape, len(recs), ms, unit)
@@ -204,7 +200,7 @@ def _sql_findings(
             out.add("duplicate_query", svc, where, site_key, site, shape, repeated, ms, unit)
     for (shape, site_key), recs in slow.items():
         ms = sum(r.ms for r in recs)
-        out.add("slow_query", svc, where, site_key, _site_text(recs[0]), shape, len(recs), ms, unit)
+        out.add("slow_query", svc, where, site_key, recs[0].site_text(), shape, len(recs), ms, unit)
 
 
 def _call_name(span: Span) -> str:

@@ -22,6 +22,7 @@ _ROWS = re.compile(r"\(\.\.\.\)(?:\s*,\s*\(\.\.\.\))+")
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)
 def is_transaction_control(sql: str) -> bool:
     """True for ``BEGIN``, ``COMMIT``, ``ROLLBACK``, ``SAVEPOINT``, ``RELEASE`` and the like.
 
