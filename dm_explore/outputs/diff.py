@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Model, Span, subtree
+from ..model import Model, Span, percentile, subtree
 from ..model.endpoints import endpoint_stats
 from ..model.findings import UNIT_KINDS, Finding, FindingOptions, find_findings
 from .report import finding_row
@@ -71,23 +71,19 @@ def _median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else 0.0
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)] if ordered else 0.0
-
-
 def _figures(
     runs: int, queries: list[int], ms: list[float], found: Iterable[Finding]
 ) -> dict[str, Any]:
     found = list(found)
+    ordered = sorted(ms)
     return {
         "requests": runs,
         "queries_per_request": _median([float(q) for q in queries]),
         "queries_max": max(queries, default=0),
         "n_plus_one": sum(f.kind == "n_plus_one" for f in found),
         "duplicates": sum(f.kind == "duplicate_query" for f in found),
-        "p50_ms": round(_median(ms), 3),
-        "p95_ms": round(_p95(ms), 3),
+        "p50_ms": round(percentile(ordered, 50), 3),  # nearest rank, as in `endpoints`
+        "p95_ms": round(percentile(ordered, 95), 3),
     }
 
 
