@@ -11,6 +11,7 @@ as the explorer and the other commands.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from .common import folder_or_exit
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from .mcp_live import LiveFolder
 
+    # standard error is the agent's log of the server: not a line per change seen
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
     live = LiveFolder(folder, poll=args.poll, max_chars=args.max_chars)
     live.start()
     try:
