@@ -139,7 +139,9 @@ async def test_every_answer_is_capped_and_says_what_was_cut(tmp_path: Path) -> N
     trace, span = "1" * 32, "1" * 16
     w.ev("request.start", 0.0, trace, span, method="GET", path="/big/")
     for n in range(400):
-        w.ev("sql", 0.001 * n, trace, span, sql=f"SELECT {n} FROM t WHERE x = %s", params=[n], ms=1.0)
+        w.ev(
+            "sql", 0.001 * n, trace, span, sql=f"SELECT {n} FROM t WHERE x = %s", params=[n], ms=1.0
+        )
     w.ev("request.end", 1.0, trace, span, ms=1000.0, outcome="ok", status=200)
     w.write(folder / "web.jsonl")
     async with mcp_server(folder, "--max-chars", "5000") as agent:
