@@ -26,6 +26,7 @@ from ..ingest.apply import Applier
 from ..ingest.follow import follow
 from ..model import Model, Problem
 from ..outputs.capping import DEFAULT_MAX_CHARS, cap
+from ..outputs.mcp_tools import NewestFirst
 
 __all__ = ["DATA_NOTE", "INSTRUCTIONS", "TAIL_KEEP", "LiveFolder", "Recent", "RecordingApplier"]
 
@@ -127,6 +128,7 @@ class LiveFolder:
         self.model = Model()
         self.reader = FolderReader(folder, self.model)
         self.recent = Recent()
+        self.newest_first = NewestFirst()  # the requests in list_requests' order
         self.reader.applier = RecordingApplier(self.model, self.recent)
         self.max_chars = max_chars or DEFAULT_MAX_CHARS
         self.lock = threading.Lock()
@@ -161,6 +163,8 @@ class LiveFolder:
                     gc.freeze()
                 if collecting:
                     gc.enable()
+            with self.lock:
+                self.newest_first.update(self.model)  # sorted once, not at the first question
             self.loaded = True
             self.model.live = True
             follow(self.folder, self._read_now, self._stop, poll=self.poll)
@@ -170,6 +174,7 @@ class LiveFolder:
     def _read_now(self) -> None:
         with self.lock:
             self.reader.read(on_slice=self._stand_aside)
+            self.newest_first.update(self.model)
 
     def _stand_aside(self) -> None:
         """Between two slices, with the lock held: let a waiting answer have it, briefly."""

@@ -50,7 +50,7 @@ def build_server(live: LiveFolder) -> MCPServer:
         " (in method, path, service, view or route), service, status ('5xx', '404'), slow_ms"
         " (at least that many ms), errors (only requests with an error), in_flight. Each row"
         " has the span id (for get_request) and the trace id (for get_trace), status, ms,"
-        " outcome, query count and error count."
+        " outcome, query count and error count; 'more' says whether older matches exist."
     )
     def list_requests(
         text: str = "",
@@ -64,6 +64,7 @@ def build_server(live: LiveFolder) -> MCPServer:
         return live.answer(
             lambda model: mcp_tools.list_requests(
                 model,
+                live.newest_first,
                 text=text,
                 service=service,
                 status=status,

@@ -14,7 +14,10 @@ instruction.
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import time
+from itertools import compress
 from typing import Any
 
 from dm_log.contract import format_time
@@ -23,6 +26,7 @@ from ..model import Issue, Model, RequestFilter, Span, SqlRec, span_sql, subtree
 from .report import _group
 
 __all__ = [
+    "NewestFirst",
     "get_issue",
     "get_request",
     "get_trace",
@@ -32,6 +36,7 @@ __all__ = [
 ]
 
 _SQL_TEXT = 2000  # characters of one statement kept in a list of statements
+SCAN_BUDGET_S = 0.05  # the longest list_requests looks through requests for matches
 
 
 def when(epoch: float | None) -> str | None:
@@ -60,8 +65,59 @@ def _span_row(span: Span) -> dict[str, Any]:
     return row
 
 
+class NewestFirst:
+    """Every request of a model, in ``filter_requests(order="newest")`` order, kept up to date.
+
+    Sorting every request per call costs too much on a large folder; this keeps them
+    sorted (ascending: the newest last) and each :meth:`update` takes in only the
+    requests that arrived since the one before. Requests the model evicted are skipped
+    when read, and dropped once they make a tenth of the list.
+    """
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self._keys: list[tuple[float, int]] = []
+        self._newest_seen: Span | None = None
+
+    def update(self, model: Model) -> None:
+        """Take in the requests that arrived since the last update (the model lock held)."""
+        fresh: list[Span] = []
+        for span in reversed(model.requests.values()):  # newest arrivals first
+            if span is self._newest_seen:
+                break
+            fresh.append(span)
+        if not fresh:
+            return
+        self._newest_seen = fresh[0]
+        keys, spans = self._keys, self.spans
+        pairs = sorted(((_newest_key(span), span) for span in fresh), key=lambda pair: pair[0])
+        if not keys or pairs[0][0] > keys[-1]:  # a live folder: all newer than any before
+            keys.extend(key for key, _ in pairs)
+            spans.extend(span for _, span in pairs)
+        elif len(fresh) > 64:  # a folder being read: one sort of two sorted runs
+            pairs = list(zip(keys, spans, strict=True)) + pairs
+            pairs.sort(key=lambda pair: pair[0])
+            self._keys = [key for key, _ in pairs]
+            self.spans = [span for _, span in pairs]
+        else:
+            for key, span in pairs:
+                at = bisect.bisect_right(keys, key)
+                keys.insert(at, key)
+                spans.insert(at, span)
+        if len(self.spans) > len(model.requests) * 1.1 + 100:
+            present = model.requests
+            kept = [present.get(s.span_id) is s for s in self.spans]
+            self._keys = list(compress(self._keys, kept))
+            self.spans = list(compress(self.spans, kept))
+
+
+def _newest_key(span: Span) -> tuple[float, int]:
+    return (span.start_ts or span.end_ts or 0.0, span.seq)
+
+
 def list_requests(
     model: Model,
+    index: NewestFirst,
     *,
     text: str = "",
     service: str = "",
@@ -70,8 +126,14 @@ def list_requests(
     errors: bool = False,
     in_flight: bool = False,
     limit: int = 50,
+    budget_s: float = SCAN_BUDGET_S,
 ) -> dict[str, Any]:
-    """Requests matching the TUI's filters, newest first, at most ``limit``."""
+    """Requests matching the TUI's filters, newest first, at most ``limit``.
+
+    Reads ``index`` (brought up to date here) from the newest request back, and stops
+    at the ``limit + 1``-th match or after ``budget_s`` seconds of looking; a search
+    stopped by the budget says how many requests it looked at.
+    """
     flt = RequestFilter(
         text=text,
         service=service,
@@ -80,19 +142,39 @@ def list_requests(
         errors_only=errors,
         in_flight_only=in_flight,
     )
-    matching = [s for s in model.requests.values() if flt.matches(s)]
-    # the order of filter_requests(order="newest"), without sorting every match
-    newest = heapq.nlargest(
-        max(limit, 0), matching, key=lambda s: (s.start_ts or s.end_ts or 0.0, s.seq)
-    )
+    index.update(model)
+    present, matches = model.requests, flt.matches
+    found: list[Span] = []
+    deadline = time.perf_counter() + budget_s
+    looked = 0
+    complete = True
+    for looked, span in enumerate(reversed(index.spans), 1):
+        if present.get(span.span_id) is span and matches(span):
+            found.append(span)
+            if len(found) > limit:
+                break
+        if not looked % 4096 and time.perf_counter() > deadline:
+            complete = False
+            break
     rows = []
-    for span in newest:
+    for span in found[: max(limit, 0)]:
         row = _span_row(span)
         row["queries"] = span.queries
         if span.view:
             row["view"] = span.view
         rows.append(row)
-    return {"matching": len(matching), "shown": len(rows), "requests": rows}
+    answer: dict[str, Any] = {
+        "requests_in_folder": len(present),
+        "shown": len(rows),
+        "more": len(found) > len(rows),
+        "requests": rows,
+    }
+    if not complete:
+        answer["searched"] = (
+            f"the newest {looked} of {len(present)} requests (stopped after"
+            f" {budget_s * 1000:.0f} ms): narrow the filter to search further back"
+        )
+    return answer
 
 
 def _sql_row(rec: SqlRec, flags: list[str], svc: str) -> dict[str, Any]:

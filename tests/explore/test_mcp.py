@@ -58,7 +58,7 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         listing = await agent.until("list_requests", lambda a: a["source"]["loaded"])
         starts = [r["started"] for r in listing["requests"]]
         assert starts == sorted(starts, reverse=True), "newest first"
-        assert listing["matching"] == 6
+        assert listing["requests_in_folder"] == 6 and not listing["more"]
 
         errors = await agent.call("list_requests", errors=True)
         assert {(r["name"], r["status"]) for r in errors["requests"]} == {
@@ -68,7 +68,11 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         assert [r["svc"] for r in (await agent.call("list_requests", service="api"))["requests"]]
         slow = await agent.call("list_requests", slow_ms=150)
         assert [r["span"] for r in slow["requests"]] == [PAGE]
-        assert (await agent.call("list_requests", limit=2))["shown"] == 2
+        first_two = await agent.call("list_requests", limit=2)
+        assert first_two["shown"] == 2 and first_two["more"]
+        assert [r["span"] for r in first_two["requests"]] == [
+            r["span"] for r in listing["requests"][:2]
+        ]
 
         page = await agent.call("get_request", span_id=PAGE)
         assert page["overview"]["name"] == "GET /courses/42/"
