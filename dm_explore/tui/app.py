@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -10,15 +11,18 @@ from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
+from dm_log.contract import zone_name
+
 from ..model import Model, RequestFilter
 from ..outputs.textsafe import safe_line
+from .editor import HasLocation, Location, editor_command
 from .filters import parse_filter
 from .loader import Loader
 from .messages import OpenSpan, OpenTrace
@@ -40,7 +44,8 @@ W = TypeVar("W", bound=Widget)
 TABS = ("requests", "issues", "commands", "metrics", "files")
 PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Filter requests", "svc:, status:, slow:, errors (ctrl+f)", "filter"),
-    ("Errors only on/off", "requests with an error (e)", "toggle_word('errors')"),
+    ("Errors only on/off", "requests with an error (E)", "toggle_word('errors')"),
+    ("Open in editor", "the file and line of the row in front (e)", "open_in_editor"),
     ("In flight only on/off", "requests still running (i)", "toggle_word('inflight')"),
     ("Clear filter", "every request again (x)", "clear_filter"),
     ("Search", "in the current list (/ then n, N)", "search"),
@@ -64,7 +69,8 @@ class ExplorerApp(App[int]):
         Binding("ctrl+f", "filter", "Filter"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("o", "toggle_order", "Order"),
-        Binding("e", "toggle_word('errors')", "Errors", show=False),
+        Binding("e", "open_in_editor", "Editor", show=False),
+        Binding("E", "toggle_word('errors')", "Errors", show=False),
         Binding("i", "toggle_word('inflight')", "In flight", show=False),
         Binding("x", "clear_filter", "Clear filter", show=False),
         Binding("m", "toggle_per", "Per s/min", show=False),
@@ -96,7 +102,7 @@ class ExplorerApp(App[int]):
         self._drawn_at = 0.0
         self._dirty = False  # a forced redraw found the lock busy: draw on the next tick
         self._retry_pending = False
-        self.sub_title = safe_line(folder.name, 80)
+        self.sub_title = f"{safe_line(folder.name, 80)} · times in {zone_name()}"
 
     @property
     def model(self) -> Model:
@@ -328,6 +334,33 @@ class ExplorerApp(App[int]):
             search.display = False
         self._focus_list()
 
+    def action_open_in_editor(self) -> None:
+        """``e``: the file and line of what the focused widget shows, in the user's editor.
+
+        The focused widget is asked first, then its parents (:class:`HasLocation`).
+        The app is suspended while a terminal editor runs, and resumes when it exits.
+        """
+        where = self._focused_location()
+        if where is None:
+            self.notify("nothing here has a file and line to open", severity="warning")
+            return
+        argv = editor_command(*where)
+        if argv is None:
+            self.notify(
+                "no editor: set $VISUAL or $EDITOR, or DM_EDITOR='cmd {file}:{line}'",
+                severity="warning",
+            )
+            return
+        run_editor(self, argv, f"{where[0]}:{where[1]}")
+
+    def _focused_location(self) -> Location | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, HasLocation):
+                return node.location()
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return None
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -404,6 +437,29 @@ class ExplorerApp(App[int]):
                     table.move_cursor(row=index)
                     return
         self.notify(f"no match for {self.search_term[:40]!r}", severity="warning", markup=False)
+
+
+def run_editor(app: App[Any], argv: list[str], where: str) -> None:
+    """Run ``argv`` with the terminal handed over (the app suspended), then say how it went."""
+    try:
+        try:
+            with app.suspend():
+                returncode = subprocess.run(argv, check=False).returncode
+        except SuspendNotSupported:  # no terminal to hand over (headless, web): run it as is
+            returncode = subprocess.run(
+                argv, check=False, stdin=subprocess.DEVNULL, capture_output=True
+            ).returncode
+    except OSError as exc:
+        app.notify(
+            f"could not run the editor {safe_line(argv[0], 60)}: {exc.strerror or exc}",
+            severity="error",
+            markup=False,
+        )
+        return
+    if returncode:
+        app.notify(f"the editor exited with status {returncode}", severity="warning", markup=False)
+    else:
+        app.notify(f"opened {safe_line(where, 120)}", markup=False)
 
 
 def run(folder: Path, *, poll: bool = False) -> int:
