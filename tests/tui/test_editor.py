@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+import orjson
 import pytest
 
 from dm_explore.tui.app import ExplorerApp
@@ -48,6 +49,12 @@ def failed_command_folder(root: Path) -> Path:
     w.write(folder / "jobs.jsonl")
     with open(folder / "jobs.jsonl", "ab") as out:
         out.write(b"{not json\n")  # line 4: the Files view opens the file there
+    refused = {  # a panel its writer refused, naming the plugin's line that called it
+        "v": 1, "ts": "2026-11-23T09:00:03.000000Z", "event": "dm.invalid", "svc": "plugin",
+        "host": "h1", "pid": 4343, "seq": 0, "kind": "panel", "errors": ["content: not a mapping"],
+        "call": {"file": "/app/plugins/seats.py", "line": 27, "func": "panel"}, "data": "['x']",
+    }  # fmt: skip
+    (folder / "plugin.jsonl").write_bytes(orjson.dumps(refused) + b"\n")
     return folder
 
 
@@ -148,6 +155,14 @@ async def test_e_opens_a_failed_command_and_a_file_at_their_lines(
         await pilot.press("e")
         await pilot.pause(0.3)
         assert record.read_text().splitlines() == ["+4", str(folder / "jobs.jsonl")]
+
+        record.unlink()
+        await pilot.press("down", "enter")  # the plugin's file: the event its writer refused
+        await pilot.pause(0.3)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        assert record.read_text().splitlines() == ["+27", f"{tmp_path}/src/plugins/seats.py"]
+        await pilot.press("escape")
 
         monkeypatch.setenv("DM_EDITOR", "missing-editor-dm {file}")
         await pilot.press("e")  # an editor that cannot start: a notice, the app runs on
