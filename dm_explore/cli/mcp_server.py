@@ -50,7 +50,8 @@ def build_server(live: LiveFolder) -> MCPServer:
         " (in method, path, service, view or route), service, status ('5xx', '404'), slow_ms"
         " (at least that many ms), errors (only requests with an error), in_flight. Each row"
         " has the span id (for get_request) and the trace id (for get_trace), status, ms,"
-        " outcome, query count and error count; 'more' says whether older matches exist."
+        " outcome, query count and error count. When older matches may exist, 'next_start'"
+        " is the start that lists them (a search stops after 40 ms and says so)."
     )
     def list_requests(
         text: str = "",
@@ -60,6 +61,9 @@ def build_server(live: LiveFolder) -> MCPServer:
         errors: bool = False,
         in_flight: bool = False,
         limit: Limit = 50,
+        start: Annotated[
+            int, Field(ge=0, description="requests to pass over, newest first: a 'next_start'")
+        ] = 0,
     ) -> str:
         return live.answer(
             lambda model: mcp_tools.list_requests(
@@ -72,6 +76,7 @@ def build_server(live: LiveFolder) -> MCPServer:
                 errors=errors,
                 in_flight=in_flight,
                 limit=limit,
+                start=start,
             )
         )
 

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _SQL_TEXT = 2000  # characters of one statement kept in a list of statements
-SCAN_BUDGET_S = 0.05  # the longest list_requests looks through requests for matches
+SCAN_BUDGET_S = 0.04  # the longest list_requests looks through requests for matches
 
 
 def when(epoch: float | None) -> str | None:
@@ -126,13 +126,15 @@ def list_requests(
     errors: bool = False,
     in_flight: bool = False,
     limit: int = 50,
+    start: int = 0,
     budget_s: float = SCAN_BUDGET_S,
 ) -> dict[str, Any]:
     """Requests matching the TUI's filters, newest first, at most ``limit``.
 
-    Reads ``index`` (brought up to date here) from the newest request back, and stops
-    at the ``limit + 1``-th match or after ``budget_s`` seconds of looking; a search
-    stopped by the budget says how many requests it looked at.
+    Reads ``index`` (brought up to date here) from the newest request back, past the
+    ``start`` newest, and stops at the ``limit + 1``-th match or after ``budget_s``
+    seconds of looking. When matches may remain (more than ``limit``, or the search
+    ran out of time), ``next_start`` is the ``start`` that goes on from there.
     """
     flt = RequestFilter(
         text=text,
@@ -143,36 +145,37 @@ def list_requests(
         in_flight_only=in_flight,
     )
     index.update(model)
-    present, matches = model.requests, flt.matches
-    found: list[Span] = []
+    present, matches, spans = model.requests, flt.matches, index.spans
+    found: list[tuple[int, Span]] = []
     deadline = time.perf_counter() + budget_s
-    looked = 0
-    complete = True
-    for looked, span in enumerate(reversed(index.spans), 1):
+    position = start = max(start, 0)
+    timed_out = False
+    for position in range(start, len(spans)):
+        span = spans[-1 - position]
         if present.get(span.span_id) is span and matches(span):
-            found.append(span)
+            found.append((position, span))
             if len(found) > limit:
                 break
-        if not looked % 4096 and time.perf_counter() > deadline:
-            complete = False
+        if not (position - start + 1) % 1024 and time.perf_counter() > deadline:
+            timed_out = True
             break
+    shown = found[: max(limit, 0)]
     rows = []
-    for span in found[: max(limit, 0)]:
+    for _position, span in shown:
         row = _span_row(span)
         row["queries"] = span.queries
         if span.view:
             row["view"] = span.view
         rows.append(row)
-    answer: dict[str, Any] = {
-        "requests_in_folder": len(present),
-        "shown": len(rows),
-        "more": len(found) > len(rows),
-        "requests": rows,
-    }
-    if not complete:
+    answer: dict[str, Any] = {"requests_in_folder": len(present), "requests": rows}
+    if len(found) > len(shown):
+        answer["next_start"] = shown[-1][0] + 1 if shown else found[0][0]
+    elif timed_out:
+        answer["next_start"] = position + 1
         answer["searched"] = (
-            f"the newest {looked} of {len(present)} requests (stopped after"
-            f" {budget_s * 1000:.0f} ms): narrow the filter to search further back"
+            f"requests {start} to {position} from the newest, of {len(spans)}: the search"
+            f" stopped after {budget_s * 1000:.0f} ms; call again with start={position + 1}"
+            " to search older ones"
         )
     return answer
 

@@ -13,7 +13,9 @@ import orjson
 import pytest
 
 from dm_explore.cli.mcp_live import Recent
+from dm_explore.ingest import load_folder
 from dm_explore.outputs.capping import cap
+from dm_explore.outputs.mcp_tools import NewestFirst, list_requests
 from tests.ci_docs import fixture
 from tests.explore.fixtures import Writer
 from tests.explore.mcp_client import mcp_server
@@ -58,7 +60,7 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         listing = await agent.until("list_requests", lambda a: a["source"]["loaded"])
         starts = [r["started"] for r in listing["requests"]]
         assert starts == sorted(starts, reverse=True), "newest first"
-        assert listing["requests_in_folder"] == 6 and not listing["more"]
+        assert listing["requests_in_folder"] == 6 and "next_start" not in listing
 
         errors = await agent.call("list_requests", errors=True)
         assert {(r["name"], r["status"]) for r in errors["requests"]} == {
@@ -69,10 +71,10 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         slow = await agent.call("list_requests", slow_ms=150)
         assert [r["span"] for r in slow["requests"]] == [PAGE]
         first_two = await agent.call("list_requests", limit=2)
-        assert first_two["shown"] == 2 and first_two["more"]
-        assert [r["span"] for r in first_two["requests"]] == [
-            r["span"] for r in listing["requests"][:2]
-        ]
+        assert first_two["next_start"] == 2
+        rest = await agent.call("list_requests", start=2)
+        spans = [r["span"] for r in first_two["requests"] + rest["requests"]]
+        assert spans == [r["span"] for r in listing["requests"]], "pages follow on"
 
         page = await agent.call("get_request", span_id=PAGE)
         assert page["overview"]["name"] == "GET /courses/42/"
@@ -156,6 +158,30 @@ async def test_every_answer_is_capped_and_says_what_was_cut(tmp_path: Path) -> N
     note = answer["truncated"]
     assert "cut to fit 5000 characters" in note["note"]
     assert any(cut.startswith("sql.statements:") and "of 400" in cut for cut in note["cuts"])
+
+
+def test_a_search_out_of_time_says_so_and_goes_on_where_it_stopped(tmp_path: Path) -> None:
+    w = Writer("web", 1)
+    for n in range(3000):
+        trace, span = f"{n + 1:032x}", f"{n + 1:016x}"
+        path = "/wanted/" if n % 1000 == 0 else "/other/"
+        w.ev("request.start", n * 0.01, trace, span, method="GET", path=path)
+    w.write(tmp_path / "web.jsonl")
+    model = load_folder(tmp_path).model
+    index = NewestFirst()
+    found, start, rounds = [], 0, 0
+    while True:
+        answer = list_requests(model, index, text="wanted", start=start, budget_s=0.0)
+        found += [r["started"] for r in answer["requests"]]
+        rounds += 1
+        if "next_start" not in answer:
+            break
+        assert "stopped after 0 ms" in answer["searched"]
+        start = answer["next_start"]
+    assert len(found) == 3 and found == sorted(found, reverse=True)
+    assert rounds == 3, "1024 requests looked at per round, then the clock is read"
+    whole = list_requests(model, index, text="wanted")
+    assert [r["started"] for r in whole["requests"]] == found and "searched" not in whole
 
 
 def test_cap_leaves_a_small_answer_alone_and_bounds_any_other() -> None:
