@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -11,7 +10,7 @@ from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -22,10 +21,10 @@ from dm_log.contract import zone_name
 
 from ..model import Model, RequestFilter
 from ..outputs.textsafe import safe_line
-from .editor import HasLocation, Location, editor_command
 from .filters import parse_filter
 from .loader import Loader
 from .messages import OpenSpan, OpenTrace
+from .open_editor import open_in_editor
 from .screens.detail import DetailScreen
 from .screens.file import FileScreen
 from .screens.help import HelpScreen
@@ -335,31 +334,8 @@ class ExplorerApp(App[int]):
         self._focus_list()
 
     def action_open_in_editor(self) -> None:
-        """``e``: the file and line of what the focused widget shows, in the user's editor.
-
-        The focused widget is asked first, then its parents (:class:`HasLocation`).
-        The app is suspended while a terminal editor runs, and resumes when it exits.
-        """
-        where = self._focused_location()
-        if where is None:
-            self.notify("nothing here has a file and line to open", severity="warning")
-            return
-        argv = editor_command(*where)
-        if argv is None:
-            self.notify(
-                "no editor: set $VISUAL or $EDITOR, or DM_EDITOR='cmd {file}:{line}'",
-                severity="warning",
-            )
-            return
-        run_editor(self, argv, f"{where[0]}:{where[1]}")
-
-    def _focused_location(self) -> Location | None:
-        node = self.focused
-        while node is not None:
-            if isinstance(node, HasLocation):
-                return node.location()
-            node = node.parent if isinstance(node.parent, Widget) else None
-        return None
+        """``e``: the file and line of what the focused widget shows, in the user's editor."""
+        open_in_editor(self)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -437,29 +413,6 @@ class ExplorerApp(App[int]):
                     table.move_cursor(row=index)
                     return
         self.notify(f"no match for {self.search_term[:40]!r}", severity="warning", markup=False)
-
-
-def run_editor(app: App[Any], argv: list[str], where: str) -> None:
-    """Run ``argv`` with the terminal handed over (the app suspended), then say how it went."""
-    try:
-        try:
-            with app.suspend():
-                returncode = subprocess.run(argv, check=False).returncode
-        except SuspendNotSupported:  # no terminal to hand over (headless, web): run it as is
-            returncode = subprocess.run(
-                argv, check=False, stdin=subprocess.DEVNULL, capture_output=True
-            ).returncode
-    except OSError as exc:
-        app.notify(
-            f"could not run the editor {safe_line(argv[0], 60)}: {exc.strerror or exc}",
-            severity="error",
-            markup=False,
-        )
-        return
-    if returncode:
-        app.notify(f"the editor exited with status {returncode}", severity="warning", markup=False)
-    else:
-        app.notify(f"opened {safe_line(where, 120)}", markup=False)
 
 
 def run(folder: Path, *, poll: bool = False) -> int:
