@@ -12,7 +12,8 @@ order, what an id looks like, and how an event's time is read and shown.
   ``-05:30``); writers of this package write UTC with microseconds and ``Z``.
   :func:`parse_time` reads any offset to one instant, keeping the fraction;
   :func:`epoch_seconds`, :func:`unix_nanos` and :func:`format_time` are that
-  instant in the units a view needs.
+  instant in the units a view needs; :func:`format_time` shows local time unless
+  :func:`display_utc` was set (``--utc``), and :func:`zone_name` names the zone shown.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "SPAN_ID_LENGTH",
     "TRACE_ID_LENGTH",
     "Timestamp",
+    "display_utc",
     "epoch_seconds",
     "format_time",
     "is_hex",
@@ -45,6 +47,7 @@ __all__ = [
     "schema_store",
     "unix_nanos",
     "validator_for",
+    "zone_name",
 ]
 
 SCHEMA_VERSION = 1
@@ -113,9 +116,45 @@ def unix_nanos(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND * 1000
 
 
-def format_time(epoch: float, *, date: bool = False) -> str:
-    """``HH:MM:SS.mmm`` in UTC (the date in front if asked), rounded to the millisecond."""
+_display_utc = False  # the zone :func:`format_time` shows by default: local, or UTC
+
+
+def display_utc(utc: bool | None = None) -> bool:
+    """Whether times are shown in UTC rather than the local zone; ``utc`` sets it first.
+
+    The process-wide default of :func:`format_time`: local time, as a person reads
+    a clock; ``dm-explore --utc`` sets UTC. JSON outputs are UTC whatever this says.
+    """
+    global _display_utc
+    if utc is not None:
+        _display_utc = utc
+    return _display_utc
+
+
+def zone_name(utc: bool | None = None) -> str:
+    """The zone :func:`format_time` shows: ``UTC``, or the local zone (``CET``, ``+0530``)."""
+    if _display_utc if utc is None else utc:
+        return "UTC"
+    name = time.strftime("%Z", time.localtime())
+    return name if name and not name.startswith(("+", "-")) else time.strftime("%z")
+
+
+def format_time(
+    epoch: float, *, date: bool = False, utc: bool | None = None, iso: bool = False
+) -> str:
+    """``HH:MM:SS.mmm`` (the date in front if asked), rounded to the millisecond.
+
+    In the local zone, or in UTC with ``utc=True``; ``utc=None`` follows
+    :func:`display_utc`. ``iso`` gives RFC 3339 with the zone's offset
+    (``2026-11-23T09:15:02.000Z`` in UTC, ``...+01:00`` in local time), for JSON.
+    """
     millis = round(epoch * 1000)
     whole, ms = divmod(millis, 1000)
+    in_utc = _display_utc if utc is None else utc
+    moment = time.gmtime(whole) if in_utc else time.localtime(whole)
+    if iso:
+        offset = "Z" if in_utc else time.strftime("%z", moment)
+        offset = offset if offset == "Z" else f"{offset[:3]}:{offset[3:]}"
+        return f"{time.strftime('%Y-%m-%dT%H:%M:%S', moment)}.{ms:03d}{offset}"
     fmt = "%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S"
-    return f"{time.strftime(fmt, time.gmtime(whole))}.{ms:03d}"
+    return f"{time.strftime(fmt, moment)}.{ms:03d}"

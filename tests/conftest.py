@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from referencing import Registry, Resource
 from dm_log._schema import ROOT_ID, schema_store
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# Times are shown in the local zone: the suite runs in UTC, so snapshots and expected
+# text read the same on every machine (tests of other zones set TZ in a subprocess).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -17,11 +17,14 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
+from dm_log.contract import zone_name
+
 from ..model import Model, RequestFilter
 from ..outputs.textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
 from .messages import OpenSpan, OpenTrace
+from .open_editor import open_in_editor
 from .screens.detail import DetailScreen
 from .screens.file import FileScreen
 from .screens.help import HelpScreen
@@ -41,7 +44,8 @@ W = TypeVar("W", bound=Widget)
 TABS = ("requests", "issues", "commands", "metrics", "files", "endpoints")
 PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Filter requests", "svc:, status:, slow:, errors (ctrl+f)", "filter"),
-    ("Errors only on/off", "requests with an error (e)", "toggle_word('errors')"),
+    ("Errors only on/off", "requests with an error (E)", "toggle_word('errors')"),
+    ("Open in editor", "the file and line of the row in front (e)", "open_in_editor"),
     ("In flight only on/off", "requests still running (i)", "toggle_word('inflight')"),
     ("Clear filter", "every request again (x)", "clear_filter"),
     ("Search", "in the current list (/ then n, N)", "search"),
@@ -65,7 +69,8 @@ class ExplorerApp(App[int]):
         Binding("ctrl+f", "filter", "Filter"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("o", "toggle_order", "Order"),
-        Binding("e", "toggle_word('errors')", "Errors", show=False),
+        Binding("e", "open_in_editor", "Editor", show=False),
+        Binding("E", "toggle_word('errors')", "Errors", show=False),
         Binding("i", "toggle_word('inflight')", "In flight", show=False),
         Binding("x", "clear_filter", "Clear filter", show=False),
         Binding("m", "toggle_per", "Per s/min", show=False),
@@ -97,7 +102,7 @@ class ExplorerApp(App[int]):
         self._drawn_at = 0.0
         self._dirty = False  # a forced redraw found the lock busy: draw on the next tick
         self._retry_pending = False
-        self.sub_title = safe_line(folder.name, 80)
+        self.sub_title = f"{safe_line(folder.name, 80)} · times in {zone_name()}"
 
     @property
     def model(self) -> Model:
@@ -333,6 +338,10 @@ class ExplorerApp(App[int]):
         if search.display:
             search.display = False
         self._focus_list()
+
+    def action_open_in_editor(self) -> None:
+        """``e``: the file and line of what the focused widget shows, in the user's editor."""
+        open_in_editor(self)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

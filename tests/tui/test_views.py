@@ -241,10 +241,10 @@ async def test_escape_ctrl_f_and_the_quick_filter_keys(folder: Path) -> None:
         await pilot.pause(0.1)
         assert "search: old" in _static_text(app.query_one("#status", Static))
         assert listing.current is not None and listing.current.start["path"] == "/old/"
-        await pilot.press("x", "e")  # clear the filter, then errors only
+        await pilot.press("x", "E")  # clear the filter, then errors only
         await pilot.pause(0.1)
         assert set(_paths(app)) == {"/api/late/", "/api/", "/courses/"}
         assert app.query_one("#filter").value == "errors"  # type: ignore[attr-defined]
-        await pilot.press("e")  # errors only, off again
+        await pilot.press("E")  # errors only, off again
         await pilot.pause(0.1)
         assert len(_paths(app)) == 5

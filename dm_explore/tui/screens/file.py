@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...model import Model
+from ..editor import Location
 from ..messages import ModelLock
 from ..text import cell
 
@@ -30,6 +31,21 @@ class FileScreen(Screen[None]):
         yield Header()
         yield VerticalScroll(Static(id="file-body"))
         yield Footer()
+
+    def location(self) -> Location | None:
+        """For ``e``: the caller of the first event the writer refused, else the first bad line."""
+        with self.model_lock():
+            info = self.model.files.get(self.file_id)
+            if info is None:
+                return None
+            proc = self.model.processes.get(info.process) if info.process else None
+            for event in proc.invalid_events if proc is not None else ():
+                call = event.get("call")
+                if isinstance(call, dict):
+                    file, line = call.get("file"), call.get("line")
+                    if isinstance(file, str) and file and type(line) is int:
+                        return file, line
+            return info.path, next((p.line for p in info.problems if p.line), 1)
 
     def on_mount(self) -> None:
         with self.model_lock():

@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from dm_log.contract import format_time
 
 from ...model import Model
+from ..editor import Location, frame_location
 from ..text import cell, duration
 
 __all__ = ["CommandsTable", "progress_bar"]
@@ -35,7 +36,12 @@ def progress_bar(done: float, total: float | None, width: int = 20) -> Text:
 
 
 class CommandsTable(DataTable[object]):
-    """Every retained run, newest first, grouped by command and host."""
+    """Every retained run, newest first, grouped by command and host.
+
+    ``e`` opens where a failed run raised (:meth:`location`).
+    """
+
+    _locations: dict[str, Location]  # run span id -> where its exception was raised
 
     class Chosen(Message):
         def __init__(self, span_id: str) -> None:
@@ -51,6 +57,7 @@ class CommandsTable(DataTable[object]):
     def refresh_from(self, model: Model) -> None:
         keep = self.cursor_row
         self.clear()
+        self._locations = {}
         now = model.now()
         runs = [run for runs in model.command_runs.values() for run in runs]
         runs.sort(key=lambda r: (r.name, -(r.start_ts or 0.0)))
@@ -84,8 +91,25 @@ class CommandsTable(DataTable[object]):
                 cell(run.start.get("params", ""), 60),
                 key=run.span_id,
             )
+            where = next(
+                (
+                    found
+                    for event in reversed(run.exceptions)
+                    if (found := frame_location(event.get("frames"))) is not None
+                ),
+                None,
+            )
+            if where is not None:
+                self._locations[run.span_id] = where
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def location(self) -> Location | None:
+        """Where the run under the cursor raised: its innermost in-app frame, if it failed so."""
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return getattr(self, "_locations", {}).get(str(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -10,13 +10,14 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ...model import Model, Problem
+from ..editor import Location
 from ..text import cell
 
 __all__ = ["FilesTable"]
 
 
 class FilesTable(DataTable[object]):
-    """One row per file; Enter lists its problems."""
+    """One row per file; Enter lists its problems; ``e`` opens the file at its first problem."""
 
     class Chosen(Message):
         def __init__(self, file_id: int) -> None:
@@ -24,6 +25,7 @@ class FilesTable(DataTable[object]):
             self.file_id = file_id
 
     _shown: tuple[int, ...] | None = None  # what the drawn rows were computed from
+    _locations: dict[str, Location]  # file id -> the file and its first bad line (or 1)
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -50,6 +52,7 @@ class FilesTable(DataTable[object]):
         self._shown = signature
         keep = self.cursor_row
         self.clear()
+        self._locations = {}
         for info in model.files.values():
             proc = model.processes.get(info.process) if info.process else None
             if info.gone:
@@ -72,6 +75,8 @@ class FilesTable(DataTable[object]):
                 Text(str(info.dropped or ""), style="bold yellow"),
                 key=str(info.id),
             )
+            first_bad = next((p.line for p in info.problems if p.line), 1)
+            self._locations[str(info.id)] = (info.path, first_bad)
         for problem in problems:
             self.add_row(
                 cell(_relative(problem.path, root), 60),
@@ -83,6 +88,13 @@ class FilesTable(DataTable[object]):
             )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
+
+    def location(self) -> Location | None:
+        """The file under the cursor, at its first invalid line (a skipped path: None)."""
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return getattr(self, "_locations", {}).get(str(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
