@@ -1,0 +1,89 @@
+"""The process-level "Settings" and "Versions" panels, written once per process.
+
+Written with :func:`dm_log.panel` like any plugin's, outside every span (so at
+process level), the first time a request or a command is recorded:
+
+* "Settings": every setting as a short ``repr``, masked first with Django's own
+  ``SafeExceptionReporterFilter`` (``SECRET_KEY``, passwords, tokens and API keys
+  never reach the file; the writer redacts by key again);
+* "Versions": Python, Django, and each installed app with the distribution
+  that provides it and its version (a project's own app has none).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import platform
+import sys
+
+import django
+
+import dm_log
+
+__all__ = ["settings_panel", "versions_rows", "write_once"]
+
+_MAX_REPR = 300
+_written = False
+
+
+def settings_panel() -> dict[str, str]:
+    """Every setting, masked by ``SafeExceptionReporterFilter``, as a short ``repr``."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    safe = SafeExceptionReporterFilter().get_safe_settings()
+    out: dict[str, str] = {}
+    for name in sorted(safe):
+        try:
+            text = repr(safe[name])
+        except Exception:
+            text = "<unrepresentable>"
+        out[name] = text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 1] + "…"
+    return out
+
+
+def versions_rows() -> list[list[str]]:
+    """``[name, module, distribution, version]`` rows: Python, Django, each installed app."""
+    from importlib import metadata
+
+    from django.apps import apps
+
+    rows = [
+        ["Python", "", platform.python_implementation(), sys.version.split()[0]],
+        ["Django", "django", "Django", django.get_version()],
+    ]
+    try:
+        providers = metadata.packages_distributions()
+    except Exception:
+        providers = {}
+    for config in apps.get_app_configs():
+        top = config.name.partition(".")[0]
+        dist = (providers.get(top) or [""])[0]
+        version = ""
+        if dist:
+            try:
+                version = metadata.version(dist)
+            except Exception:
+                version = ""
+        rows.append([config.verbose_name and str(config.verbose_name), config.name, dist, version])
+    return rows
+
+
+def _write() -> None:
+    dm_log.panel("Settings", "kv", settings_panel(), op="replace")
+    dm_log.panel(
+        "Versions", "table", versions_rows(), op="replace",
+        columns=["name", "module", "distribution", "version"],
+    )  # fmt: skip
+
+
+def write_once() -> None:
+    """Write both panels the first time it is called with recording on; never raises."""
+    global _written
+    if _written or not dm_log.enabled():
+        return
+    _written = True
+    try:
+        contextvars.Context().run(_write)  # an empty context: no current span, process level
+    except Exception:
+        pass
+
