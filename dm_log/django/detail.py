@@ -20,7 +20,7 @@ from django.templatetags.static import StaticNode
 
 from .conf import hide_frame
 
-__all__ = ["Detail", "begin", "finish", "install", "signal_name"]
+__all__ = ["Detail", "begin", "finish", "install", "signal_name", "uninstall"]
 
 _MAX_STATIC = 200
 _MAX_SIGNALS = 100
@@ -182,3 +182,14 @@ def install() -> None:
     Signal.send = _send
     Signal.send_robust = _send_robust
     StaticNode.handle_simple = classmethod(_static)
+
+
+def uninstall() -> None:
+    """Put Django's ``Signal.send``, ``send_robust`` and ``StaticNode.handle_simple`` back."""
+    global _installed
+    if not _installed:
+        return
+    _installed = False
+    Signal.send = _original_send
+    Signal.send_robust = _original_send_robust
+    StaticNode.handle_simple = classmethod(_original_static)
