@@ -91,6 +91,8 @@ def call_site(
     fallback_skip: tuple[str, ...] | None = None,
     stack: bool = False,
     probe: Probe | None = None,
+    until_probe: bool = False,
+    start: FrameType | None = None,
 ) -> dict[str, Any] | None:
     """The first frame of the caller's own code: ``{"file", "line", "func"}``, or None.
 
@@ -106,8 +108,13 @@ def call_site(
       application frame until the innermost frame running ``code``, and
       ``describe(frame)`` (when not None) is set under ``key`` (a template node
       being rendered, say).
+    * ``until_probe``: the walk stops at the probe's frame; when no application
+      frame came before it, the result is ``{key: description}`` alone, for a
+      caller that knows the site further out already (it is the same for every
+      call made while that frame runs).
+    * ``start``: walk from this frame instead of ``skip`` frames up.
     """
-    frame: FrameType | None = sys._getframe(skip)
+    frame: FrameType | None = start if start is not None else sys._getframe(skip)
     site: dict[str, Any] | None = None
     fallback: FrameType | None = None
     frames: list[dict[str, Any]] | None = [] if stack else None
@@ -122,6 +129,8 @@ def call_site(
                 probed = False
             elif site is not None and frames is None:
                 break
+            elif until_probe and site is None:
+                return {probe[1]: probed}
         filename = code.co_filename
         if not is_library_file(filename) and not (extra_skip and filename.startswith(extra_skip)):
             if site is None:

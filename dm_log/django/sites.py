@@ -40,11 +40,25 @@ def configure() -> None:
 
 
 def site(skip: int) -> dict[str, Any] | None:
-    """The call site ``skip`` frames above the caller's caller; see the module docstring."""
-    return _call_site(
-        skip + 1,
-        _SKIP,
-        fallback_skip=_LAYERS,
-        stack=_stack,
-        probe=PROBE if rendering.get() else None,
-    )
+    """The call site ``skip`` frames above the caller's caller; see the module docstring.
+
+    While a template renders, the walk stops at the innermost template node; the
+    site outside the outermost render is found once per render and reused, so a
+    statement run from a deep include costs a short walk.
+    """
+    current = rendering.get()
+    if current is None:
+        return _call_site(skip + 1, _SKIP, fallback_skip=_LAYERS, stack=_stack)
+    if _stack:
+        return _call_site(skip + 1, _SKIP, fallback_skip=_LAYERS, stack=True, probe=PROBE)
+    found = _call_site(skip + 1, _SKIP, fallback_skip=_LAYERS, probe=PROBE, until_probe=True)
+    if found is None or "file" in found:
+        return found
+    root = current.root
+    outer = root.site
+    if outer is None:
+        outer = _call_site(start=root.caller, extra_skip=_SKIP, fallback_skip=_LAYERS) or {}
+        root.site = outer
+    if not outer:
+        return found
+    return {**outer, **found}

@@ -5,13 +5,15 @@ template a view renders, every ``{% include %}`` and every ``{% extends %}``
 parent, so nested renders form a tree of spans:
 
 * ``template.start`` carries ``name``, ``origin`` (the file), ``context_keys``
-  and ``context``: each top-level value as a short description made without
-  calling the object's own ``repr`` (which could run a query), redacted by key
-  and truncated;
+  (every key the template can see) and ``context``: each top-level value as a
+  short description made without calling the object's own ``repr`` (which could
+  run a query), redacted by key and truncated; a nested template describes only
+  the values added since its enclosing template (an include's ``forloop`` and
+  loop variable, its ``with`` values), the rest being on its ancestors' spans;
 * ``template.end`` carries ``ms`` and the outcome.
 
 ``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way the
-wrapper counts the renders in progress, so that :func:`template_site` is only
+wrapper keeps the renders in progress, so that :func:`template_site` is only
 asked for while a template renders: it names the innermost template node being
 rendered (``{"name", "line"}``), which the SQL and cache call sites carry as
 ``site.template``.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import sys
 import uuid
 from contextvars import ContextVar
 from types import FrameType
@@ -34,7 +37,7 @@ import dm_log
 
 from .conf import env_or_setting, flag, hide_frame
 
-__all__ = ["PROBE", "ensure", "install", "rendering", "short_repr", "uninstall"]
+__all__ = ["PROBE", "Rendering", "ensure", "install", "rendering", "short_repr", "uninstall"]
 
 _MAX_KEYS = 40
 _MAX_REPR = 120
@@ -42,8 +45,35 @@ _original_render = Template._render
 _installed = False
 _spans = True
 
-rendering: ContextVar[int] = ContextVar("dm_log_django_rendering", default=0)
-"""How many templates are being rendered in this context (0: none)."""
+class Rendering:
+    """One template render in progress, inside its caller's (``parent``) if any.
+
+    ``layers`` is how many context layers the render started with: a nested
+    template (an include, an extends parent) describes only the values of the
+    layers added since, its enclosing template having described the rest.
+    ``caller`` is the frame that called the outermost render, and ``site``
+    caches the call site found from it, the same for every statement run while
+    it renders (see :mod:`dm_log.django.sites`).
+    """
+
+    __slots__ = ("caller", "layers", "parent", "site")
+
+    def __init__(self, parent: Rendering | None, layers: int, caller: FrameType | None) -> None:
+        self.parent = parent
+        self.layers = layers
+        self.caller = caller
+        self.site: dict[str, Any] | None = None
+
+    @property
+    def root(self) -> Rendering:
+        found = self
+        while found.parent is not None:
+            found = found.parent
+        return found
+
+
+rendering: ContextVar[Rendering | None] = ContextVar("dm_log_django_rendering", default=None)
+"""The innermost template render in progress in this context, or None."""
 
 _SIMPLE = (str, int, float, bool, type(None), decimal.Decimal, uuid.UUID,
            datetime.date, datetime.time, datetime.timedelta)  # fmt: skip
@@ -74,18 +104,23 @@ def short_repr(value: Any) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 1] + "…"
 
 
-def _context_fields(context: Any) -> tuple[list[str], dict[str, str]]:
+def _context_fields(layers: list[Any], described: int) -> tuple[list[str], dict[str, str]]:
+    """Every key of the context, and a description of the values in ``layers[described:]``."""
     keys: list[str] = []
+    seen: set[str] = set()
     values: dict[str, str] = {}
     is_secret = dm_log.is_secret_key
-    for layer in reversed(getattr(context, "dicts", ())):
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
         if layer is _BUILTINS or layer == _BUILTINS:
             continue
         for key in layer:
-            if key in values or not isinstance(key, str):
+            if key in seen or not isinstance(key, str):
                 continue
+            seen.add(key)
             keys.append(key)
-            values[key] = dm_log.REDACTED if is_secret(key) else short_repr(layer[key])
+            if i >= described:
+                values[key] = dm_log.REDACTED if is_secret(key) else short_repr(layer[key])
             if len(keys) >= _MAX_KEYS:
                 return keys, values
     return keys, values
@@ -93,11 +128,14 @@ def _context_fields(context: Any) -> tuple[list[str], dict[str, str]]:
 
 def _render(self: Template, context: Any) -> Any:
     """``Template._render`` inside a ``template`` span (when recording)."""
-    token = rendering.set(rendering.get() + 1)
+    parent = rendering.get()
+    layers: list[Any] = getattr(context, "dicts", None) or []
+    caller = sys._getframe(1) if parent is None else None
+    token = rendering.set(Rendering(parent, len(layers), caller))
     span: dm_log.Span | None = None
     try:
         if _spans and dm_log.enabled():
-            span = _start(self, context)
+            span = _start(self, layers, parent.layers if parent is not None else 0)
         result = _original_render(self, context)
     except BaseException as exc:
         if span is not None:
@@ -111,10 +149,10 @@ def _render(self: Template, context: Any) -> Any:
     return result
 
 
-def _start(template: Template, context: Any) -> dm_log.Span | None:
+def _start(template: Template, layers: list[Any], described: int) -> dm_log.Span | None:
     try:
         origin = template.origin
-        keys, values = _context_fields(context)
+        keys, values = _context_fields(layers, described)
         return dm_log.start_span(
             "template",
             name=str(template.name or getattr(origin, "template_name", None) or "<string>"),
