@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "tests" / "django_project"
 PAGES = [
     "/login/", "/books/", "/books/1/", "/books/99/", "/books/some-slug/reviews/3/", "/order/",
-    "/missing/", "/forbidden/", "/suspicious/", "/gone/", "/boom/", "+/crunch/", "/nowhere/",
+    "/missing/", "/forbidden/", "/suspicious/", "/gone/", "/boom/", "/dupe/", "+/crunch/",
+    "/nowhere/",
 ]  # fmt: skip
 
 
@@ -181,6 +182,10 @@ def test_cache_calls(site: Run) -> None:
     assert ("get", "shop:featured", True) in ops
     assert ("get", "shop:missing", False) in ops
     assert ("get", "[redacted]", False) in ops, "a key named like a session token is redacted"
+    assert ("get_or_set", "shop:count", False) in ops, "one event for the call, not its get/add"
+    (many,) = [c for c in calls if c["op"] == "get_many"]
+    assert many["keys"] == ["shop:featured", "shop:none"] and many["hits"] == 1
+    assert len(calls) == 6
     assert all(c["backend"] == "default" and c["ms"] >= 0 for c in calls)
     assert all(c["site"]["file"].endswith("shop/views.py") for c in calls)
 
@@ -263,6 +268,19 @@ def test_client_errors_are_not_errors(site: Run) -> None:
     assert not any("dm_log" in f["file"] for f in exc["frames"])
 
 
+def test_database_error_traceback_has_no_dm_log_frame(site: Run) -> None:
+    evs, start, end = site.request("/dupe/")
+    assert end["status"] == 500 and end["outcome"] == "error"
+    (exc,) = in_span(evs, start["span"], "exception")
+    assert exc["type"] == "django.db.utils.IntegrityError"
+    files = [f["file"] for f in exc["frames"]]
+    assert any(f.endswith("shop/views.py") for f in files)
+    assert any("django/db/backends" in f for f in files), "the traceback goes down to the driver"
+    assert not any("dm_log" in f for f in files), files
+    (failed,) = [e for e in in_span(evs, start["span"], "sql") if "error" in e]
+    assert failed["error"].startswith("IntegrityError") and "plan" not in failed
+
+
 def test_request_log_lines_belong_to_their_request(site: Run) -> None:
     evs = site.evs()
     for path, msg in [("/missing/", "Not Found: /missing/"), ("/gone/", "Gone: /gone/"),
@@ -315,8 +333,12 @@ def test_command_output_and_clean_traceback(site: Run) -> None:
     assert not any("dm_log" in f["file"] for f in exc["frames"])
 
 
-def test_templates_off_and_explain_off_by_default(tmp_path: Path) -> None:
-    run = _serve(tmp_path, DM_TEMPLATES="0")
+def test_templates_off_explain_off_by_default_and_slow_profiles(tmp_path: Path) -> None:
+    run = _serve(tmp_path, DM_TEMPLATES="0", DM_PROFILE="slow:40")
+    evs, start, _ = run.request("/crunch/")
+    assert in_span(evs, start["span"], "profile"), "slower than 40 ms: profiled without a header"
+    evs, start, _ = run.request("/gone/")
+    assert not in_span(evs, start["span"], "profile")
     evs, start, end = run.request("/books/")
     assert end["status"] == 200
     assert not of(evs, "template.start")

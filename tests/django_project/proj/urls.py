@@ -11,6 +11,7 @@ urlpatterns = [
     path("suspicious/", views.suspicious, name="suspicious"),
     path("gone/", views.gone, name="gone"),
     path("boom/", views.boom, name="boom"),
+    path("dupe/", views.dupe, name="dupe"),
     path("crunch/", views.crunch, name="crunch"),
     path("login/", views.login_ann, name="login"),
 ]

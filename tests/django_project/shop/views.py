@@ -15,6 +15,8 @@ def book_list(request):
     featured = cache.get("shop:featured")
     cache.get("shop:missing")
     cache.get("user_session_token")
+    cache.get_or_set("shop:count", lambda: 8, 60)
+    cache.get_many(["shop:featured", "shop:none"])
     books = list(Book.objects.order_by("id"))  # the view's own statement
     return render(request, "shop/list.html", {"books": books, "featured": featured,
                                               "api_token": "tok-9d8e7f6a5b",
@@ -51,6 +53,12 @@ def suspicious(request):
 
 def gone(request):
     return HttpResponse("gone", status=410)
+
+
+def dupe(request):
+    author = Author.objects.first()
+    Book.objects.create(title="Again", slug="book-1", author=author)  # slug is unique
+    return HttpResponse("unreachable")
 
 
 def boom(request):
