@@ -116,7 +116,6 @@ def call_site(
     """
     frame: FrameType | None = start if start is not None else sys._getframe(skip)
     site: dict[str, Any] | None = None
-    fallback: FrameType | None = None
     frames: list[dict[str, Any]] | None = [] if stack else None
     probe_code = probe[0] if probe is not None else None
     probed: Any = None
@@ -139,19 +138,9 @@ def call_site(
                     break
             if frames is not None:
                 frames.append({"file": filename, "line": frame.f_lineno, "func": code.co_name})
-        elif (
-            fallback is None
-            and site is None
-            and fallback_skip is not None
-            and not _is_std_or_own(filename)
-            and not filename.startswith(fallback_skip)
-        ):
-            fallback = frame
         frame = frame.f_back
-    if site is None and fallback is not None:
-        code = fallback.f_code
-        site = {"file": code.co_filename, "line": fallback.f_lineno, "func": code.co_name}
-        site["in_app"] = False
+    if site is None and fallback_skip is not None:
+        site = _first_outside(start if start is not None else sys._getframe(skip), fallback_skip)
     if site is None:
         return None
     if probed:
@@ -160,6 +149,17 @@ def call_site(
         frames.reverse()
         site["stack"] = frames
     return site
+
+
+def _first_outside(frame: FrameType | None, skip: tuple[str, ...]) -> dict[str, Any] | None:
+    """The first frame outside the standard library, dm_log and ``skip``, ``in_app`` false."""
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if not _is_std_or_own(filename) and not filename.startswith(skip):
+            return {"file": filename, "line": frame.f_lineno, "func": code.co_name, "in_app": False}
+        frame = frame.f_back
+    return None
 
 
 def _module_of(frame: FrameType) -> str:
