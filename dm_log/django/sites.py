@@ -5,8 +5,8 @@ installed package, not the standard library, not dm_log). While a template
 renders, ``site.template`` names the innermost template node being rendered
 (``{"name", "line"}``: the included template, not the one including it). With
 no project frame at all (a query run by Wagtail, DRF or the admin), ``site`` is
-the first frame outside Django's ORM, database and cache layers, marked
-``"in_app": false``. ``DM_SQL_STACK=1`` adds ``site.stack``, the project's
+the first frame outside Django's ORM, database, cache and template layers (the
+template is in ``site.template``), marked ``"in_app": false``. ``DM_SQL_STACK=1`` adds ``site.stack``, the project's
 frames, outermost first.
 """
 
@@ -27,7 +27,8 @@ __all__ = ["DJANGO_DIR", "configure", "site"]
 DJANGO_DIR = os.path.dirname(os.path.abspath(django.__file__)) + os.sep
 _SKIP = (DJANGO_DIR,)
 _LAYERS = tuple(
-    DJANGO_DIR + sub + os.sep for sub in ("db", "core" + os.sep + "cache", "utils", "dispatch")
+    DJANGO_DIR + sub + os.sep
+    for sub in ("db", "core" + os.sep + "cache", "utils", "dispatch", "template")
 )
 _call_site = dm_log.call_site
 _stack = False
