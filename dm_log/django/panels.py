@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import platform
 import sys
+import threading
 
 import django
 
@@ -68,22 +69,37 @@ def versions_rows() -> list[list[str]]:
     return rows
 
 
-def _write() -> None:
+def _write_settings() -> None:
     dm_log.panel("Settings", "kv", settings_panel(), op="replace")
-    dm_log.panel(
-        "Versions", "table", versions_rows(), op="replace",
-        columns=["name", "module", "distribution", "version"],
-    )  # fmt: skip
+
+
+def _write_versions() -> None:
+    try:
+        dm_log.panel(
+            "Versions", "table", versions_rows(), op="replace",
+            columns=["name", "module", "distribution", "version"],
+        )  # fmt: skip
+    except Exception:
+        pass
 
 
 def write_once() -> None:
-    """Write both panels the first time it is called with recording on; never raises."""
+    """Write both panels the first time it is called with recording on; never raises.
+
+    "Versions" reads every installed distribution's metadata (a few hundred
+    milliseconds with many packages), so it is written from a daemon thread and
+    never delays the first request or command; a process that ends first has none.
+    """
     global _written
     if _written or not dm_log.enabled():
         return
     _written = True
     try:
-        contextvars.Context().run(_write)  # an empty context: no current span, process level
+        contextvars.Context().run(_write_settings)  # an empty context: process level
+        empty = contextvars.Context()
+        threading.Thread(
+            target=empty.run, args=(_write_versions,), name="dm-versions", daemon=True
+        ).start()
     except Exception:
         pass
 

@@ -6,8 +6,8 @@ renders, ``site.template`` names the innermost template node being rendered
 (``{"name", "line"}``: the included template, not the one including it). With
 no project frame at all (a query run by Wagtail, DRF or the admin), ``site`` is
 the first frame outside Django's ORM, database, cache and template layers (the
-template is in ``site.template``), marked ``"in_app": false``. ``DM_SQL_STACK=1`` adds ``site.stack``, the project's
-frames, outermost first.
+template is in ``site.template``), marked ``"in_app": false``. ``DM_SQL_STACK=1``
+adds ``site.stack``, the project's frames, outermost first.
 """
 
 from __future__ import annotations

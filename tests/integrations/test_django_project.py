@@ -109,6 +109,7 @@ def _serve(base: Path, **extra: str) -> Run:
         for page in PAGES:
             path = page.lstrip("+")
             run.responses[page] = get(path, {"X-DM-Profile": "1"} if page.startswith("+") else {})
+        wait_for(lambda: of(run.evs(), "panel", panel="Versions"), timeout=60)  # from a thread
     finally:
         server.terminate()
         server.wait(timeout=10)
