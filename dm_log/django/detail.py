@@ -34,15 +34,16 @@ class Detail:
 
     def __init__(self) -> None:
         self.static: list[str] = []
-        self.signals: dict[int, dict[str, Any]] = {}
+        self.signals: dict[int, dict[str, Any] | None] = {}
 
     def fields(self) -> dict[str, Any]:
         """The ``request.end`` fields: ``static`` and ``signals`` (when any)."""
         out: dict[str, Any] = {}
         if self.static:
             out["static"] = self.static
-        if self.signals:
-            out["signals"] = list(self.signals.values())
+        signals = [entry for entry in self.signals.values() if entry is not None]
+        if signals:
+            out["signals"] = signals
         return out
 
 
@@ -106,14 +107,19 @@ def _callable_name(fn: Any) -> str:
     return f"{module}.{qualname}" if module else str(qualname)
 
 
-def _receivers(signal: Signal, sender: Any) -> list[str]:
+def _receivers(signal: Signal, sender: Any) -> list[str] | None:
+    """The receivers' dotted names, dm_log's own left out; None if dm_log's were all."""
     try:
         live: Any = signal._live_receivers(sender)
         if isinstance(live, tuple):  # Django 5: (sync, async)
             live = [*live[0], *live[1]]
-        return [_callable_name(r) for r in list(live)[:_MAX_RECEIVERS]]
+        names = [_callable_name(r) for r in list(live)[:_MAX_RECEIVERS]]
     except Exception:
         return []
+    own = [n for n in names if n.startswith("dm_log.")]
+    if own and len(own) == len(names):
+        return None
+    return [n for n in names if not n.startswith("dm_log.")]
 
 
 def _note(signal: Signal, sender: Any) -> None:
@@ -121,12 +127,17 @@ def _note(signal: Signal, sender: Any) -> None:
     if detail is None:
         return
     try:
-        entry = detail.signals.get(id(signal))
+        key = id(signal)
+        entry = detail.signals.get(key)
         if entry is None:
-            if len(detail.signals) >= _MAX_SIGNALS:
+            if key in detail.signals or len(detail.signals) >= _MAX_SIGNALS:
+                return  # only dm_log listens to it, or too many
+            receivers = _receivers(signal, sender)
+            if receivers is None:
+                detail.signals[key] = None
                 return
-            entry = detail.signals[id(signal)] = {
-                "name": signal_name(signal), "receivers": _receivers(signal, sender), "count": 0,
+            entry = detail.signals[key] = {
+                "name": signal_name(signal), "receivers": receivers, "count": 0,
             }  # fmt: skip
         entry["count"] += 1
     except Exception:

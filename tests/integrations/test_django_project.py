@@ -225,6 +225,9 @@ def test_request_detail(site: Run) -> None:
     fired = {s["name"] for s in login.get("signals", [])}
     assert "django.contrib.auth.signals.user_logged_in" in fired
     assert all(s["count"] >= 1 for s in names.values())
+    receivers = [r for e in of(site.evs(), "request.end") for s in e.get("signals", [])
+                 for r in s["receivers"]]  # fmt: skip
+    assert receivers and not [r for r in receivers if r.startswith("dm_log.")]
 
 
 def test_explain_plans_on_selects(site: Run) -> None:
