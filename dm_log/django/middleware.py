@@ -109,7 +109,9 @@ def _start(request: HttpRequest, is_async: bool) -> tuple[dm_log.Span, Any]:
 class _State:
     """What the middleware keeps between the start and the end of one request."""
 
-    __slots__ = ("cpu0", "detail", "detail_token", "is_async", "profiler", "span", "sql_token")
+    __slots__ = (
+        "cpu0", "detail", "detail_token", "is_async", "profiler", "span", "sql_token", "t0",
+    )  # fmt: skip
 
     def __init__(self, span: dm_log.Span, is_async: bool) -> None:
         self.span = span
@@ -118,6 +120,7 @@ class _State:
         self.detail, self.detail_token = detail.begin()
         self.profiler: Any = None
         self.cpu0 = _process_time() if is_async else _thread_time()
+        self.t0 = time.perf_counter()
 
 
 _thread_time = time.thread_time
@@ -148,7 +151,7 @@ def _end(
     exc: BaseException | None,
 ) -> None:
     if state.profiler is not None:
-        _finish_profile(span, state.profiler)
+        _finish_profile(state)
     stats = sql_stats.get()
     try:
         sql_stats.reset(state.sql_token)
@@ -189,14 +192,14 @@ def _end(
     span.end(outcome=outcome, error=exc, **fields)
 
 
-def _finish_profile(span: dm_log.Span, profiler: Any) -> None:
-    if _profile_mode == "slow":
+def _finish_profile(state: _State) -> None:
+    profiler, state.profiler = state.profiler, None
+    if _profile_mode == "slow" and (time.perf_counter() - state.t0) * 1000.0 < _profile_slow_ms:
         try:
-            if (time.perf_counter() - span._t0) * 1000.0 < _profile_slow_ms:
-                profiler.stop()
-                return
+            profiler.stop()
         except Exception:
-            return
+            pass
+        return
     profile.finish(profiler)
 
 
