@@ -3,19 +3,28 @@
 
     python bench/bench_django.py [-n 2000] [--rounds 10]
 
-One process, one SQLite database, one JSON view making 10 queries (2 of them
-duplicates), requested through ``django.test.Client``. Five configurations are
-measured interleaved, round after round, so drift in the machine affects all
-alike:
+One process, one SQLite database, two pages requested through
+``django.test.Client``:
+
+* ``/v/``: a JSON view making 10 queries (2 of them duplicates);
+* ``/t/``: a template page: a base template, ``{% extends %}``, 8 ``{% include %}``
+  in a loop (each running one query from the template), 3 cache calls (locmem),
+  14 statements in all.
+
+Five configurations are measured interleaved, round after round, so drift in the
+machine affects all alike:
 
 * ``bare``       Django alone;
 * ``unset``      ``dm_log.django`` installed (app + middleware), ``DM_LOG_DIR`` unset;
-* ``recording``  the same, recording to a temp folder (SQL call sites included);
+* ``recording``  the same, recording to a temp folder (SQL call sites, template
+  spans and cache calls included);
 * ``toolbar``    django-debug-toolbar, shown (so recording) on every request;
 * ``silk``       django-silk recording every request and its SQL.
 
-Prints microseconds per request (mean of the rounds' means) and the ratio to bare.
-Targets: recording <= 1.15x, unset <= 1.02x.
+Prints microseconds per request (mean of the rounds' means) and the ratio to bare,
+per page; ``--clock cpu`` measures the process's CPU time instead of wall time, which
+other processes on a busy machine disturb less. Targets: recording <= 1.15x on
+``/v/`` and <= 1.25x on ``/t/``, unset <= 1.02x.
 """
 
 from __future__ import annotations
@@ -54,7 +63,10 @@ settings.configure(
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(WORK / "db.sqlite3"),
                            "CONN_MAX_AGE": None}},
     TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
-                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}],
+                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}},
+               {"BACKEND": "django.template.backends.django.DjangoTemplates", "NAME": "bench",
+                "DIRS": [str(WORK / "templates")]}],
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     STATIC_URL="/static/",
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     DEBUG_TOOLBAR_CONFIG={"SHOW_TOOLBAR_CALLBACK": lambda request: True, "RESULTS_CACHE_SIZE": 50},
@@ -66,18 +78,36 @@ settings.configure(
     DM_INSTRUMENT_HTTP=False,
     LOGGING_CONFIG=None,
 )  # fmt: skip
+(WORK / "templates").mkdir()
+(WORK / "templates" / "base.html").write_text(
+    "<html><head><title>{% block title %}{% endblock %}</title></head>"
+    "<body>{% block content %}{% endblock %}</body></html>"
+)
+(WORK / "templates" / "page.html").write_text(
+    '{% extends "base.html" %}{% block title %}{{ title }}{% endblock %}'
+    '{% block content %}<ul>{% for row in rows %}{% include "row.html" %}{% endfor %}</ul>'
+    "<p>{{ featured }}</p>{% endblock %}"
+)
+(WORK / "templates" / "row.html").write_text(
+    "<li>{% with ct=row.first %}{{ ct.app_label }}.{{ ct.model }}{% endwith %}</li>"
+)
 django.setup()
 
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db.models.sql.compiler import SQLCompiler  # noqa: E402
-from django.http import JsonResponse  # noqa: E402
+from django.http import HttpResponse, JsonResponse  # noqa: E402
+from django.template import engines  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 import dm_log  # noqa: E402
+from dm_log.django import cache as dm_cache  # noqa: E402
+from dm_log.django import detail as dm_detail  # noqa: E402
 from dm_log.django import sql as dm_sql  # noqa: E402
+from dm_log.django import templates as dm_templates  # noqa: E402
 
 
 def view(request: Any) -> JsonResponse:
@@ -89,7 +119,24 @@ def view(request: Any) -> JsonResponse:
     return JsonResponse({"rows": rows})
 
 
-urlpatterns = [path("v/", view), path("__debug__/", include("debug_toolbar.urls"))]
+def template_view(request: Any) -> HttpResponse:
+    """6 queries here, 8 more from the included rows, 3 cache calls."""
+    cache.set("bench:featured", [1, 2, 3], 60)
+    featured = cache.get("bench:featured")
+    cache.get("bench:missing")
+    for pk in (1, 2, 3, 4, 1, 2):
+        ContentType.objects.filter(pk=pk).first()
+    rows = [ContentType.objects.filter(pk=pk) for pk in range(1, 9)]
+    page = engines["bench"].get_template("page.html")
+    context = {"title": "bench", "rows": rows, "featured": featured}
+    return HttpResponse(page.render(context, request))
+
+
+urlpatterns = [
+    path("v/", view),
+    path("t/", template_view),
+    path("__debug__/", include("debug_toolbar.urls")),
+]
 
 DM = "dm_log.django.DebugMonitorMiddleware"
 CONFIGS: dict[str, list[str]] = {
@@ -100,6 +147,10 @@ CONFIGS: dict[str, list[str]] = {
     "silk": ["silk.middleware.SilkyMiddleware"],
 }
 LOGS = WORK / "logs"
+PAGES = {
+    "/v/": "JSON view, 10 queries",
+    "/t/": "template page: extends, 8 includes, 3 cache calls, 14 queries",
+}
 
 
 def recording(on: bool) -> None:
@@ -112,8 +163,14 @@ def enter(name: str) -> None:
     recording(name == "recording")
     if name in ("unset", "recording"):
         dm_sql.install()
+        dm_templates.install()
+        dm_cache.install()
+        dm_detail.install()
     else:
         dm_sql.uninstall()
+        dm_templates.uninstall()
+        dm_cache.uninstall()
+        dm_detail.uninstall()
     if name != "silk" and hasattr(SQLCompiler, "_execute_sql"):  # silk patches it globally
         SQLCompiler.execute_sql = SQLCompiler._execute_sql
         del SQLCompiler._execute_sql
@@ -128,12 +185,15 @@ def make_client(name: str) -> Client:
     return client
 
 
-def run(client: Client, n: int) -> float:
+CLOCK = time.perf_counter
+
+
+def run(client: Client, page: str, n: int) -> float:
     gc.collect()
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for _ in range(n):
-        client.get("/v/")
-    return (time.perf_counter() - t0) / n * 1e6
+        client.get(page)
+    return (CLOCK() - t0) / n * 1e6
 
 
 def main() -> int:
@@ -141,9 +201,15 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="requests per configuration")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument(
+        "--clock", choices=("wall", "cpu"), default="wall",
+        help="wall time, or this process's CPU time (steadier on a machine others load)",
+    )  # fmt: skip
+    parser.add_argument(
         "--only", nargs="*", default=None, help="configurations to run (bare always)"
     )
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.only:
         for name in list(CONFIGS):
             if name != "bare" and name not in args.only:
@@ -151,24 +217,26 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     clients = {name: make_client(name) for name in CONFIGS}
     per_round = max(1, args.n // args.rounds)
-    results: dict[str, list[float]] = {name: [] for name in CONFIGS}
     names = list(CONFIGS)
-    for name in names:  # warm-up
-        enter(name)
-        run(clients[name], min(100, per_round))
-    for r in range(args.rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
+    print(f"Django {django.get_version()}, {per_round * args.rounds} requests per configuration "
+          f"and page, {args.rounds} interleaved rounds, {args.clock} time")  # fmt: skip
+    for page, what in PAGES.items():
+        results: dict[str, list[float]] = {name: [] for name in CONFIGS}
+        for name in names:  # warm-up
             enter(name)
-            results[name].append(run(clients[name], per_round))
-    enter("bare")
-    base = mean(results["bare"])
-    print(f"Django {django.get_version()}, {per_round * args.rounds} requests per configuration, "
-          f"{args.rounds} interleaved rounds, 10 queries per request")  # fmt: skip
-    print(f"{'configuration':<12} {'us/request':>11} {'median':>9} {'x bare':>7}")
-    for name in names:
-        us = mean(results[name])
-        print(f"{name:<12} {us:>11.1f} {median(results[name]):>9.1f} {us / base:>7.2f}")
+            run(clients[name], page, min(100, per_round))
+        for r in range(args.rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                enter(name)
+                results[name].append(run(clients[name], page, per_round))
+        enter("bare")
+        base = mean(results["bare"])
+        print(f"\n{page}: {what}")
+        print(f"{'configuration':<12} {'us/request':>11} {'median':>9} {'x bare':>7}")
+        for name in names:
+            us = mean(results[name])
+            print(f"{name:<12} {us:>11.1f} {median(results[name]):>9.1f} {us / base:>7.2f}")
     lines = (
         sum(len(p.read_bytes().splitlines()) for p in LOGS.glob("*.jsonl")) if LOGS.exists() else 0
     )

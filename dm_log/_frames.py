@@ -7,8 +7,8 @@ import linecache
 import os
 import sys
 import sysconfig
-from collections.abc import Iterable
-from types import FrameType, TracebackType
+from collections.abc import Callable, Iterable
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 __all__ = ["call_site", "exception_fields", "fingerprint", "is_library_file"]
@@ -48,17 +48,116 @@ def is_library_file(filename: str) -> bool:
     return found
 
 
-def call_site(skip: int = 1, extra_skip: tuple[str, ...] = ()) -> dict[str, Any] | None:
+def _stdlib_roots() -> tuple[str, ...]:
+    roots = set()
+    for key in ("stdlib", "platstdlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.abspath(path) + os.sep)
+    return tuple(roots)
+
+
+_STD_ROOTS = _stdlib_roots()
+_std_cache: dict[str, bool] = {}
+
+
+def _is_std_or_own(filename: str) -> bool:
+    """The standard library (not the packages installed beside it), frozen or generated
+    code, and dm_log itself."""
+    found = _std_cache.get(filename)
+    if found is None:
+        found = (
+            filename.startswith("<")
+            or filename.startswith(_DM_DIR)
+            or (
+                filename.startswith(_STD_ROOTS)
+                and os.sep + "site-packages" + os.sep not in filename
+                and os.sep + "dist-packages" + os.sep not in filename
+            )
+            or "frozen " in filename
+        )
+        if len(_std_cache) < 10000:
+            _std_cache[filename] = found
+    return found
+
+
+Probe = tuple[CodeType, str, Callable[[FrameType], Any]]
+
+
+def call_site(
+    skip: int = 1,
+    extra_skip: tuple[str, ...] = (),
+    *,
+    fallback_skip: tuple[str, ...] | None = None,
+    stack: bool = False,
+    probe: Probe | None = None,
+    until_probe: bool = False,
+    start: FrameType | None = None,
+) -> dict[str, Any] | None:
     """The first frame of the caller's own code: ``{"file", "line", "func"}``, or None.
 
     Walks frame objects (no traceback extraction, no source reads), skipping the
     standard library, installed packages, dm_log and any path prefix in ``extra_skip``.
+
+    * ``fallback_skip``: with no frame of the application's own code, the first
+      frame outside the standard library, dm_log and these path prefixes (say a
+      library's function calling the ORM), marked ``"in_app": false``.
+    * ``stack``: adds ``stack``, every frame of the application's own code,
+      outermost first.
+    * ``probe``: ``(code, key, describe)``: the walk goes on past the first
+      application frame until the innermost frame running ``code``, and
+      ``describe(frame)`` (when not None) is set under ``key`` (a template node
+      being rendered, say).
+    * ``until_probe``: the walk stops at the probe's frame; when no application
+      frame came before it, the result is ``{key: description}`` alone, for a
+      caller that knows the site further out already (it is the same for every
+      call made while that frame runs).
+    * ``start``: walk from this frame instead of ``skip`` frames up.
     """
-    frame: FrameType | None = sys._getframe(skip)
+    frame: FrameType | None = start if start is not None else sys._getframe(skip)
+    site: dict[str, Any] | None = None
+    frames: list[dict[str, Any]] | None = [] if stack else None
+    probe_code = probe[0] if probe is not None else None
+    probed: Any = None
     while frame is not None:
-        filename = frame.f_code.co_filename
+        code = frame.f_code
+        if code is probe_code and probed is None:
+            assert probe is not None
+            probed = probe[2](frame)
+            if probed is None:
+                probed = False
+            elif site is not None and frames is None:
+                break
+            elif until_probe and site is None:
+                return {probe[1]: probed}
+        filename = code.co_filename
         if not is_library_file(filename) and not (extra_skip and filename.startswith(extra_skip)):
-            return {"file": filename, "line": frame.f_lineno, "func": frame.f_code.co_name}
+            if site is None:
+                site = {"file": filename, "line": frame.f_lineno, "func": code.co_name}
+                if frames is None and (probe_code is None or probed is not None):
+                    break
+            if frames is not None:
+                frames.append({"file": filename, "line": frame.f_lineno, "func": code.co_name})
+        frame = frame.f_back
+    if site is None and fallback_skip is not None:
+        site = _first_outside(start if start is not None else sys._getframe(skip), fallback_skip)
+    if site is None:
+        return None
+    if probed:
+        site[probe[1]] = probed  # type: ignore[index]
+    if frames:
+        frames.reverse()
+        site["stack"] = frames
+    return site
+
+
+def _first_outside(frame: FrameType | None, skip: tuple[str, ...]) -> dict[str, Any] | None:
+    """The first frame outside the standard library, dm_log and ``skip``, ``in_app`` false."""
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if not _is_std_or_own(filename) and not filename.startswith(skip):
+            return {"file": filename, "line": frame.f_lineno, "func": code.co_name, "in_app": False}
         frame = frame.f_back
     return None
 

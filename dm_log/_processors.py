@@ -46,7 +46,8 @@ HOT_KINDS = frozenset(
     {
         "request.start", "request.end", "http.start", "http.end", "task.start", "task.end",
         "command.start", "command.heartbeat", "command.end", "test.start", "test.end",
-        "sql", "log", "exception", "runtime", "process.start",
+        "sql", "log", "exception", "runtime", "process.start", "template.start", "template.end",
+        "cache",
         "dm.dropped", "dm.invalid", "dm.capped",
     }
 )  # fmt: skip

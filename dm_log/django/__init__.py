@@ -1,4 +1,4 @@
-"""Django integration: requests, SQL, exceptions and management commands.
+"""Django integration: requests, SQL, templates, cache, exceptions and management commands.
 
 Setup is two lines in the settings::
 
@@ -18,6 +18,10 @@ Settings read (all optional):
 ``DM_COMMAND_PING``       seconds between command heartbeats (env var too; 30)
 ``DM_INSTRUMENT_HTTP``    ``True`` (default) traces requests/httpx/urllib3 calls
 ``DM_LOGGING``            ``True`` (default) adds :class:`dm_log.LogHandler` to the root logger
+``DM_TEMPLATES``          ``0`` turns ``template`` spans off (env var first)
+``DM_SQL_STACK``          ``1`` adds the project's frames to SQL and cache sites (env var first)
+``DM_SQL_EXPLAIN_MS``     EXPLAIN SELECTs slower than this many ms (env var first; off)
+``DM_PROFILE``            ``off``, ``all``, ``slow:MS`` or ``header`` (env var first)
 ========================  =====================================================
 """
 

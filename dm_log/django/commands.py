@@ -13,7 +13,11 @@ Once the app is installed every command run through ``manage.py`` (or
 * ``command.end`` with ``status`` FINISHED or FAILED (``exc_type`` and
   ``exc_message``), after the exception itself was recorded.
 
-The command's SQL and log records hang under its span. Opt out per run with
+The command's SQL and log records hang under its span, and so does its output:
+each ``self.stdout.write()`` / ``self.stderr.write()`` of the running command is a
+``log`` event (logger ``command.stdout`` at ``info``, ``command.stderr`` at
+``warning``, styling removed). dm_log's wrappers leave no frame in the traceback
+of a failing command. Opt out per run with
 ``--disable-monitor``; turn it all off with ``DM_COMMANDS = False``; long-running
 servers and shells are skipped (``DM_COMMANDS_EXCLUDE`` replaces that list).
 :class:`MonitoredCommand` monitors explicitly, also under ``call_command``.
@@ -23,16 +27,18 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 
 import dm_log
 
-from .apps import active, setting
+from . import panels
+from .conf import active, hide_frame, setting
 
 __all__ = ["MonitoredCommand", "install_command_monitor", "ping_interval", "progress", "track"]
 
@@ -128,6 +134,7 @@ def run_monitored(
     """Run ``execute(command, *args, **options)`` inside a ``command`` span."""
     name = _name(command)
     try:
+        panels.write_once()
         interval = ping_interval()
         span = dm_log.start_span(
             "command", command=name, params=_params(args, options), interval=interval
@@ -137,6 +144,7 @@ def run_monitored(
     except Exception:
         return execute(command, *args, **options)
     command._dm_log_running = True
+    running = _running.set(command)
     try:
         result = execute(command, *args, **options)
     except SystemExit as exc:
@@ -150,6 +158,7 @@ def run_monitored(
             )  # fmt: skip
         raise
     except BaseException as exc:
+        hide_frame(exc, run_monitored.__code__)
         heartbeat.stop()
         dm_log.capture_exception(exc, handled=False, mechanism="command")
         span.end(
@@ -162,6 +171,7 @@ def run_monitored(
         span.end(outcome="ok", command=name, status="FINISHED")
         return result
     finally:
+        _running.reset(running)
         command._dm_log_running = False
 
 
@@ -183,9 +193,13 @@ def _execute(self: BaseCommand, *args: Any, **options: Any) -> Any:
         monitor = _should_monitor(self, options)
     except Exception:
         monitor = False
-    if not monitor:
-        return _original_execute(self, *args, **options)
-    return run_monitored(self, _original_execute, args, options)
+    try:
+        if not monitor:
+            return _original_execute(self, *args, **options)
+        return run_monitored(self, _original_execute, args, options)
+    except BaseException as exc:
+        hide_frame(exc, _execute.__code__)
+        raise
 
 
 def _run_from_argv(self: BaseCommand, argv: list[str]) -> None:
@@ -194,7 +208,42 @@ def _run_from_argv(self: BaseCommand, argv: list[str]) -> None:
         self._dm_log_off = True
     elif len(argv) > 1:
         self._dm_log_name = argv[1]
-    _original_run_from_argv(self, argv)
+    try:
+        _original_run_from_argv(self, argv)
+    except BaseException as exc:
+        hide_frame(exc, _run_from_argv.__code__)
+        raise
+
+
+_running: contextvars.ContextVar[BaseCommand | None] = contextvars.ContextVar(
+    "dm_log_django_command", default=None
+)
+_original_write = OutputWrapper.write
+_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _write(
+    self: OutputWrapper, msg: str = "", style_func: Any = None, ending: str | None = None
+) -> None:
+    command = _running.get()
+    if command is not None:
+        stream = (
+            "stdout" if self is command.__dict__.get("stdout")
+            else "stderr" if self is command.__dict__.get("stderr") else None
+        )  # fmt: skip
+        if stream is not None:
+            _record_output(stream, msg)
+    _original_write(self, msg, style_func, ending)
+
+
+def _record_output(stream: str, msg: Any) -> None:
+    try:
+        text = _STYLE.sub("", str(msg)).rstrip("\n")
+        if text:
+            level = "info" if stream == "stdout" else "warning"
+            dm_log.record("log", level=level, msg=text, logger=f"command.{stream}")
+    except Exception:
+        pass
 
 
 def install_command_monitor() -> None:
@@ -205,6 +254,7 @@ def install_command_monitor() -> None:
     _installed = True
     BaseCommand.execute = _execute
     BaseCommand.run_from_argv = _run_from_argv
+    OutputWrapper.write = _write
 
 
 class MonitoredCommand(BaseCommand):
@@ -223,11 +273,15 @@ class MonitoredCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
-        if _installed:
-            return super().execute(*args, **options)  # the patched BaseCommand.execute
-        if _should_monitor(self, options):
-            return run_monitored(self, _original_execute, args, options)
-        return _original_execute(self, *args, **options)
+        try:
+            if _installed:
+                return super().execute(*args, **options)  # the patched BaseCommand.execute
+            if _should_monitor(self, options):
+                return run_monitored(self, _original_execute, args, options)
+            return _original_execute(self, *args, **options)
+        except BaseException as exc:
+            hide_frame(exc, MonitoredCommand.execute.__code__)
+            raise
 
     def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         progress(done, total, message)

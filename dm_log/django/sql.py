@@ -9,35 +9,42 @@ block of the application's own does not remove it.
 Each event carries the SQL, parameters (clipped here; the writer redacts values
 bound to secret-looking columns or equal to secrets seen in the span), duration,
 alias, vendor, ``many`` for ``executemany``, ``rows`` when the driver knows it,
-the error if any, and ``site``: the first frame outside Django, the standard
-library, installed packages and dm_log, found by walking frame objects.
+the error if any, and ``site`` (see :mod:`dm_log.django.sites`: the project's
+frame, the template node being rendered, or the library that ran it).
+
+``DM_SQL_EXPLAIN_MS=N`` (environment or settings; off by default) runs the
+backend's EXPLAIN (``connection.ops.explain_query_prefix()``) on the same
+connection, through a cursor of its own, for each SELECT slower than N ms, and
+writes the plan as ``plan``. Never on a statement that failed or inside a
+transaction that must be rolled back; a failing EXPLAIN is left out, never raised.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-import django
 from django.db import connections
 from django.db.backends.signals import connection_created
 
 import dm_log
 
+from .conf import env_or_setting, hide_frame
+from .sites import configure as configure_sites
+from .sites import site as call_site
+
 __all__ = ["SqlStats", "install", "sql_stats", "sql_wrapper"]
 
-_DJANGO_DIR = os.path.dirname(os.path.abspath(django.__file__)) + os.sep
-_SKIP = (_DJANGO_DIR,)
 _MAX_PARAMS = 100
 _MAX_ROWS = 5
 _MAX_STR = 500
 _record = dm_log.record
 _enabled = dm_log.enabled
-_call_site = dm_log.call_site
 _perf = time.perf_counter
+_explain_ms: float | None = None
+_MAX_PLAN = 8000
 
 
 class SqlStats:
@@ -95,13 +102,18 @@ def sql_wrapper(
     than whether recording is on.
     """
     if not _enabled():
-        return execute(sql, params, many, context)
+        try:
+            return execute(sql, params, many, context)
+        except BaseException as exc:
+            hide_frame(exc, sql_wrapper.__code__)
+            raise
     t0 = _perf()
     error: str | None = None
     try:
         return execute(sql, params, many, context)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
+        hide_frame(exc, sql_wrapper.__code__)
         raise
     finally:
         ms = (_perf() - t0) * 1000.0
@@ -135,10 +147,52 @@ def _emit(
             fields["rows"] = rows
     if error is not None:
         fields["error"] = error
-    site = _call_site(3, _SKIP)
+    site = call_site(3)
     if site is not None:
         fields["site"] = site
+    if (
+        _explain_ms is not None
+        and ms >= _explain_ms
+        and error is None
+        and not many
+        and conn is not None
+        and fields["sql"].lstrip()[:6].upper() == "SELECT"
+    ):
+        plan = explain(conn, fields["sql"], params)
+        if plan:
+            fields["plan"] = plan
     _record("sql", **fields)
+
+
+def explain(conn: Any, sql: str, params: Any) -> str | None:
+    """The backend's plan for ``sql`` on ``conn`` as text, or None; never raises."""
+    try:
+        if getattr(conn, "needs_rollback", False) or _in_failed_transaction(conn):
+            return None
+        prefix = conn.ops.explain_query_prefix()
+        cursor = conn.create_cursor()  # the backend's own cursor: no execute wrappers
+        try:
+            cursor.execute(f"{prefix} {sql}", params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception:
+        return None
+    if conn.vendor == "sqlite":
+        lines = [str(row[-1]) for row in rows]
+    else:
+        lines = [" ".join(str(col) for col in row) for row in rows]
+    return "\n".join(lines)[:_MAX_PLAN] or None
+
+
+def _in_failed_transaction(conn: Any) -> bool:
+    """PostgreSQL's "current transaction is aborted" state, outside Django's atomic blocks too."""
+    raw: Any = getattr(conn, "connection", None)
+    info = getattr(raw, "info", None)
+    status = getattr(info, "transaction_status", None)
+    if status is None and hasattr(raw, "get_transaction_status"):
+        status = raw.get_transaction_status()
+    return status == 3  # INERROR in psycopg 2 and 3
 
 
 def _add(conn: Any) -> None:
@@ -156,6 +210,13 @@ def _on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 def install() -> None:
     """Wrap every connection: those open in this thread now and every one opened later."""
+    global _explain_ms
+    configure_sites()
+    try:
+        threshold = float(env_or_setting("DM_SQL_EXPLAIN_MS", "") or "nan")
+        _explain_ms = threshold if threshold >= 0 else None
+    except ValueError:
+        _explain_ms = None
     connection_created.connect(_on_connection_created, dispatch_uid="dm_log.django.sql")
     for alias in connections:
         try:
