@@ -78,20 +78,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        "dm_explore",
-        pytest.param(
-            "dm_log",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="dm_log.django.apps <-> dm_log.django.commands, owned by the Django "
-                "integration's own change; this fails (XPASS) once that cycle is gone",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("package", ["dm_explore", "dm_log"])
 def test_no_import_cycle(package: str) -> None:
     graph = _internal(_imports(package))
     assert len(graph) > 10
