@@ -4,12 +4,17 @@ The root document dispatches on ``event`` with one ``if``/``then`` per kind; thi
 module reads that dispatch table and compiles a fast validator per kind with
 ``fastjsonschema``, from the same files, so the writer never holds a second copy
 of the rules.
+
+Validators are compiled on first use without any lock and published with one
+dict assignment. A signal handler that logs while the same thread is compiling
+a validator compiles its own copy instead of waiting on a lock that thread
+already holds; two threads racing on a first use may both compile, and either
+result is the same function.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -22,7 +27,6 @@ __all__ = ["ROOT_ID", "kind_refs", "schema_dir", "schema_store", "validator_for"
 
 ROOT_ID = "https://debug-monitor.dev/schema/v1/event.schema.json"
 _BASE = ROOT_ID.rsplit("/", 1)[0] + "/"
-_lock = threading.Lock()
 
 Validator = Callable[[Any], object]
 
@@ -67,23 +71,21 @@ def validator_for(kind: str, *, envelope: bool) -> Validator:
     root document's verdict, which refuses them.
     Raises ``fastjsonschema.JsonSchemaValueException`` on an invalid event.
     """
-    key = (kind, envelope)
+    ref = kind_refs().get(kind)
+    # Every x.* kind shares one validator, every other unknown kind another.
+    key = (kind if ref is not None else "x." if kind.startswith("x.") else "unknown", envelope)
     found = _validators.get(key)
     if found is not None:
         return found
-    with _lock:
-        found = _validators.get(key)
-        if found is None:
-            ref = kind_refs().get(kind)
-            parts: list[dict[str, str]] = []
-            if envelope or (ref is None and kind.startswith("x.")):
-                # x.* kinds carry only the envelope's guarantees.
-                parts.append({"$ref": _BASE + "envelope.schema.json"})
-            if ref is not None:
-                parts.append({"$ref": ref})
-            elif not kind.startswith("x."):
-                parts.append({"$ref": ROOT_ID})  # refuses the kind with the root's own message
-            doc = {"$id": _BASE + f"compiled/{kind}.json", "allOf": parts}
-            found = fastjsonschema.compile(doc, handlers={"https": _resolve})
-            _validators[key] = found
+    parts: list[dict[str, str]] = []
+    if envelope or (ref is None and kind.startswith("x.")):
+        # x.* kinds carry only the envelope's guarantees.
+        parts.append({"$ref": _BASE + "envelope.schema.json"})
+    if ref is not None:
+        parts.append({"$ref": ref})
+    elif not kind.startswith("x."):
+        parts.append({"$ref": ROOT_ID})  # refuses the kind with the root's own message
+    doc = {"$id": _BASE + f"compiled/{key[0]}.json", "allOf": parts}
+    found = fastjsonschema.compile(doc, handlers={"https": _resolve})
+    _validators[key] = found
     return found
