@@ -245,11 +245,9 @@ def panel(title: str, type: PanelType, content: Any, *, op: str = "append", **op
     """
     if not enabled():
         return
+    # Rows as tuples, a kv Mapping, a 100 MB table: the writer's first pass bounds the
+    # content and makes it plain JSON before anything else looks at it.
     fields: dict[str, Any] = {"panel": title, "op": op, "type": type, "content": content}
-    if type == "table" and isinstance(content, list | tuple):
-        fields["content"] = [list(row) if isinstance(row, list | tuple) else row for row in content]
-    if isinstance(content, Mapping) and type == "kv":
-        fields["content"] = dict(content)
     fields.update(options)
     emit("panel", fields)
 

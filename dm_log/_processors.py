@@ -20,10 +20,10 @@ from typing import Any
 import fastjsonschema
 import orjson
 
+from ._bounds import MAX_STRING, clip, plain, printable
 from ._clock import now_ts
 from ._context import SpanContext, current_span
 from ._frames import call_site
-from ._bounds import MAX_STRING, clip, plain, printable
 from ._redact import redact_event
 from ._schema import validator_for
 
@@ -121,8 +121,14 @@ class Validate:
         kind = ed["event"]
         if not (forced or self.validate_all or kind not in HOT_KINDS):
             return ed
+        if type(kind) is not str:
+            return _invalid(ed, kind, ["the event kind must be a string"], ed)
         try:
-            validator_for(kind, envelope=self.validate_all)(ed)
+            check = validator_for(kind, envelope=self.validate_all)
+        except Exception:  # ValidatorBusy (from a signal handler), schema unreadable
+            return ed
+        try:
+            check(ed)
         except fastjsonschema.JsonSchemaValueException as exc:
             return _invalid(ed, kind, [exc.message], ed)
         except Exception as exc:  # a value the validator cannot even inspect
