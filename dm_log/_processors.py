@@ -3,7 +3,7 @@
 Each processor takes ``(logger, method_name, event_dict)`` and returns the dict
 (or, for the renderer, bytes). Order in the pipeline::
 
-    Envelope -> redact (bounding every value first) -> Validate -> Render
+    redact (bounding every value first) -> Envelope -> Validate -> Render
 
 Bounding comes first, so validation and redaction never see more than an event's
 first few thousand values, whatever the caller passed.
@@ -74,15 +74,18 @@ class Envelope:
             out["span"] = ctx.span
             if ctx.parent is not None:
                 out["parent"] = ctx.parent
-            out["_dm_secrets"] = ctx.secrets
         out.update(ed)
         return out
 
 
 def redact(logger: object, method: str, ed: EventDict) -> EventDict:
-    """Bound every field, redact secrets by key, by shape and by value (see ``_redact``)."""
-    secrets: set[str] | None = ed.pop("_dm_secrets", None)
-    return redact_event(ed, secrets)  # type: ignore[arg-type]
+    """Bound every field, redact secrets by key, by shape and by value (see ``_redact``).
+
+    Runs before :class:`Envelope`, on the fields the caller gave, with the secrets
+    remembered by the event's span.
+    """
+    ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
+    return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
 
 
 def _invalid(ed: EventDict, kind: str, errors: list[str], data: Any) -> EventDict:

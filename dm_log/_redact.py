@@ -56,11 +56,9 @@ _key_re = re.compile(_BASE_PATTERN, re.IGNORECASE)
 _MIN_SECRET = 4
 _MIN_PATH_SECRET = 8
 
-# The envelope, and fields holding code locations (call sites, stack frames), never user data.
-_NOT_WALKED = frozenset(
-    {"v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span", "parent", "site", "call",
-     "frames", "_dm_validate"}
-)  # fmt: skip
+# The kind and the API's instructions to the pipeline, and fields holding code locations
+# (call sites, stack frames), never user data.
+_NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate", "site", "call", "frames"})
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -68,14 +66,23 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     global _key_re
     parts = [_BASE_PATTERN, *(re.escape(k) for k in extra if k)]
     _key_re = re.compile("|".join(parts), re.IGNORECASE)
-    is_secret_key.cache_clear()
+    _verdicts.clear()
+    _plain_texts.clear()
     _sql_secret_slots.cache_clear()
 
 
-@lru_cache(maxsize=4096)
+_verdicts: dict[str, bool] = {}  # a plain dict: a lookup is cheaper than a cached call
+
+
 def is_secret_key(key: str) -> bool:
     """True if a value stored under ``key`` must not be written."""
-    return _key_re.search(key) is not None
+    found = _verdicts.get(key)
+    if found is None:
+        found = _key_re.search(key) is not None
+        if len(_verdicts) >= 8192:
+            _verdicts.clear()
+        _verdicts[key] = found
+    return found
 
 
 def _remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
@@ -109,11 +116,12 @@ def scrub(text: str, secrets: set[str] | None) -> str:
 
 # -- by shape --------------------------------------------------------------------------
 
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@'\"<>]+)@")
-_NAME_VALUE = re.compile(
-    r"""([A-Za-z0-9_.\-\[\]]+)=([^&\s#;,'"<>]+)"""  # query strings, key=value text
-    r"""|["`\[]?([A-Za-z0-9_.]+)["`\]]?\s*=\s*'([^']*)'"""  # SQL: password = 'literal'
-)
+_USERINFO = re.compile(r"://([^\s/?#@'\"<>]+)@")
+# Found from the "=" (a literal the engine jumps to), the name then read backwards:
+# scanning for names at every position would cost more than the rest of the event.
+_VALUE = re.compile(r"""=([^&\s#;,'"<>]+)|=(\s*)'([^']*)'""")
+_NAME_BACK = re.compile(r"[A-Za-z0-9_.\-\[\]]+")  # name=value: nothing between
+_SQL_NAME_BACK = re.compile(r"\s*[\"`\]]?([A-Za-z0-9_.]+)")  # "column" = 'literal'
 _PATH = re.compile(
     r"(/(?:password[-_])?(?:reset|activate|activation|confirm|verify|verification|invite"
     r"|invitation|magic[-_]?link|unsubscribe|token)s?/)([^\s?#'\"<>]+)",
@@ -121,62 +129,89 @@ _PATH = re.compile(
 )
 
 
-def _by_shape(text: str, secrets: set[str]) -> str:
-    if "@" in text:
+def _userinfo(text: str, secrets: set[str]) -> str:
+    def hide(m: re.Match[str]) -> str:
+        user, colon, password = m.group(1).partition(":")
+        if colon:
+            _remember(secrets, password)
+            return f"://{user}:{REDACTED}@"
+        _remember(secrets, user)
+        return f"://{REDACTED}@"
 
-        def userinfo(m: re.Match[str]) -> str:
-            user, colon, password = m.group(2).partition(":")
-            if colon:
-                _remember(secrets, password)
-                return f"{m.group(1)}{user}:{REDACTED}@"
-            _remember(secrets, user)
-            return f"{m.group(1)}{REDACTED}@"
+    return _USERINFO.sub(hide, text)
 
-        text = _USERINFO.sub(userinfo, text)
-    if "=" in text:
 
-        def name_value(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name is not None:
-                if not is_secret_key(name):
-                    return m.group(0)
-                _remember(secrets, m.group(2))
-                return f"{name}={REDACTED}"
-            if not is_secret_key(m.group(3)):
-                return m.group(0)
-            literal = m.group(4)
-            _remember(secrets, literal)
-            whole = m.group(0)
-            return whole[: len(whole) - len(literal) - 1] + REDACTED + "'"
+def _name_values(text: str, secrets: set[str]) -> str:
+    pieces: list[str] = []
+    last = 0
+    for m in _VALUE.finditer(text):
+        at = m.start()
+        before = text[max(0, at - 100) : at][::-1]
+        if m.group(1) is not None:
+            name_m = _NAME_BACK.match(before)
+            name = name_m.group(0)[::-1] if name_m else ""
+            value, hidden = m.group(1), "=" + REDACTED
+        else:
+            name_m = _SQL_NAME_BACK.match(before)
+            name = name_m.group(1)[::-1] if name_m else ""
+            value, hidden = m.group(3), f"={m.group(2)}'{REDACTED}'"
+        if not name or not is_secret_key(name):
+            continue
+        _remember(secrets, value)
+        pieces.append(text[last:at])
+        pieces.append(hidden)
+        last = m.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
-        text = _NAME_VALUE.sub(name_value, text)
-    if "/" in text:
 
-        def path(m: re.Match[str]) -> str:
-            out = []
-            for segment in m.group(2).split("/"):
-                if segment:
-                    _remember(secrets, segment, _MIN_PATH_SECRET)
-                    out.append(REDACTED)
-                else:
-                    out.append("")
-            return m.group(1) + "/".join(out)
+def _path(text: str, secrets: set[str]) -> str:
+    def hide(m: re.Match[str]) -> str:
+        out = []
+        for segment in m.group(2).split("/"):
+            if segment:
+                _remember(secrets, segment, _MIN_PATH_SECRET)
+                out.append(REDACTED)
+            else:
+                out.append("")
+        return m.group(1) + "/".join(out)
 
-        text = _PATH.sub(path, text)
-    return text
+    return _PATH.sub(hide, text)
+
+
+# Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
+# names), so most strings are looked up here once instead of searched again.
+_plain_texts: dict[str, bool] = {}
+_PLAIN_MAX_LEN = 2048
 
 
 def _text(text: str, secrets: set[str]) -> str:
-    if len(text) > MAX_STRING:
-        text = clip_text(text, MAX_STRING)
     if secrets:
         text = scrub(text, secrets)
-    if "=" in text or "@" in text or "/" in text:
-        text = _by_shape(text, secrets)
-    return text
+    if text in _plain_texts:
+        return text
+    if len(text) > MAX_STRING:
+        text = clip_text(text, MAX_STRING)
+    shaped = text
+    if "@" in shaped:
+        shaped = _userinfo(shaped, secrets)
+    if "=" in shaped:
+        shaped = _name_values(shaped, secrets)
+    if "/" in shaped:
+        shaped = _path(shaped, secrets)
+    if shaped is text and len(text) <= _PLAIN_MAX_LEN:
+        if len(_plain_texts) >= 4096:
+            _plain_texts.clear()
+        _plain_texts[text] = True
+    return shaped
 
 
 # -- the walk --------------------------------------------------------------------------
+
+
+_SCALARS = frozenset({float, bool, type(None)})
 
 
 def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
@@ -184,8 +219,10 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
     t = type(value)
     if t is str:
         return _text(value, secrets)
-    if t is int or t is float or t is bool or value is None:
-        return value if t is not int or -(2**63) <= value < 2**64 else str(value)
+    if t in _SCALARS:
+        return value
+    if t is int:
+        return value if -(2**63) <= value < 2**64 else str(value)
     if t is not dict and t is not list and t is not tuple:
         value = plain(value)
         t = type(value)
@@ -196,6 +233,7 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
     if depth <= 0 or budget[0] <= 0:
         return "…[too deep]" if depth <= 0 else TRUNCATED.format(len(value))
     budget[0] -= len(value) if len(value) < MAX_ITEMS else MAX_ITEMS
+    depth -= 1
     if t is dict:
         out: dict[str, Any] = {}
         for i, (k, v) in enumerate(value.items()):
@@ -211,9 +249,11 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
                     _remember(secrets, v)
                 out[k] = REDACTED
             else:
-                out[k] = _walk(v, secrets, depth - 1, budget)
+                out[k] = v if type(v) in _SCALARS else _walk(v, secrets, depth, budget)
         return out
-    items = [_walk(v, secrets, depth - 1, budget) for v in value[:MAX_ITEMS]]
+    items = [
+        v if type(v) in _SCALARS else _walk(v, secrets, depth, budget) for v in value[:MAX_ITEMS]
+    ]
     if len(value) > MAX_ITEMS:
         items.append(TRUNCATED.format(len(value) - MAX_ITEMS))
     return items
@@ -232,7 +272,7 @@ def _rescrub(value: Any, secrets: set[str]) -> Any:
 
 
 def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]:
-    """Bound and redact every field of ``ed`` in place (the envelope excepted).
+    """Bound and redact every field of ``ed`` in place (given before the envelope is added).
 
     ``secrets`` is the current span's set of remembered values (None outside a
     span: the event then remembers for itself). The values are first bounded
@@ -248,11 +288,16 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
         if key in _NOT_WALKED:
             continue
         value = ed[key]
+        t = type(value)
         if type(key) is str and is_secret_key(key):
-            if type(value) is str:
+            if t is str:
                 _remember(secrets, value)
             ed[key] = REDACTED
-        elif key == "argv" and type(value) in (list, tuple):
+        elif t is str:
+            ed[key] = _text(value, secrets)
+        elif t in _SCALARS or (t is int and -(2**63) <= value < 2**64):
+            continue
+        elif key == "argv" and (t is list or t is tuple):
             ed[key] = redact_argv(value, secrets)
         elif key == "params" and kind == "sql":
             value = _walk(value, secrets, MAX_DEPTH, budget)

@@ -34,8 +34,8 @@ class _Writer:
         self.logger = structlog.wrap_logger(
             sink,
             processors=[
-                Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
                 redact,
+                Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
                 Validate(self.config.validate_all),
                 Render(self.config.max_line_bytes),
             ],
