@@ -24,6 +24,7 @@ __all__ = [
     "TRUNCATED",
     "clip",
     "clip_text",
+    "cut_mark",
     "plain",
     "printable",
 ]
@@ -35,6 +36,18 @@ MAX_DEPTH = 20
 MAX_NODES = 20_000
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _NATIVE = (datetime.datetime, datetime.date, datetime.time, uuid.UUID)
+
+
+def cut_mark(items: list[Any], left_out: int) -> Any:
+    """The item that says ``left_out`` items were cut, shaped like the items before it:
+    a one-cell row after rows (a table stays a table), a mapping after mappings."""
+    mark = TRUNCATED.format(left_out)
+    last = items[-1] if items else None
+    if isinstance(last, list):
+        return [mark]
+    if isinstance(last, dict):
+        return {"…": mark}
+    return mark
 
 
 def clip_text(text: str, limit: int) -> str:
@@ -106,7 +119,7 @@ def clip(value: Any, limit: int, items: int, depth: int) -> Any:
             return "…[too deep]"
         clipped = [clip(v, limit, items, depth - 1) for v in value[:items]]
         if len(value) > items:
-            clipped.append(TRUNCATED.format(len(value) - items))
+            clipped.append(cut_mark(clipped, len(value) - items))
         return clipped
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         return str(value)

@@ -39,6 +39,7 @@ from ._bounds import (
     MAX_STRING,
     TRUNCATED,
     clip_text,
+    cut_mark,
     plain,
     printable,
 )
@@ -255,7 +256,7 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
         v if type(v) in _SCALARS else _walk(v, secrets, depth, budget) for v in value[:MAX_ITEMS]
     ]
     if len(value) > MAX_ITEMS:
-        items.append(TRUNCATED.format(len(value) - MAX_ITEMS))
+        items.append(cut_mark(items, len(value) - MAX_ITEMS))
     return items
 
 
