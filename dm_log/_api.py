@@ -80,7 +80,12 @@ class Span:
         return format_traceparent(ctx.trace, ctx.span) if ctx else None
 
     def set(self, **fields: Any) -> None:
-        """Fields to write with the end event (status, rows, …)."""
+        """Fields to write with the end event (status, rows, …).
+
+        They sit at the top of the end event and are redacted like any other field:
+        ``set(password=...)`` writes ``[redacted]``, and the value is scrubbed from
+        the end's ``error`` text and from later events of the request.
+        """
         self._end_fields.update(fields)
 
     def end(
