@@ -14,14 +14,17 @@ applying three rules to what it meets:
   ``name=value`` with a secret-looking name (a query string, a form body, a log
   message, ``password='x'`` in SQL) loses its value; and in a path, every
   segment after ``/reset/``, ``/activate/``, ``/confirm/``, ``/verify/``,
-  ``/invite/``, ``/magic-link/``, ``/unsubscribe/`` or ``/token/`` goes (the shape
-  of Django's password-reset and activation links). Other path segments (ids,
-  slugs) are kept: a token elsewhere in a path is not recognised by shape.
+  ``/invite/``, ``/magic-link/`` or ``/unsubscribe/`` goes (the shape of Django's
+  password-reset and activation links). Other path segments (ids, slugs, endpoint
+  names such as ``/api/token/refresh/``) are kept: a token elsewhere in a path is
+  not recognised by shape.
 * **By value.** Everything redacted above is remembered in the current span's
   ``secrets`` set (child spans share it) and scrubbed from every string written
   later in that span, and from the rest of the same event: the ``error`` text of
   a span end, an exception's ``message`` and ``cause``, an SQL literal, a log
-  message. Values under 4 characters are redacted where found but not remembered.
+  message. Values under 4 characters are redacted where found but not remembered,
+  and a span tree remembers at most 1024 values (later ones are still redacted by
+  key and by shape).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ _BASE_PATTERN = (
 _key_re = re.compile(_BASE_PATTERN, re.IGNORECASE)
 _MIN_SECRET = 4
 _MIN_PATH_SECRET = 8
+_MAX_REMEMBERED = 1024
 
 # The kind and the API's instructions to the pipeline, and fields holding code locations
 # (call sites, stack frames), never user data.
@@ -88,7 +92,7 @@ def is_secret_key(key: str) -> bool:
 
 def _remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
     value = value.strip()
-    if len(value) < minimum or value == REDACTED:
+    if len(value) < minimum or value == REDACTED or len(secrets) >= _MAX_REMEMBERED:
         return
     secrets.add(value)
     if "%" in value or "+" in value:
@@ -125,7 +129,7 @@ _NAME_BACK = re.compile(r"[A-Za-z0-9_.\-\[\]]+")  # name=value: nothing between
 _SQL_NAME_BACK = re.compile(r"\s*[\"`\]]?([A-Za-z0-9_.]+)")  # "column" = 'literal'
 _PATH = re.compile(
     r"(/(?:password[-_])?(?:reset|activate|activation|confirm|verify|verification|invite"
-    r"|invitation|magic[-_]?link|unsubscribe|token)s?/)([^\s?#'\"<>]+)",
+    r"|invitation|magic[-_]?link|unsubscribe)s?/)([^\s?#'\"<>]+)",
     re.IGNORECASE,
 )
 
