@@ -12,34 +12,31 @@ closed (two events and two fresh ids); ``sql`` with every event validated
 (``DM_VALIDATE=1``); full ``jsonschema`` Draft 2020-12 validation of one event; four
 threads writing concurrently; and the id source alone.
 
-``--against DIR`` runs these rows alternately on this checkout's ``dm_log`` and on
-the one in ``DIR`` (say ``git worktree add /tmp/base <commit>``), each in its own
-process, ``R`` rounds, and prints the best of each side and their ratio.
+``--against DIR`` loads the ``dm_log`` of another checkout (say ``git worktree add
+/tmp/base <commit>``) beside this one, in the same process, runs the writer rows on
+each in turn for ``R`` rounds (so both sides see the same machine load), and prints
+the best of each side and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 HERE = Path(__file__).resolve().parents[1]
-if __name__ == "__main__" and "--code" in sys.argv:
-    sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
-else:
-    sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE))
 
 import dm_log  # noqa: E402
-from dm_log._context import new_span_id  # noqa: E402
 from dm_log._schema import ROOT_ID, schema_store  # noqa: E402
 
 SQL = 'SELECT "app_item"."id", "app_item"."name" FROM "app_item" WHERE "app_item"."id" = %s'
@@ -55,8 +52,9 @@ def _per_event_us(fn: Callable[[int], None], n: int, repeat: int = 5) -> float:
     return best
 
 
-def measure(n: int) -> list[tuple[str, float]]:
-    """Every row's best microseconds per event."""
+def measure(n: int, dm_log: Any = dm_log, full_schema: bool = True) -> list[tuple[str, float]]:
+    """Every row's best microseconds per event, for the given ``dm_log`` package."""
+    new_span_id = importlib.import_module(dm_log.__name__ + "._context").new_span_id
     folder = Path(tempfile.mkdtemp(prefix="dm-bench-write-"))
 
     fd = os.open(folder / "floor.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -113,16 +111,15 @@ def measure(n: int) -> list[tuple[str, float]]:
         for w in workers:
             w.join()
 
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-
-    store = schema_store()
-    registry: Registry = Registry().with_resources(
-        (uri, Resource.from_contents(doc)) for uri, doc in store.items()
-    )
-    full = Draft202012Validator(store[ROOT_ID], registry=registry)
-
     def jsonschema_only(k: int) -> None:
+        from jsonschema import Draft202012Validator
+        from referencing import Registry, Resource
+
+        store = schema_store()
+        registry: Registry = Registry().with_resources(
+            (uri, Resource.from_contents(doc)) for uri, doc in store.items()
+        )
+        full = Draft202012Validator(store[ROOT_ID], registry=registry)
         for _ in range(k):
             full.validate(sample)
 
@@ -146,12 +143,13 @@ def measure(n: int) -> list[tuple[str, float]]:
     dm_log.configure(validate_all=True)
     with dm_log.span("bench-validated"):
         rows.append(("sql event, DM_VALIDATE=1 (compiled validator)", _per_event_us(sql, n)))
-    rows.append(
-        (
-            "jsonschema Draft 2020-12 validation alone",
-            _per_event_us(jsonschema_only, max(n // 20, 200), 3),
+    if full_schema:
+        rows.append(
+            (
+                "jsonschema Draft 2020-12 validation alone",
+                _per_event_us(jsonschema_only, max(n // 20, 200), 3),
+            )
         )
-    )
     rows.append(("span id from the writer's generator", _per_event_us(ids, n)))
     rows.append(("span id from os.urandom(8).hex()", _per_event_us(urandom_ids, n)))
     dm_log.configure(log_dir=None)
@@ -166,23 +164,33 @@ def _print(rows: list[tuple[str, float]]) -> None:
     print("targets: sql default <= 5x floor; validated user event <= 15x floor")
 
 
+def _load(checkout: Path) -> Any:
+    """The ``dm_log`` package of another checkout, imported as ``dm_log_other``."""
+    spec = importlib.util.spec_from_file_location(
+        "dm_log_other",
+        checkout / "dm_log" / "__init__.py",
+        submodule_search_locations=[str(checkout / "dm_log")],
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dm_log_other"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _against(other: Path, n: int, rounds: int) -> None:
-    """Alternate this checkout and ``other``, one process each per round; best of each."""
+    """This checkout's writer and ``other``'s, in turn in one process; best of each."""
+    sides = {"this": dm_log, "other": _load(other)}
     best: dict[str, dict[str, float]] = {"this": {}, "other": {}}
     for _ in range(rounds):
-        for side, code in (("this", HERE), ("other", other)):
-            out = subprocess.run(
-                [sys.executable, __file__, "--events", str(n), "--json", "--code", str(code)],
-                capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            for name, us in json.loads(out.splitlines()[-1]):
+        for side, package in sides.items():
+            for name, us in measure(n, package, full_schema=False):
                 best[side][name] = min(us, best[side].get(name, float("inf")))
-    print(f"best of {rounds} alternating rounds; this = {HERE}, other = {other}")
+    print(f"best of {rounds} rounds, in turn; this = {HERE}, other = {other}")
     print(f"{'case':48} {'this us':>9} {'other us':>9} {'this/other':>10}")
     for name, us in best["this"].items():
-        was = best["other"].get(name)
-        ratio = f"{us / was:10.2f}" if was else f"{'-':>10}"
-        print(f"{name:48} {us:9.2f} {was if was else float('nan'):9.2f} {ratio}")
+        was = best["other"][name]
+        print(f"{name:48} {us:9.2f} {was:9.2f} {us / was:10.2f}")
 
 
 def main() -> None:
@@ -190,17 +198,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--against", type=Path, help="another checkout to compare with")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.against is not None:
         _against(args.against.resolve(), args.events, args.rounds)
         return
-    rows = measure(args.events)
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        _print(rows)
+    _print(measure(args.events))
 
 
 if __name__ == "__main__":

@@ -150,11 +150,8 @@ _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 def _dumps(ed: Any) -> bytes:
-    """One line; text orjson refuses (lone surrogates from undecodable bytes) as U+FFFD."""
-    try:
-        return orjson.dumps(ed, default=_default, option=_OPTIONS)
-    except (TypeError, orjson.JSONEncodeError):
-        return orjson.dumps(clip(ed, MAX_STRING, 10_000, 64), default=_default, option=_OPTIONS)
+    """The line again, after orjson refused it: lone surrogates (undecodable bytes) as U+FFFD."""
+    return orjson.dumps(clip(ed, MAX_STRING, 10_000, 64), default=_default, option=_OPTIONS)
 
 
 class Render:
@@ -171,13 +168,18 @@ class Render:
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> bytes:
         try:
-            line = _dumps(ed)
-        except (TypeError, orjson.JSONEncodeError) as exc:
-            return orjson.dumps(
-                _invalid(ed, ed.get("event", "?"), [f"not JSON-serialisable: {exc}"], ""),
-                default=_default,
-                option=_OPTIONS,
-            )
+            line = orjson.dumps(ed, default=_default, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            line = b""
+        if not line:
+            try:
+                line = _dumps(ed)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                return orjson.dumps(
+                    _invalid(ed, ed.get("event", "?"), [f"not JSON-serialisable: {exc}"], ""),
+                    default=_default,
+                    option=_OPTIONS,
+                )
         if len(line) <= self.max_line:
             return line
         clipped = {k: clip(v, 1024, 50, 8) for k, v in ed.items()}

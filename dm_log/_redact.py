@@ -216,7 +216,8 @@ def _text(text: str, secrets: set[str]) -> str:
 # -- the walk --------------------------------------------------------------------------
 
 
-_SCALARS = frozenset({float, bool, type(None)})
+# Written as they are. An int past 64 bits is turned into text by the renderer's fallback.
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
@@ -226,8 +227,6 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
         return _text(value, secrets)
     if t in _SCALARS:
         return value
-    if t is int:
-        return value if -(2**63) <= value < 2**64 else str(value)
     if t is not dict and t is not list and t is not tuple:
         value = plain(value)
         t = type(value)
@@ -289,23 +288,28 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     known = len(secrets)
     budget = [MAX_NODES]
     kind = ed.get("event")
-    for key in list(ed):
-        if key in _NOT_WALKED:
+    plain_texts, verdicts, not_walked, scalars = _plain_texts, _verdicts, _NOT_WALKED, _SCALARS
+    for key, value in ed.items():  # values replaced in place: the keys do not change
+        if key in not_walked:
             continue
-        value = ed[key]
         t = type(value)
-        if type(key) is str and is_secret_key(key):
+        secret_key = verdicts.get(key)
+        if secret_key is None:
+            secret_key = type(key) is str and is_secret_key(key)
+        if secret_key:
             if t is str:
                 _remember(secrets, value)
             ed[key] = REDACTED
         elif t is str:
-            ed[key] = _text(value, secrets)
-        elif t in _SCALARS or (t is int and -(2**63) <= value < 2**64):
+            if secrets or value not in plain_texts:
+                ed[key] = _text(value, secrets)
+        elif t in scalars:
             continue
         elif key == "argv" and (t is list or t is tuple):
             ed[key] = redact_argv(value, secrets)
         elif key == "params" and kind == "sql":
-            value = _walk(value, secrets, MAX_DEPTH, budget)
+            if t is not list or len(value) > 16 or any(type(v) not in _SCALARS for v in value):
+                value = _walk(value, secrets, MAX_DEPTH, budget)  # else: nothing to bound
             ed[key] = _redact_sql_params(str(ed.get("sql", "")), value, secrets)
         else:
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
