@@ -76,18 +76,22 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     _sql_secret_slots.cache_clear()
 
 
-_verdicts: dict[str, bool] = {}  # a plain dict: a lookup is cheaper than a cached call
+# Verdicts per key, a plain dict (a lookup is cheaper than a cached call); the top-level
+# keys the pass skips are kept in it too, as _SKIP, so one lookup decides a key.
+_verdicts: dict[str, Any] = {}
+_SKIP = object()
 
 
 def is_secret_key(key: str) -> bool:
     """True if a value stored under ``key`` must not be written."""
     found = _verdicts.get(key)
-    if found is None:
+    if found is None or found is _SKIP:
         found = _key_re.search(key) is not None
         if len(_verdicts) >= 8192:
             _verdicts.clear()
-        _verdicts[key] = found
-    return found
+        if key not in _NOT_WALKED:
+            _verdicts[key] = found
+    return bool(found)
 
 
 def _remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
@@ -288,14 +292,17 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     known = len(secrets)
     budget = [MAX_NODES]
     kind = ed.get("event")
-    plain_texts, verdicts, not_walked, scalars = _plain_texts, _verdicts, _NOT_WALKED, _SCALARS
+    plain_texts, verdicts, scalars = _plain_texts, _verdicts, _SCALARS
     for key, value in ed.items():  # values replaced in place: the keys do not change
-        if key in not_walked:
+        secret_key = verdicts.get(key)  # one lookup: True, False, or _SKIP for _NOT_WALKED
+        if secret_key is None:
+            if key in _NOT_WALKED:
+                secret_key = verdicts[key] = _SKIP
+            else:
+                secret_key = type(key) is str and is_secret_key(key)
+        if secret_key is _SKIP:
             continue
         t = type(value)
-        secret_key = verdicts.get(key)
-        if secret_key is None:
-            secret_key = type(key) is str and is_secret_key(key)
         if secret_key:
             if t is str:
                 _remember(secrets, value)
