@@ -61,9 +61,12 @@ _MIN_SECRET = 4
 _MIN_PATH_SECRET = 8
 _MAX_REMEMBERED = 1024
 
-# The kind and the API's instructions to the pipeline, and fields holding code locations
-# (call sites, stack frames), never user data.
-_NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate", "site", "call", "frames"})
+# The kind and the API's instructions to the pipeline.
+_NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
+# Code locations the writer itself builds (call sites, stack frames), never user data, in
+# the kinds whose schema defines them; under any other kind these names are walked.
+_CODE_FIELDS = frozenset({"site", "call", "frames"})
+_CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid"})
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -318,11 +321,13 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
             if t is not list or len(value) > 16 or any(type(v) not in _SCALARS for v in value):
                 value = _walk(value, secrets, MAX_DEPTH, budget)  # else: nothing to bound
             ed[key] = _redact_sql_params(str(ed.get("sql", "")), value, secrets)
+        elif key in _CODE_FIELDS and kind in _CODE_KINDS:
+            continue
         else:
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
     if len(secrets) > known:  # learnt in this event: look again at what came before
         for key in list(ed):
-            if key not in _NOT_WALKED:
+            if key not in _NOT_WALKED and not (key in _CODE_FIELDS and kind in _CODE_KINDS):
                 ed[key] = _rescrub(ed[key], secrets)
     return ed
 

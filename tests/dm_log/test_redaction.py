@@ -173,3 +173,11 @@ def test_top_level_keys_tags_and_sql_literals(log_dir: Path) -> None:
     metric = next(e for e in events if e["event"] == "metric")
     assert metric["tags"] == {"api_key": REDACTED, "region": "eu"}
     assert next(e for e in events if e["event"] == "x.audit")["who"] == "ann"
+
+
+def test_user_fields_named_like_code_locations_are_redacted_too(log_dir: Path) -> None:
+    dm_log.record(
+        "x.deploy", site={"url": "https://deploy:pw-site-SECRET@ci/x"}, call="token=tk-SECRET"
+    )
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
+    assert b"pw-site-SECRET" not in raw and b"tk-SECRET" not in raw
