@@ -3,6 +3,14 @@
 Recording is on when ``DM_LOG_DIR`` is set (or after :func:`configure` with a
 ``log_dir``); otherwise every call below returns at once.
 
+Nothing here raises into the application or waits on a lock its thread may hold:
+importing never fails on a bad ``DM_*`` value (it is refused, said once on stderr
+and as ``dm.config``), calls from signal handlers are safe, values are bounded
+before anything else looks at them, undecodable text is written with U+FFFD, and
+secrets are redacted by key, by shape and by value in every field of every event.
+Trace and span ids come from the writer's own generator, which ``random.seed`` does
+not touch.
+
 >>> import dm_log
 >>> with dm_log.span("import-prices", source="s3"):
 ...     dm_log.metric("prices.rows", 1200)

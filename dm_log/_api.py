@@ -80,7 +80,12 @@ class Span:
         return format_traceparent(ctx.trace, ctx.span) if ctx else None
 
     def set(self, **fields: Any) -> None:
-        """Fields to write with the end event (status, rows, …)."""
+        """Fields to write with the end event (status, rows, …).
+
+        They sit at the top of the end event and are redacted like any other field:
+        ``set(password=...)`` writes ``[redacted]``, and the value is scrubbed from
+        the end's ``error`` text and from later events of the request.
+        """
         self._end_fields.update(fields)
 
     def end(
@@ -245,11 +250,9 @@ def panel(title: str, type: PanelType, content: Any, *, op: str = "append", **op
     """
     if not enabled():
         return
+    # Rows as tuples, a kv Mapping, a 100 MB table: the writer's first pass bounds the
+    # content and makes it plain JSON before anything else looks at it.
     fields: dict[str, Any] = {"panel": title, "op": op, "type": type, "content": content}
-    if type == "table" and isinstance(content, list | tuple):
-        fields["content"] = [list(row) if isinstance(row, list | tuple) else row for row in content]
-    if isinstance(content, Mapping) and type == "kv":
-        fields["content"] = dict(content)
     fields.update(options)
     emit("panel", fields)
 

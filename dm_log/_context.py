@@ -1,10 +1,18 @@
-"""The current span, carried in a context variable, and W3C ``traceparent`` headers."""
+"""The current span, carried in a context variable, W3C ``traceparent`` headers, and ids.
+
+Trace and span ids come from a generator private to this module, seeded from
+``os.urandom`` at import and again in every forked child: seeding the global
+``random`` module (a test fixture's ``random.seed(1234)``) cannot make two
+processes or two runs draw the same ids, and a forked child never repeats its
+parent's sequence.
+"""
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from contextvars import ContextVar
-from random import getrandbits
 
 __all__ = [
     "SpanContext",
@@ -38,14 +46,25 @@ class SpanContext:
 current_span: ContextVar[SpanContext | None] = ContextVar("dm_log_span", default=None)
 
 
+_ids = random.Random(os.urandom(32))
+_bits = _ids.getrandbits  # one C call per id: atomic under the GIL, no lock to re-enter
+
+
+def _reseed() -> None:
+    _ids.seed(os.urandom(32))
+
+
+os.register_at_fork(after_in_child=_reseed)
+
+
 def new_trace_id() -> str:
-    """32 lowercase hex digits, never all zero."""
-    return f"{getrandbits(128) | 1:032x}"
+    """32 lowercase hex digits, never all zero, from the private generator."""
+    return f"{_bits(128) | 1:032x}"
 
 
 def new_span_id() -> str:
-    """16 lowercase hex digits, never all zero."""
-    return f"{getrandbits(64) | 1:016x}"
+    """16 lowercase hex digits, never all zero, from the private generator."""
+    return f"{_bits(64) | 1:016x}"
 
 
 def parse_traceparent(value: object) -> tuple[str, str] | None:

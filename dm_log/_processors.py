@@ -3,7 +3,10 @@
 Each processor takes ``(logger, method_name, event_dict)`` and returns the dict
 (or, for the renderer, bytes). Order in the pipeline::
 
-    add_envelope -> redact -> validate -> render (clipping oversized values)
+    redact (bounding every value first) -> Envelope -> Validate -> Render
+
+Bounding comes first, so validation and redaction never see more than an event's
+first few thousand values, whatever the caller passed.
 
 Keys starting with ``_dm_`` are instructions from the API to the chain (the span
 context, whether to validate) and never reach the file.
@@ -17,18 +20,11 @@ from typing import Any
 import fastjsonschema
 import orjson
 
+from ._bounds import MAX_STRING, clip, plain, printable
 from ._clock import now_ts
 from ._context import SpanContext, current_span
 from ._frames import call_site
-from ._redact import (
-    redact_argv,
-    redact_headers,
-    redact_mapping,
-    redact_query,
-    redact_sql_params,
-    redact_url,
-    scrub,
-)
+from ._redact import redact_event
 from ._schema import validator_for
 
 __all__ = [
@@ -51,11 +47,6 @@ HOT_KINDS = frozenset(
         "dm.dropped", "dm.invalid", "dm.capped",
     }
 )  # fmt: skip
-
-TRUNCATED = "…[truncated {} chars]"
-MAX_STRING = 16 * 1024
-MAX_ITEMS = 500
-MAX_DEPTH = 20
 
 EventDict = MutableMapping[str, Any]
 
@@ -84,100 +75,26 @@ class Envelope:
             out["span"] = ctx.span
             if ctx.parent is not None:
                 out["parent"] = ctx.parent
-            out["_dm_secrets"] = ctx.secrets
         out.update(ed)
         return out
 
 
-_REDACTED_FIELDS = ("headers", "form", "fields", "params", "query", "url", "msg", "message", "args")
-_FIELDS_OF_KIND = {
-    "sql": ("params",),
-    "log": ("msg", "fields"),
-    "exception": ("message",),
-    "request.start": ("headers", "query", "form"),
-    "request.end": ("headers",),
-    "command.start": ("params", "argv"),
-    "http.start": ("url",),
-    "task.start": ("args",),
-    "span.start": ("fields",),
-    "span.end": ("fields",),
-    "metric": (),
-    "runtime": (),
-    "progress": ("message",),
-}
-
-
 def redact(logger: object, method: str, ed: EventDict) -> EventDict:
-    """Redact secrets by key in the fields that carry them, and scrub remembered values."""
-    secrets: set[str] | None = ed.pop("_dm_secrets", None)
-    kind = ed["event"]
-    for key in _FIELDS_OF_KIND.get(kind, _REDACTED_FIELDS):
-        value = ed.get(key)
-        if value is None:
-            continue
-        if key == "headers" and isinstance(value, dict):
-            ed[key] = redact_headers(value, secrets)
-        elif key == "params":
-            if kind == "sql":
-                if value:
-                    ed[key] = redact_sql_params(str(ed.get("sql", "")), value, secrets)
-            else:
-                ed[key] = redact_mapping(value, secrets)
-        elif key == "query" and isinstance(value, str):
-            ed[key] = redact_query(value, secrets)
-        elif key == "url" and isinstance(value, str):
-            ed[key] = redact_url(value, secrets)
-        elif key == "argv" and isinstance(value, list | tuple):
-            ed[key] = redact_argv(value, secrets)
-        elif isinstance(value, str):
-            if secrets:
-                ed[key] = scrub(value, secrets)
-        else:
-            ed[key] = redact_mapping(value, secrets)
-    if kind == "panel":
-        content = ed.get("content")
-        if isinstance(content, dict | list):
-            ed["content"] = redact_mapping(content, secrets)
-        elif isinstance(content, str) and secrets:
-            ed["content"] = scrub(content, secrets)
-    return ed
+    """Bound every field, redact secrets by key, by shape and by value (see ``_redact``).
 
-
-def _clip(value: Any, limit: int, items: int, depth: int) -> Any:
-    if isinstance(value, str):
-        if len(value) > limit:
-            return value[:limit] + TRUNCATED.format(len(value) - limit)
-        return value
-    if isinstance(value, dict):
-        if depth <= 0:
-            return "…[too deep]"
-        out = {}
-        for i, (k, v) in enumerate(value.items()):
-            if i >= items:
-                out["…"] = TRUNCATED.format(len(value) - items)
-                break
-            out[str(k)[:200] if not isinstance(k, str) or len(k) > 200 else k] = _clip(
-                v, limit, items, depth - 1
-            )
-        return out
-    if isinstance(value, list | tuple):
-        if depth <= 0:
-            return "…[too deep]"
-        clipped = [_clip(v, limit, items, depth - 1) for v in value[:items]]
-        if len(value) > items:
-            clipped.append(TRUNCATED.format(len(value) - items))
-        return clipped
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-        return str(value)
-    return value
+    Runs before :class:`Envelope`, on the fields the caller gave, with the secrets
+    remembered by the event's span.
+    """
+    ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
+    return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
 
 
 def _invalid(ed: EventDict, kind: str, errors: list[str], data: Any) -> EventDict:
     keep = ("v", "ts", "svc", "host", "pid", "seq", "trace", "span", "parent")
     out = {k: ed[k] for k in keep if k in ed}
     out["event"] = "dm.invalid"
-    out["kind"] = str(kind)[:100]
-    out["errors"] = errors
+    out["kind"] = printable(str(kind)[:100])
+    out["errors"] = [printable(str(e)[:2000]) for e in errors]
     site = call_site(3)
     if site is not None:
         out["call"] = site
@@ -208,8 +125,14 @@ class Validate:
         kind = ed["event"]
         if not (forced or self.validate_all or kind not in HOT_KINDS):
             return ed
+        if type(kind) is not str:
+            return _invalid(ed, kind, ["the event kind must be a string"], ed)
         try:
-            validator_for(kind, envelope=self.validate_all)(ed)
+            check = validator_for(kind, envelope=self.validate_all)
+        except Exception:  # ValidatorBusy (from a signal handler), schema unreadable
+            return ed
+        try:
+            check(ed)
         except fastjsonschema.JsonSchemaValueException as exc:
             return _invalid(ed, kind, [exc.message], ed)
         except Exception as exc:  # a value the validator cannot even inspect
@@ -221,18 +144,23 @@ validate = Validate
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, set | frozenset):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+    return plain(value)
 
 
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
+def _dumps(ed: Any) -> bytes:
+    """The line again, after orjson refused it: lone surrogates (undecodable bytes) as U+FFFD."""
+    return orjson.dumps(clip(ed, MAX_STRING, 10_000, 64), default=_default, option=_OPTIONS)
+
+
 class Render:
-    """orjson to one line of bytes, never longer than ``max_line`` bytes."""
+    """orjson to one line of bytes, never longer than ``max_line`` bytes.
+
+    Values arrive bounded (see ``_bounds``); a line still over ``max_line`` is
+    cut harder, and failing that replaced by a ``dm.invalid`` report.
+    """
 
     __slots__ = ("max_line",)
 
@@ -243,26 +171,25 @@ class Render:
         try:
             line = orjson.dumps(ed, default=_default, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
-            line = b""  # too deep, an int over 64 bits, ...: clipping below fixes most
-        if 0 < len(line) <= MAX_STRING:
-            return line
-        # Rare path: a long or odd value somewhere. Clip visibly, then harder.
-        clipped = {k: _clip(v, MAX_STRING, MAX_ITEMS, MAX_DEPTH) for k, v in ed.items()}
-        try:
-            line = orjson.dumps(clipped, default=_default, option=_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError) as exc:
-            return orjson.dumps(
-                _invalid(ed, ed.get("event", "?"), [f"not JSON-serialisable: {exc}"], ""),
-                option=_OPTIONS,
-            )
+            line = b""
+        if not line:
+            try:
+                line = _dumps(ed)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                return orjson.dumps(
+                    _invalid(ed, ed.get("event", "?"), [f"not JSON-serialisable: {exc}"], ""),
+                    default=_default,
+                    option=_OPTIONS,
+                )
         if len(line) <= self.max_line:
             return line
-        clipped = {k: _clip(v, 1024, 50, 8) for k, v in ed.items()}
+        clipped = {k: clip(v, 1024, 50, 8) for k, v in ed.items()}
         line = orjson.dumps(clipped, default=_default, option=_OPTIONS)
         if len(line) <= self.max_line:
             return line
         return orjson.dumps(
             _invalid(ed, ed.get("event", "?"), [f"line of {len(line)} bytes over the maximum"], ""),
+            default=_default,
             option=_OPTIONS,
         )
 

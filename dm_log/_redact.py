@@ -1,44 +1,72 @@
-"""Redaction of secrets before anything is written.
+"""Redaction of secrets before anything is written: one pass over every field of every event.
 
-Two mechanisms work together:
+:func:`redact_event` walks each field of an event (every kind, every depth,
+dict keys and list items alike), bounding it as it goes (see ``_bounds``) and
+applying three rules to what it meets:
 
-* **By key.** A header, query parameter, form field, mapping key or SQL column whose
-  name looks secret (``Authorization``, ``Cookie``, ``password``, ``api_key``,
-  ``csrfmiddlewaretoken``, …) has its value replaced by :data:`REDACTED`.
-* **By value.** Each value redacted by key is remembered in the current span's
-  ``secrets`` set and scrubbed from free text written later in that span (log
-  messages, SQL parameters, exception messages), where no key names it.
+* **By key.** A value under a key that looks secret (``Authorization``,
+  ``Cookie``, ``password``, ``passphrase``, ``pass``, ``key``, ``api_key``,
+  ``csrfmiddlewaretoken``, …), at any depth or at the top of the event, becomes
+  :data:`REDACTED`. So do SQL parameters bound to such a column and the argument
+  after a secret command-line option (``--password x``).
+* **By shape, in any text.** Wherever a string holds ``scheme://user:PASSWORD@``
+  the password goes (a bare ``scheme://TOKEN@`` loses the whole userinfo);
+  ``name=value`` with a secret-looking name (a query string, a form body, a log
+  message, ``password='x'`` in SQL) loses its value; and in a path, every
+  segment after ``/reset/``, ``/activate/``, ``/confirm/``, ``/verify/``,
+  ``/invite/``, ``/magic-link/`` or ``/unsubscribe/`` goes (the shape of Django's
+  password-reset and activation links). Other path segments (ids, slugs, endpoint
+  names such as ``/api/token/refresh/``) are kept: a token elsewhere in a path is
+  not recognised by shape.
+* **By value.** Everything redacted above is remembered in the current span's
+  ``secrets`` set (child spans share it) and scrubbed from every string written
+  later in that span, and from the rest of the same event: the ``error`` text of
+  a span end, an exception's ``message`` and ``cause``, an SQL literal, a log
+  message. Values under 4 characters are redacted where found but not remembered,
+  and a span tree remembers at most 1024 values (later ones are still redacted by
+  key and by shape).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
-__all__ = [
-    "REDACTED",
-    "is_secret_key",
-    "redact_argv",
-    "redact_headers",
-    "redact_mapping",
-    "redact_query",
-    "redact_sql_params",
-    "redact_url",
-    "scrub",
-    "set_extra_keys",
-]
+from ._bounds import (
+    MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_NODES,
+    MAX_STRING,
+    TRUNCATED,
+    clip_text,
+    cut_mark,
+    plain,
+    printable,
+)
+
+__all__ = ["REDACTED", "is_secret_key", "redact_argv", "redact_event", "scrub", "set_extra_keys"]
 
 REDACTED = "[redacted]"
 
 _BASE_PATTERN = (
-    r"passw|pwd|secret|token|api[-_]?key|apikey|session|csrf|xsrf|cookie|authori[sz]ation"
-    r"|^auth$|[-_]auth$|^auth[-_]|credential|private[-_]?key|signature|^sig$|bearer|otp$|^pin$"
+    r"passw|passphrase|^pass$|pwd|secret|token|api[-_]?key|apikey|^key$|session|csrf|xsrf"
+    r"|cookie|authori[sz]ation|^auth$|[-_]auth$|^auth[-_]|credential|private[-_]?key"
+    r"|signature|^sig$|bearer|otp$|^pin$"
 )
 _key_re = re.compile(_BASE_PATTERN, re.IGNORECASE)
 _MIN_SECRET = 4
+_MIN_PATH_SECRET = 8
+_MAX_REMEMBERED = 1024
+
+# The kind and the API's instructions to the pipeline.
+_NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
+# Code locations the writer itself builds (call sites, stack frames), never user data, in
+# the kinds whose schema defines them; under any other kind these names are walked.
+_CODE_FIELDS = frozenset({"site", "call", "frames"})
+_CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid"})
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -46,115 +74,265 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     global _key_re
     parts = [_BASE_PATTERN, *(re.escape(k) for k in extra if k)]
     _key_re = re.compile("|".join(parts), re.IGNORECASE)
-    is_secret_key.cache_clear()
+    _verdicts.clear()
+    _plain_texts.clear()
     _sql_secret_slots.cache_clear()
 
 
-@lru_cache(maxsize=4096)
+# Verdicts per key, a plain dict (a lookup is cheaper than a cached call); the top-level
+# keys the pass skips are kept in it too, as _SKIP, so one lookup decides a key.
+_verdicts: dict[str, Any] = {}
+_SKIP = object()
+
+
 def is_secret_key(key: str) -> bool:
     """True if a value stored under ``key`` must not be written."""
-    return _key_re.search(key) is not None
+    found = _verdicts.get(key)
+    if found is None or found is _SKIP:
+        found = _key_re.search(key) is not None
+        if len(_verdicts) >= 8192:
+            _verdicts.clear()
+        if key not in _NOT_WALKED:
+            _verdicts[key] = found
+    return bool(found)
 
 
-def _remember(secrets: set[str] | None, value: object) -> None:
-    if secrets is None or not isinstance(value, str):
-        return
+def _remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
     value = value.strip()
-    if len(value) >= _MIN_SECRET:
-        secrets.add(value)
-        # "Bearer abc", "Token abc", "Basic abc": the credential alone turns up elsewhere too.
-        scheme, _, rest = value.partition(" ")
-        if rest and len(rest) >= _MIN_SECRET and scheme.isalpha():
-            secrets.add(rest.strip())
-        # "a=1; b=2": each cookie value on its own.
-        if "=" in value and ";" in value:
-            for part in value.split(";"):
-                _, _, v = part.partition("=")
-                if len(v.strip()) >= _MIN_SECRET:
-                    secrets.add(v.strip())
+    if len(value) < minimum or value == REDACTED or len(secrets) >= _MAX_REMEMBERED:
+        return
+    secrets.add(value)
+    if "%" in value or "+" in value:
+        secrets.add(unquote_plus(value))
+    # "Bearer abc", "Token abc", "Basic abc": the credential alone turns up elsewhere too.
+    scheme, _, rest = value.partition(" ")
+    if rest and len(rest) >= _MIN_SECRET and scheme.isalpha():
+        secrets.add(rest.strip())
+    # "a=1; b=2": each cookie value on its own.
+    if "=" in value and ";" in value:
+        for part in value.split(";"):
+            v = part.partition("=")[2].strip()
+            if len(v) >= _MIN_SECRET:
+                secrets.add(v)
 
 
 def scrub(text: str, secrets: set[str] | None) -> str:
     """Replace every remembered secret value inside ``text``."""
     if not secrets or not text:
         return text
-    for secret in secrets:
+    for secret in tuple(secrets):  # a copy: a signal handler may add to the set meanwhile
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
 
 
-def redact_headers(headers: Mapping[str, Any], secrets: set[str] | None = None) -> dict[str, str]:
-    """Headers as ``{name: value}`` strings with secret ones redacted and remembered."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        name = str(name)
-        if is_secret_key(name):
-            _remember(secrets, str(value))
-            out[name] = REDACTED
+# -- by shape --------------------------------------------------------------------------
+
+_USERINFO = re.compile(r"://([^\s/?#@'\"<>]+)@")
+# Found from the "=" (a literal the engine jumps to), the name then read backwards:
+# scanning for names at every position would cost more than the rest of the event.
+_VALUE = re.compile(r"""=([^&\s#;,'"<>]+)|=(\s*)'([^']*)'""")
+_NAME_BACK = re.compile(r"[A-Za-z0-9_.\-\[\]]+")  # name=value: nothing between
+_SQL_NAME_BACK = re.compile(r"\s*[\"`\]]?([A-Za-z0-9_.]+)")  # "column" = 'literal'
+_PATH = re.compile(
+    r"(/(?:password[-_])?(?:reset|activate|activation|confirm|verify|verification|invite"
+    r"|invitation|magic[-_]?link|unsubscribe)s?/)([^\s?#'\"<>]+)",
+    re.IGNORECASE,
+)
+
+
+def _userinfo(text: str, secrets: set[str]) -> str:
+    def hide(m: re.Match[str]) -> str:
+        user, colon, password = m.group(1).partition(":")
+        if colon:
+            _remember(secrets, password)
+            return f"://{user}:{REDACTED}@"
+        _remember(secrets, user)
+        return f"://{REDACTED}@"
+
+    return _USERINFO.sub(hide, text)
+
+
+def _name_values(text: str, secrets: set[str]) -> str:
+    pieces: list[str] = []
+    last = 0
+    for m in _VALUE.finditer(text):
+        at = m.start()
+        before = text[max(0, at - 100) : at][::-1]
+        if m.group(1) is not None:
+            name_m = _NAME_BACK.match(before)
+            name = name_m.group(0)[::-1] if name_m else ""
+            value, hidden = m.group(1), "=" + REDACTED
         else:
-            out[name] = scrub(str(value), secrets)
-    return out
+            name_m = _SQL_NAME_BACK.match(before)
+            name = name_m.group(1)[::-1] if name_m else ""
+            value, hidden = m.group(3), f"={m.group(2)}'{REDACTED}'"
+        if not name or not is_secret_key(name):
+            continue
+        _remember(secrets, value)
+        pieces.append(text[last:at])
+        pieces.append(hidden)
+        last = m.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
-def redact_mapping(value: Any, secrets: set[str] | None = None, _depth: int = 0) -> Any:
-    """A copy of ``value`` with the values of secret keys redacted, at any depth."""
-    if _depth > 32:
+def _path(text: str, secrets: set[str]) -> str:
+    def hide(m: re.Match[str]) -> str:
+        out = []
+        for segment in m.group(2).split("/"):
+            if segment:
+                _remember(secrets, segment, _MIN_PATH_SECRET)
+                out.append(REDACTED)
+            else:
+                out.append("")
+        return m.group(1) + "/".join(out)
+
+    return _PATH.sub(hide, text)
+
+
+# Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
+# names), so most strings are looked up here once instead of searched again.
+_plain_texts: dict[str, bool] = {}
+_PLAIN_MAX_LEN = 2048
+
+
+def _text(text: str, secrets: set[str]) -> str:
+    if secrets:
+        text = scrub(text, secrets)
+    if text in _plain_texts:
+        return text
+    if len(text) > MAX_STRING:
+        text = clip_text(text, MAX_STRING)
+    shaped = text
+    if "@" in shaped:
+        shaped = _userinfo(shaped, secrets)
+    if "=" in shaped:
+        shaped = _name_values(shaped, secrets)
+    if "/" in shaped:
+        shaped = _path(shaped, secrets)
+    if shaped is text and len(text) <= _PLAIN_MAX_LEN:
+        if len(_plain_texts) >= 4096:
+            _plain_texts.clear()
+        _plain_texts[text] = True
+    return shaped
+
+
+# -- the walk --------------------------------------------------------------------------
+
+
+# Written as they are. An int past 64 bits is turned into text by the renderer's fallback.
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
+    """``value`` bounded, with secrets redacted by key, by shape and by value."""
+    t = type(value)
+    if t is str:
+        return _text(value, secrets)
+    if t in _SCALARS:
         return value
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if isinstance(k, str) and is_secret_key(k):
-                if isinstance(v, str):
+    if t is not dict and t is not list and t is not tuple:
+        value = plain(value)
+        t = type(value)
+        if t is str:
+            return _text(value, secrets)
+        if t is not dict and t is not list:
+            return value
+    if depth <= 0 or budget[0] <= 0:
+        return "…[too deep]" if depth <= 0 else TRUNCATED.format(len(value))
+    budget[0] -= len(value) if len(value) < MAX_ITEMS else MAX_ITEMS
+    depth -= 1
+    if t is dict:
+        out: dict[str, Any] = {}
+        for i, (k, v) in enumerate(value.items()):
+            if i >= MAX_ITEMS:
+                out["…"] = TRUNCATED.format(len(value) - i)
+                break
+            if type(k) is not str:
+                k = _text(str(k), secrets)
+            elif len(k) > 200:
+                k = clip_text(k, 200)
+            if is_secret_key(k):
+                if type(v) is str:
                     _remember(secrets, v)
                 out[k] = REDACTED
             else:
-                out[k] = redact_mapping(v, secrets, _depth + 1)
+                out[k] = v if type(v) in _SCALARS else _walk(v, secrets, depth, budget)
         return out
-    if isinstance(value, list | tuple):
-        return [redact_mapping(v, secrets, _depth + 1) for v in value]
-    if isinstance(value, str) and secrets:
+    items = [
+        v if type(v) in _SCALARS else _walk(v, secrets, depth, budget) for v in value[:MAX_ITEMS]
+    ]
+    if len(value) > MAX_ITEMS:
+        items.append(cut_mark(items, len(value) - MAX_ITEMS))
+    return items
+
+
+def _rescrub(value: Any, secrets: set[str]) -> Any:
+    """A second look for secrets first remembered further on in the same event."""
+    t = type(value)
+    if t is str:
         return scrub(value, secrets)
+    if t is dict:
+        return {k: _rescrub(v, secrets) for k, v in value.items()}
+    if t is list:
+        return [_rescrub(v, secrets) for v in value]
     return value
 
 
-def redact_query(query: str, secrets: set[str] | None = None) -> str:
-    """A query string with the values of secret parameters redacted."""
-    if not query:
-        return query
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True)
-    except ValueError:
-        return scrub(query, secrets)
-    changed = False
-    out = []
-    for k, v in pairs:
-        if is_secret_key(k):
-            _remember(secrets, v)
-            out.append((k, REDACTED))
-            changed = True
+def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]:
+    """Bound and redact every field of ``ed`` in place (given before the envelope is added).
+
+    ``secrets`` is the current span's set of remembered values (None outside a
+    span: the event then remembers for itself). The values are first bounded
+    (strings, items, depth, and a budget of nodes for the whole event, see
+    ``_bounds``), so a huge value costs its first few thousand nodes, not its size.
+    """
+    if secrets is None:
+        secrets = set()
+    known = len(secrets)
+    budget = [MAX_NODES]
+    kind = ed.get("event")
+    plain_texts, verdicts, scalars = _plain_texts, _verdicts, _SCALARS
+    for key, value in ed.items():  # values replaced in place: the keys do not change
+        secret_key = verdicts.get(key)  # one lookup: True, False, or _SKIP for _NOT_WALKED
+        if secret_key is None:
+            if key in _NOT_WALKED:
+                secret_key = verdicts[key] = _SKIP
+            else:
+                secret_key = type(key) is str and is_secret_key(key)
+        if secret_key is _SKIP:
+            continue
+        t = type(value)
+        if secret_key:
+            if t is str:
+                _remember(secrets, value)
+            ed[key] = REDACTED
+        elif t is str:
+            if secrets or value not in plain_texts:
+                ed[key] = _text(value, secrets)
+        elif t in scalars:
+            continue
+        elif key == "argv" and (t is list or t is tuple):
+            ed[key] = redact_argv(value, secrets)
+        elif key == "params" and kind == "sql":
+            if t is not list or len(value) > 16 or any(type(v) not in _SCALARS for v in value):
+                value = _walk(value, secrets, MAX_DEPTH, budget)  # else: nothing to bound
+            ed[key] = _redact_sql_params(str(ed.get("sql", "")), value, secrets)
+        elif key in _CODE_FIELDS and kind in _CODE_KINDS:
+            continue
         else:
-            out.append((k, v))
-    if not changed:
-        return scrub(query, secrets)
-    return urlencode(out, safe="[]")
+            ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
+    if len(secrets) > known:  # learnt in this event: look again at what came before
+        for key in list(ed):
+            if key not in _NOT_WALKED and not (key in _CODE_FIELDS and kind in _CODE_KINDS):
+                ed[key] = _rescrub(ed[key], secrets)
+    return ed
 
 
-def redact_url(url: str, secrets: set[str] | None = None) -> str:
-    """A URL without userinfo credentials and with secret query values redacted."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return scrub(url, secrets)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, sep, password = userinfo.partition(":")
-        _remember(secrets, password)
-        netloc = f"{user}:{REDACTED}@{hostport}" if sep else f"{REDACTED}@{hostport}"
-    query = redact_query(parts.query, secrets) if parts.query else parts.query
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
+# -- SQL parameters and command lines --------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"%s|%\((\w+)\)s|\?|:(\w+)|\$\d+")
 _LHS = re.compile(r"""["`\[]?(\w+)["`\]]?\s*(?:=|<>|!=|<|>|<=|>=|\bLIKE|\bIN\s*\(\s*)\s*$""", re.I)
@@ -186,44 +364,42 @@ def _sql_secret_slots(sql: str) -> tuple[frozenset[int], frozenset[str]]:
     return frozenset(positions), frozenset(names)
 
 
-def redact_sql_params(sql: str, params: Any, secrets: set[str] | None = None) -> Any:
-    """SQL parameters with values bound to secret-looking columns redacted.
+def _hide(value: Any, secrets: set[str]) -> str:
+    if type(value) is str:
+        _remember(secrets, value)
+    return REDACTED
 
-    ``params`` is a sequence (``%s``/``?`` styles), a sequence of sequences
-    (executemany), or a mapping (named styles). Strings equal to or containing a
-    remembered secret are scrubbed too.
+
+def _redact_sql_params(sql: str, params: Any, secrets: set[str]) -> Any:
+    """Bounded SQL parameters with the values bound to secret-looking columns redacted.
+
+    ``params`` is a list (``%s``/``?`` styles), a list of lists (executemany), or
+    a mapping (named styles), already walked by :func:`_walk`.
     """
-    if params is None:
-        return None
-    positions, names = _sql_secret_slots(sql)
-    if not positions and not names and not secrets and type(params) is list:
-        return params  # the common case: nothing secret, nothing to copy
-    if isinstance(params, Mapping):
-        return {
-            str(k): REDACTED if (k in names or is_secret_key(str(k))) else _scrub_value(v, secrets)
-            for k, v in params.items()
-        }
-    if isinstance(params, list | tuple):
-        if params and isinstance(params[0], list | tuple | Mapping):  # executemany: rows
-            return [redact_sql_params(sql, row, secrets) for row in params]
-        return [
-            REDACTED if i in positions else _scrub_value(v, secrets) for i, v in enumerate(params)
-        ]
-    return _scrub_value(params, secrets)
-
-
-def _scrub_value(value: Any, secrets: set[str] | None) -> Any:
-    if isinstance(value, str) and secrets:
-        return scrub(value, secrets)
-    return value
+    positions, names = _sql_secret_slots(sql[:MAX_STRING])
+    if not positions and not names:
+        return params
+    if type(params) is dict:
+        return {k: _hide(v, secrets) if k in names else v for k, v in params.items()}
+    if type(params) is list:
+        if params and type(params[0]) in (list, dict):  # executemany: rows
+            return [_redact_sql_params(sql, row, secrets) for row in params]
+        return [_hide(v, secrets) if i in positions else v for i, v in enumerate(params)]
+    return params
 
 
 def redact_argv(argv: Iterable[Any], secrets: set[str] | None = None) -> list[str]:
-    """Command-line arguments with secret options redacted: ``--password=x``, ``--token x``."""
+    """Command-line arguments with secret options redacted: ``--password=x``, ``--token x``.
+
+    Each argument is also cleaned like any other text (``postgres://u:PW@h/db``
+    loses its password); undecodable bytes become U+FFFD.
+    """
+    if secrets is None:
+        secrets = set()
     out: list[str] = []
     hide_next = False
     for arg in list(argv)[:64]:
-        arg = str(arg)[:500]
+        arg = _text(printable(str(plain(arg)))[:500], secrets)
         if hide_next:
             _remember(secrets, arg)
             out.append(REDACTED)
@@ -238,5 +414,5 @@ def redact_argv(argv: Iterable[Any], secrets: set[str] | None = None) -> list[st
                 out.append(arg)
                 hide_next = True
             continue
-        out.append(scrub(arg, secrets))
+        out.append(arg)
     return out

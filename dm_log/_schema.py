@@ -4,6 +4,13 @@ The root document dispatches on ``event`` with one ``if``/``then`` per kind; thi
 module reads that dispatch table and compiles a fast validator per kind with
 ``fastjsonschema``, from the same files, so the writer never holds a second copy
 of the rules.
+
+Validators are compiled on first use without any lock and published with one
+dict assignment; two threads racing on a first use may both compile, and either
+result is the same function. A signal handler that logs while its own thread is
+compiling a validator neither waits (there is no lock to wait on) nor compiles
+(which would nest slow work inside slow work): :func:`validator_for` raises
+:class:`ValidatorBusy` and the caller writes that one event unvalidated.
 """
 
 from __future__ import annotations
@@ -12,24 +19,33 @@ import json
 import threading
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
 
-__all__ = ["ROOT_ID", "kind_refs", "schema_dir", "schema_store", "validator_for"]
+__all__ = [
+    "ROOT_ID",
+    "ValidatorBusy",
+    "kind_refs",
+    "schema_dir",
+    "schema_store",
+    "validator_for",
+]
 
 ROOT_ID = "https://debug-monitor.dev/schema/v1/event.schema.json"
 _BASE = ROOT_ID.rsplit("/", 1)[0] + "/"
-_lock = threading.Lock()
 
 Validator = Callable[[Any], object]
 
 
 def schema_dir() -> Path:
-    """The folder holding ``event.schema.json``, inside the installed package."""
-    return Path(str(resources.files("dm_log") / "schema"))
+    """The folder holding ``event.schema.json``, inside the installed package.
+
+    Found beside this file, not through ``importlib.resources``, whose lazy imports
+    a signal handler could interrupt half done.
+    """
+    return Path(__file__).resolve().parent / "schema"
 
 
 @cache
@@ -58,6 +74,12 @@ def _resolve(uri: str) -> dict[str, Any]:
 
 
 _validators: dict[tuple[str, bool], Validator] = {}
+_building: set[int] = set()  # threads loading the schema or compiling a validator now
+_MAX_NAMES = 4096
+
+
+class ValidatorBusy(RuntimeError):
+    """This thread is compiling a validator already (the caller is a signal handler)."""
 
 
 def validator_for(kind: str, *, envelope: bool) -> Validator:
@@ -65,25 +87,38 @@ def validator_for(kind: str, *, envelope: bool) -> Validator:
 
     ``x.*`` kinds get the envelope's checks only; other unknown kinds get the
     root document's verdict, which refuses them.
-    Raises ``fastjsonschema.JsonSchemaValueException`` on an invalid event.
+    The validator raises ``fastjsonschema.JsonSchemaValueException`` on an
+    invalid event. Raises :class:`ValidatorBusy` when called from a signal handler
+    that interrupted this thread's own compile.
     """
-    key = (kind, envelope)
-    found = _validators.get(key)
+    found = _validators.get((kind, envelope))
     if found is not None:
         return found
-    with _lock:
-        found = _validators.get(key)
-        if found is None:
-            ref = kind_refs().get(kind)
-            parts: list[dict[str, str]] = []
-            if envelope or (ref is None and kind.startswith("x.")):
-                # x.* kinds carry only the envelope's guarantees.
-                parts.append({"$ref": _BASE + "envelope.schema.json"})
-            if ref is not None:
-                parts.append({"$ref": ref})
-            elif not kind.startswith("x."):
-                parts.append({"$ref": ROOT_ID})  # refuses the kind with the root's own message
-            doc = {"$id": _BASE + f"compiled/{kind}.json", "allOf": parts}
-            found = fastjsonschema.compile(doc, handlers={"https": _resolve})
-            _validators[key] = found
+    me = threading.get_ident()
+    if me in _building:  # loading the schema or compiling, interrupted by a signal handler
+        raise ValidatorBusy(kind)
+    _building.add(me)
+    try:
+        ref = kind_refs().get(kind)
+        # Every x.* kind shares one validator, every other unknown kind another.
+        name = kind if ref is not None else "x." if kind.startswith("x.") else "unknown"
+        found = _validators.get((name, envelope)) or _compile(kind, ref, envelope, name)
+    finally:
+        _building.discard(me)
+    _validators[(name, envelope)] = found
+    if len(_validators) < _MAX_NAMES:  # past this, unknown kinds take the slower lookup
+        _validators[(kind, envelope)] = found
     return found
+
+
+def _compile(kind: str, ref: str | None, envelope: bool, name: str) -> Validator:
+    parts: list[dict[str, str]] = []
+    if envelope or (ref is None and kind.startswith("x.")):
+        # x.* kinds carry only the envelope's guarantees.
+        parts.append({"$ref": _BASE + "envelope.schema.json"})
+    if ref is not None:
+        parts.append({"$ref": ref})
+    elif not kind.startswith("x."):
+        parts.append({"$ref": ROOT_ID})  # refuses the kind with the root's own message
+    doc = {"$id": _BASE + f"compiled/{name}.json", "allOf": parts}
+    return fastjsonschema.compile(doc, handlers={"https": _resolve})

@@ -10,7 +10,16 @@ Failures (unwritable folder, folder deleted, disk full, file-size limit, a
 descriptor closed under us) never reach the caller: the line is counted as
 dropped and the count is written as ``dm.dropped`` once writing works again.
 At the cap the sink writes ``dm.capped`` and either rotates to a new segment
-(keeping two, so disk use stays under the cap) or stops.
+(keeping two, so disk use stays under the cap) or stops. Each file starts with
+``process.start`` and, when a setting was refused, ``dm.config``.
+
+Re-entrancy: a signal handler that logs may interrupt this thread anywhere,
+including inside the slow path (opening, rotating). The slow path notes which
+thread is inside it; a call from that same thread (necessarily a signal handler)
+does not re-enter the half-done work but queues its line (up to
+:data:`_MAX_QUEUED`, the rest counted as dropped), and the outer call writes the
+queue before it returns, through the same cap checks. So a storm of handlers
+cannot recurse, rotate in a loop or pass the cap.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 import orjson
 
 from . import __version__
+from ._bounds import MAX_STRING, clip
 from ._clock import file_stamp, now_ts
 from ._config import Config
 from ._redact import redact_argv
@@ -38,6 +48,7 @@ __all__ = ["FileSink"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _CHECK_EVERY_S = 1.0
 _CAP_RESERVE = 4096
+_MAX_QUEUED = 256
 
 
 def _safe_name(text: str) -> str:
@@ -70,6 +81,8 @@ class FileSink:
         self._retry_open_at = 0.0
         self._lines_since_check = 0
         self._torn = False
+        self._inside = 0  # the thread id in the slow path, 0 when none
+        self._queued: list[bytes] = []
 
     # -- public --------------------------------------------------------------
 
@@ -114,9 +127,22 @@ class FileSink:
                 with self._lock:
                     self._end_fragment(fd, n)
                 return
+        me = threading.get_ident()
+        if self._inside == me:  # a signal handler interrupted this thread's slow path
+            if len(self._queued) < _MAX_QUEUED:
+                self._queued.append(line)
+            else:
+                self.count_drop("written from a signal handler while the queue was full")
+            return
         try:
             with self._lock:
-                self._append(line)
+                self._inside = me
+                try:
+                    self._append(line)
+                    while self._queued:
+                        self._append(self._queued.pop(0))
+                finally:
+                    self._inside = 0
         except Exception as exc:  # the application must never see our failure
             self.count_drop(f"{type(exc).__name__}: {exc}")
 
@@ -198,6 +224,9 @@ class FileSink:
         self._path = path
         self._next_check = now + _CHECK_EVERY_S
         self._write(self._own_line("process.start", self._process_fields()))
+        if self.config.refused:
+            refused = [r.as_fields() for r in self.config.refused]
+            self._write(self._own_line("dm.config", {"refused": refused}))
         return self._fd is not None
 
     def _process_fields(self) -> dict[str, Any]:
@@ -219,6 +248,8 @@ class FileSink:
             here = os.fstat(self._fd)
             there = os.stat(self._path)
             gone = here.st_nlink == 0 or (here.st_ino, here.st_dev) != (there.st_ino, there.st_dev)
+            if not gone:
+                self._size = here.st_size  # what is on disk, whatever interleaved with us
         except OSError:
             gone = True
         if gone:
@@ -275,7 +306,10 @@ class FileSink:
             "seq": self.next_seq(),
             **fields,
         }
-        return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+        try:
+            return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # text orjson refuses: lone surrogates from undecodable bytes
+            return orjson.dumps(clip(event, MAX_STRING, 500, 20), option=orjson.OPT_APPEND_NEWLINE)
 
     def count_drop(self, reason: str, count: int = 1) -> None:
         """Count lines lost; they are reported as ``dm.dropped`` once writing works."""

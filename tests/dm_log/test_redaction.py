@@ -126,3 +126,58 @@ def test_extra_keys_are_configurable(log_dir: Path) -> None:
         dm_log.configure(redact_keys=())
     panel = next(e for e in read_events(log_dir) if e["event"] == "panel")
     assert panel["content"] == {"name": "Ann", "ssn": REDACTED}
+
+
+def test_reset_links_lose_their_token_and_ordinary_text_is_kept(log_dir: Path) -> None:
+    token = "c7m5y5-9f3e2a1b0c4d5e6f7a8b"
+    req = dm_log.start_span("request", method="GET", path=f"/reset/MQ/{token}/")
+    dm_log.record("log", level="info", msg=f"mail sent with https://shop/reset/MQ/{token}/",
+                  logger="mail")  # fmt: skip
+    dm_log.record("log", level="info", msg=f"clicked at {token[:20]}", logger="mail")
+    kept = [
+        "GET /api/items/12/ 200",
+        "POST /api/token/refresh/",
+        'SELECT "a"."id" FROM "a" WHERE "a"."id" = %s AND "a"."n" = 3',
+        "page=2&sort=name&q=shoes",
+        "user@example.com wrote to ops@example.com",
+    ]
+    for text in kept:
+        dm_log.record("log", level="info", msg=text, logger="plain")
+    req.end(status=200)
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
+    assert token.encode() not in raw
+    events = read_events(log_dir)
+    start = next(e for e in events if e["event"] == "request.start")
+    assert start["path"] == f"/reset/{REDACTED}/{REDACTED}/"
+    msgs = [e["msg"] for e in events if e["event"] == "log" and e["logger"] == "plain"]
+    assert msgs == kept
+
+
+def test_top_level_keys_tags_and_sql_literals(log_dir: Path) -> None:
+    with dm_log.span("request-like"):
+        with dm_log.span("work") as span:
+            span.set(password="pw-top-SECRET", rows=3)
+        dm_log.metric("calls", 1, api_key="mk-SECRET-1", region="eu")
+        dm_log.record("x.audit", passphrase="pp-SECRET-2", who="ann")
+        dm_log.record(
+            "sql", sql="UPDATE u SET password = 'lit-SECRET-3' WHERE id = 1", params=[], ms=0.1
+        )
+        # Remembered from the span end above: the same value as an SQL literal later on.
+        dm_log.record("sql", sql="SELECT 1 FROM t WHERE note = 'pw-top-SECRET'", params=[], ms=0.1)
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
+    for secret in (b"pw-top-SECRET", b"mk-SECRET-1", b"pp-SECRET-2", b"lit-SECRET-3"):
+        assert secret not in raw, secret
+    events = read_events(log_dir)
+    end = next(e for e in events if e["event"] == "span.end")
+    assert end["password"] == REDACTED and end["rows"] == 3
+    metric = next(e for e in events if e["event"] == "metric")
+    assert metric["tags"] == {"api_key": REDACTED, "region": "eu"}
+    assert next(e for e in events if e["event"] == "x.audit")["who"] == "ann"
+
+
+def test_user_fields_named_like_code_locations_are_redacted_too(log_dir: Path) -> None:
+    dm_log.record(
+        "x.deploy", site={"url": "https://deploy:pw-site-SECRET@ci/x"}, call="token=tk-SECRET"
+    )
+    raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
+    assert b"pw-site-SECRET" not in raw and b"tk-SECRET" not in raw

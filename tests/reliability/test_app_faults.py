@@ -8,11 +8,13 @@ off, and what could not be written must be counted and reported in the file.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,31 @@ pytestmark = pytest.mark.django
 
 ROUNDS_AT_CAP = 30
 PATHS = ["/api/courses/?page=1", "/api/courses/1/", "/api/stats/", "/api/boom/"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _http_uninstrumented_afterwards() -> Iterator[None]:
+    """Django's app config patches httpx, requests and urllib3 for the whole process;
+    undo that after this module, so later tests' own traceparent headers reach their apps."""
+    yield
+    from dm_log import http
+
+    owners: list[tuple[Any, str]] = []
+    for module, owner, name in (
+        ("httpx", "Client", "send"),
+        ("httpx", "AsyncClient", "send"),
+        ("requests", "Session", "send"),
+        ("urllib3.connectionpool", "HTTPConnectionPool", "urlopen"),
+    ):
+        try:
+            owners.append((getattr(importlib.import_module(module), owner), name))
+        except (ImportError, AttributeError):
+            pass
+    for cls, name in owners:
+        original = getattr(getattr(cls, name), "__wrapped__", None)
+        if original is not None:
+            setattr(cls, name, original)
+    http._done.clear()
 
 
 def _serve(client) -> list[tuple[int, bytes]]:  # type: ignore[no-untyped-def]
