@@ -32,7 +32,7 @@ from ._api import (
     start_span,
     traceparent,
 )
-from ._config import Config, configure
+from ._config import Config, configure, setting
 from ._frames import call_site
 from ._logging import LogHandler, structlog_processor
 from ._redact import REDACTED, is_secret_key
@@ -73,6 +73,7 @@ __all__ = [
     "panel",
     "progress",
     "record",
+    "setting",
     "span",
     "start_runtime_sampler",
     "start_span",

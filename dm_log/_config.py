@@ -37,7 +37,15 @@ from typing import Any
 
 from ._bounds import printable
 
-__all__ = ["Config", "Refusal", "clean_text", "configure", "current", "default_service"]
+__all__ = [
+    "Config",
+    "Refusal",
+    "clean_text",
+    "configure",
+    "current",
+    "default_service",
+    "setting",
+]
 
 DEFAULT_MAX_MB = 256
 DEFAULT_MAX_LINE_KB = 1024
@@ -134,11 +142,12 @@ class _Parser:
         return None if value is None else str(value)
 
     def _refuse(self, name: str, raw: str, reason: str, using: object) -> None:
-        self.refused.append(Refusal(name, clean_text(raw)[:200], reason, str(using)))
+        shown = "off" if using is None else str(using)
+        self.refused.append(Refusal(name, clean_text(raw)[:200], reason, shown))
 
     def _number(
-        self, name: str, default: float, lo: float, hi: float, *, integer: bool = False
-    ) -> float:
+        self, name: str, default: Any, lo: float, hi: float, *, integer: bool = False
+    ) -> Any:
         raw = self._raw(name)
         if raw is None or not raw.strip():
             return default
@@ -175,6 +184,25 @@ class _Parser:
             return word
         self._refuse(name, raw, "not one of " + ", ".join(choices), default)
         return default
+
+    def _profile(self, name: str) -> str:
+        """``off``, ``all``, ``header`` or ``slow:MS`` (``1``/``on`` mean ``all``)."""
+        raw = self._raw(name)
+        if raw is None or not raw.strip():
+            return "off"
+        word = raw.strip().lower()
+        if word in ("off", "0", "false", "no"):
+            return "off"
+        if word in ("all", "1", "true", "yes", "on"):
+            return "all"
+        if word == "header":
+            return word
+        if word.startswith("slow:"):
+            ms = _Parser({name: word[5:]})._number(name, None, 0.0, 86_400_000.0)
+            if ms is not None:
+                return f"slow:{ms:g}"
+        self._refuse(name, raw, "not off, all, header or slow:MS", "off")
+        return "off"
 
     def _log_dir(self) -> Path | None:
         raw = self._raw("DM_LOG_DIR")
@@ -231,6 +259,52 @@ class _Parser:
             allow_production=self._flag("DM_ALLOW_PRODUCTION", False),
             refused=tuple(self.refused),
         )
+
+
+# Settings read by the integrations, each with the rule that checks it. The
+# environment wins; a framework's own setting (Django's ``settings.DM_PROFILE``)
+# is checked by the same rule when the variable is unset.
+_INTEGRATION: dict[str, Callable[[_Parser, str], Any]] = {
+    "DM_TEMPLATES": lambda p, n: p._flag(n, True),
+    "DM_SQL_STACK": lambda p, n: p._flag(n, False),
+    "DM_SQL_EXPLAIN_MS": lambda p, n: p._number(n, None, 0.0, 86_400_000.0),
+    "DM_PROFILE": lambda p, n: p._profile(n),
+    "DM_COMMANDS": lambda p, n: p._flag(n, True),
+    "DM_LOGGING": lambda p, n: p._flag(n, True),
+    "DM_INSTRUMENT_HTTP": lambda p, n: p._flag(n, True),
+    "DM_COMMAND_PING": lambda p, n: p._number(n, DEFAULT_PING_S, 0.01, 86400.0),
+    "DM_ALLOW_PRODUCTION": lambda p, n: p._flag(n, False),
+}
+
+
+def _as_raw(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def setting(name: str, fallback: object = None) -> Any:
+    """The checked value of an integration setting (``DM_TEMPLATES``, ``DM_PROFILE``, ...).
+
+    ``$<name>`` wins; else ``fallback`` (a framework's own setting of that name,
+    ``None`` when it has none) is checked by the same rule; else the default. A
+    value the setting does not take is refused as in :meth:`Config.from_env`:
+    announced once on stderr, and the default is used. Never raises; an unknown
+    ``name`` gives ``None``.
+    """
+    reader = _INTEGRATION.get(name)
+    if reader is None:
+        return None
+    try:
+        raw = os.environ.get(name)
+        if raw is None and fallback is not None:
+            raw = _as_raw(fallback)
+        parser = _Parser({} if raw is None else {name: raw})
+        value = reader(parser, name)
+        announce(tuple(parser.refused))
+        return value
+    except Exception:  # the parser failing is no reason to break the caller
+        return reader(_Parser({}), name)
 
 
 _announced: set[str] = set()

@@ -19,7 +19,7 @@ from django.apps import AppConfig
 
 import dm_log
 
-from .conf import active, flag, recording_allowed, setting
+from .conf import active, checked, recording_allowed, setting
 
 __all__ = ["DebugMonitorConfig", "active", "recording_allowed", "setting"]
 
@@ -41,18 +41,18 @@ class DebugMonitorConfig(AppConfig):
         _try("templates", templates.install)
         _try("the cache", cache.install)
         _try("signals and static files", detail.install)
-        if flag(setting("DM_COMMANDS", True)):
+        if checked("DM_COMMANDS"):
             from .commands import install_command_monitor
 
             _try("command monitoring", install_command_monitor)
-        if flag(setting("DM_LOGGING", True)):
+        if checked("DM_LOGGING"):
             root = logging.getLogger()
             if not any(isinstance(h, dm_log.LogHandler) for h in root.handlers):
                 root.addHandler(dm_log.LogHandler())
         from .request_fields import watch_log_handlers
 
         _try("4xx log records", watch_log_handlers)
-        if flag(setting("DM_INSTRUMENT_HTTP", True)):
+        if checked("DM_INSTRUMENT_HTTP"):
             _try("outgoing HTTP", dm_log.instrument_http)
 
 

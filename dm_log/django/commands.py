@@ -26,7 +26,6 @@ servers and shells are skipped (``DM_COMMANDS_EXCLUDE`` replaces that list).
 from __future__ import annotations
 
 import contextvars
-import os
 import re
 import threading
 import time
@@ -38,7 +37,7 @@ from django.core.management.base import BaseCommand, CommandParser, OutputWrappe
 import dm_log
 
 from . import panels
-from .conf import active, hide_frame, setting
+from .conf import active, checked, hide_frame, setting
 
 __all__ = ["MonitoredCommand", "install_command_monitor", "ping_interval", "progress", "track"]
 
@@ -57,22 +56,14 @@ _installed = False
 
 
 def ping_interval() -> float:
-    """Seconds between heartbeats: ``DM_COMMAND_PING`` from settings, else env, else 30."""
-    value = setting("DM_COMMAND_PING", None) or os.environ.get("DM_COMMAND_PING") or 30
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 30.0
-    return seconds if seconds > 0 else 30.0
+    """Seconds between heartbeats: ``DM_COMMAND_PING`` from the environment, else settings."""
+    return float(checked("DM_COMMAND_PING"))
 
 
 def _enabled_for(name: str) -> bool:
     if not active():
         return False
-    flag = setting("DM_COMMANDS", True)
-    if isinstance(flag, str):
-        flag = flag.strip().lower() not in ("0", "false", "no", "off", "")
-    if not flag:
+    if not checked("DM_COMMANDS"):
         return False
     exclude = setting("DM_COMMANDS_EXCLUDE", None)
     return name not in (DEFAULT_EXCLUDE if exclude is None else frozenset(exclude))

@@ -6,7 +6,6 @@ the command monitor all import it without importing each other.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from types import CodeType
@@ -16,7 +15,7 @@ from django.conf import settings
 
 import dm_log
 
-__all__ = ["active", "env_or_setting", "flag", "hide_frame", "recording_allowed", "setting"]
+__all__ = ["active", "checked", "hide_frame", "recording_allowed", "setting"]
 
 _allowed: bool | None = None
 
@@ -27,12 +26,6 @@ def setting(name: str, default: Any) -> Any:
         return getattr(settings, name, default)
     except Exception:
         return default
-
-
-def flag(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def _is_test_run() -> bool:
@@ -51,10 +44,7 @@ def recording_allowed() -> bool:
     if _allowed is not None:
         return _allowed
     allowed = (
-        bool(setting("DEBUG", False))
-        or flag(os.environ.get("DM_ALLOW_PRODUCTION", ""))
-        or flag(setting("DM_ALLOW_PRODUCTION", False))
-        or _is_test_run()
+        bool(setting("DEBUG", False)) or bool(checked("DM_ALLOW_PRODUCTION")) or _is_test_run()
     )
     _allowed = allowed
     if not allowed and dm_log.enabled():
@@ -75,12 +65,13 @@ def active() -> bool:
     return dm_log.enabled() and recording_allowed()
 
 
-def env_or_setting(name: str, default: str) -> str:
-    """``$<name>`` if set, else ``settings.<name>``, else ``default``, as a string."""
-    value = os.environ.get(name)
-    if value is None:
-        value = setting(name, None)
-    return default if value is None else str(value)
+def checked(name: str) -> Any:
+    """The value of ``DM_<...>`` checked by dm_log's one settings parser.
+
+    The environment wins, then ``settings.<name>``, then the default; a value
+    the setting does not take is refused (said once on stderr), never raised.
+    """
+    return dm_log.setting(name, setting(name, None))
 
 
 def hide_frame(exc: BaseException, code: CodeType) -> None:

@@ -47,7 +47,7 @@ import dm_log
 from dm_log import profile
 
 from . import detail, panels, request_fields, templates
-from .conf import active, env_or_setting
+from .conf import active, checked
 from .sql import SqlStats, sql_stats
 
 __all__ = ["DebugMonitorMiddleware"]
@@ -129,15 +129,10 @@ _process_time = time.process_time
 
 def _profile_setting() -> tuple[str, float]:
     """``DM_PROFILE`` as ``(mode, slow_ms)``; anything unknown is ``off``."""
-    value = env_or_setting("DM_PROFILE", "off").strip().lower()
-    if value in ("all", "header", "1", "on"):
-        return ("all" if value in ("1", "on") else value), 0.0
+    value = str(checked("DM_PROFILE"))
     if value.startswith("slow:"):
-        try:
-            return "slow", float(value[5:])
-        except ValueError:
-            pass
-    return "off", 0.0
+        return "slow", float(value[5:])
+    return value, 0.0
 
 
 _profile_mode, _profile_slow_ms = "off", 0.0

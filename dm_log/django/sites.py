@@ -19,7 +19,7 @@ import django
 
 import dm_log
 
-from .conf import env_or_setting, flag
+from .conf import checked
 from .templates import PROBE, rendering
 
 __all__ = ["DJANGO_DIR", "configure", "site"]
@@ -37,7 +37,7 @@ _stack = False
 def configure() -> None:
     """Read ``DM_SQL_STACK`` (environment, then settings)."""
     global _stack
-    _stack = flag(env_or_setting("DM_SQL_STACK", "0"))
+    _stack = bool(checked("DM_SQL_STACK"))
 
 
 def site(skip: int) -> dict[str, Any] | None:

@@ -31,7 +31,7 @@ from django.db.backends.signals import connection_created
 
 import dm_log
 
-from .conf import env_or_setting, hide_frame
+from .conf import checked, hide_frame
 from .sites import configure as configure_sites
 from .sites import site as call_site
 
@@ -212,11 +212,7 @@ def install() -> None:
     """Wrap every connection: those open in this thread now and every one opened later."""
     global _explain_ms
     configure_sites()
-    try:
-        threshold = float(env_or_setting("DM_SQL_EXPLAIN_MS", "") or "nan")
-        _explain_ms = threshold if threshold >= 0 else None
-    except ValueError:
-        _explain_ms = None
+    _explain_ms = checked("DM_SQL_EXPLAIN_MS")
     connection_created.connect(_on_connection_created, dispatch_uid="dm_log.django.sql")
     for alias in connections:
         try:

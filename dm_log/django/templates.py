@@ -35,7 +35,7 @@ from django.template.base import Node, Template
 
 import dm_log
 
-from .conf import env_or_setting, flag, hide_frame
+from .conf import checked, hide_frame
 
 __all__ = ["PROBE", "Rendering", "ensure", "install", "rendering", "short_repr", "uninstall"]
 
@@ -182,7 +182,7 @@ PROBE = (Node.render_annotated.__code__, "template", _describe_node)
 def install() -> None:
     """Wrap ``Template._render`` (idempotent); spans unless ``DM_TEMPLATES=0``."""
     global _installed, _spans
-    _spans = flag(env_or_setting("DM_TEMPLATES", "1"))
+    _spans = bool(checked("DM_TEMPLATES"))
     if _installed:
         return
     _installed = True

@@ -131,3 +131,44 @@ def test_configure_refuses_bad_values_like_the_environment(log_dir: Path, capsys
     assert config.max_bytes == before and config.cap_action in ("rotate", "stop")
     assert "max_bytes=" in capsys.readouterr().err
     dm_log.configure(refused=())
+
+
+INTEGRATION = {  # integration setting -> (default, a good value and what it becomes)
+    "DM_TEMPLATES": (True, ("off", False)),
+    "DM_SQL_STACK": (False, ("1", True)),
+    "DM_SQL_EXPLAIN_MS": (None, ("12.5", 12.5)),
+    "DM_PROFILE": ("off", ("slow:250", "slow:250")),
+    "DM_COMMAND_PING": (30.0, ("2.5", 2.5)),
+    "DM_COMMANDS": (True, ("no", False)),
+}
+
+
+@pytest.mark.parametrize("value", [v for v in GARBAGE if v.strip()])
+@pytest.mark.parametrize("name", sorted(INTEGRATION))
+def test_an_integration_setting_from_the_environment_goes_through_the_same_parser(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default, (good, parsed) = INTEGRATION[name]
+    monkeypatch.setenv(name, value)
+    assert dm_log.setting(name) == default
+    monkeypatch.setenv(name, good)
+    assert dm_log.setting(name) == parsed
+    assert f"dm_log: {name}=" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(INTEGRATION))
+def test_a_framework_setting_is_checked_when_the_environment_has_none(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default, (good, parsed) = INTEGRATION[name]
+    monkeypatch.delenv(name, raising=False)
+    assert dm_log.setting(name) == default
+    assert dm_log.setting(name, good) == parsed
+    assert dm_log.setting(name, float("inf")) == default  # settings.DM_X = float("inf")
+    monkeypatch.setenv(name, good)
+    assert dm_log.setting(name, "garbage") == parsed  # the environment wins
+
+
+def test_a_profile_threshold_that_is_not_a_number_is_refused() -> None:
+    for value in ("slow:nan", "slow:", "slow:-5", "slow:1e400", "fast"):
+        assert dm_log.setting("DM_PROFILE", value) == "off", value

@@ -132,3 +132,27 @@ def test_sigkill_is_system_kill(site, tmp_path: Path) -> None:
     assert model.command_status(run) == "SYSTEM_KILL"
     assert model.commands_by_status()["SYSTEM_KILL"] == 1
     assert run.progress is not None and run.progress["total"] == 200
+
+
+def test_garbage_integration_settings_are_refused_and_the_command_still_runs(
+    site, tmp_path: Path
+) -> None:
+    done = _run(
+        site,
+        tmp_path,
+        "import_courses",
+        "--count",
+        "2",
+        DM_COMMAND_PING="inf",
+        DM_TEMPLATES="maybe",
+        DM_SQL_EXPLAIN_MS="-3",
+    )
+    err = done.stderr.decode()
+    for name in ("DM_COMMAND_PING", "DM_TEMPLATES", "DM_SQL_EXPLAIN_MS"):
+        assert err.count(f"dm_log: {name}=") == 1, err
+    evs = events(tmp_path)
+    start = of(evs, "command.start")[0]
+    assert start["interval"] == 30.0, "the refused ping falls back to its default"
+    assert of(evs, "command.end", span=start["span"])[0]["status"] == "FINISHED"
+    refused = {r["name"] for e in of(evs, "dm.config") for r in e["refused"]}
+    assert "DM_COMMAND_PING" in refused
