@@ -13,12 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, export, open_tui, report, summary, tail, tree
+from . import check, demo, export, open_tui, report, ship, summary, tail, tree
 
 __all__ = ["build_parser", "main"]
 
 SUBCOMMANDS = {
-    module.NAME: module for module in (check, summary, tree, tail, report, export, demo, open_tui)
+    module.NAME: module
+    for module in (check, summary, tree, tail, report, export, ship, demo, open_tui)
 }
 
 
