@@ -46,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"ended spans kept while the receiver is down (default {DEFAULT_QUEUE})",
     )
+    parser.add_argument(
+        "--retry-for",
+        type=float,
+        metavar="SECONDS",
+        help="retry a request this long before counting the receiver as down "
+        "(default 10, with --once 60)",
+    )
     parser.add_argument("--once", action="store_true", help="send what is there now, then exit")
     parser.add_argument("--poll", action="store_true", help="poll instead of watching for changes")
 
@@ -58,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     endpoint = endpoint_or_exit(args, required=True)
     assert endpoint is not None
     stop = threading.Event()
-    sender = Sender(endpoint, give_up=10.0 if not args.once else 60.0, stop=stop)
+    retry_for = args.retry_for if args.retry_for is not None else (60.0 if args.once else 10.0)
+    sender = Sender(endpoint, give_up=retry_for, stop=stop)
     state = StateFile(Path(args.state) if args.state else folder / STATE_NAME)
     shipper = Shipper(folder, sender, state, queue_limit=max(args.queue, 1))
     shipper.say(f"sending {safe_line(folder)} to {safe_line(endpoint.url)}")
@@ -83,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             follow(folder, step, stop, poll=args.poll)
             shipper.read()
             sender.stop = threading.Event()
-            sender.give_up = 5.0
+            sender.give_up = min(retry_for, 5.0)
             complete = shipper.flush(wait=True)
     except Refused as exc:
         shipper.save()
