@@ -28,6 +28,7 @@ from .otlp_push import add_endpoint_arguments, endpoint_or_exit
 NAME = "ship"
 HELP = "follow a folder and send each span to an OTLP/HTTP receiver as it ends"
 STATE_NAME = ".dm-ship-state.json"
+TICK_SECONDS = 1.0  # between two reads when nothing seems to change
 REPORT_SECONDS = 30.0  # between two progress lines on stderr, while spans are sent
 
 
@@ -79,8 +80,11 @@ def run(args: argparse.Namespace) -> int:
             shipper.say(shipper.counts())
             last_report[:] = [time.monotonic(), shipper.sent]
 
+    changed = threading.Event()
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        changed.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
@@ -88,7 +92,19 @@ def run(args: argparse.Namespace) -> int:
             shipper.read()
             complete = shipper.flush(wait=True)
         else:
-            follow(folder, step, stop, poll=args.poll)
+            # The watch only says that something changed; reading and sending stay on this
+            # thread, once a change is seen and at least every TICK_SECONDS (retries, and
+            # changes made while the watch was being set up).
+            watcher = threading.Thread(
+                target=follow, args=(folder, changed.set, stop), kwargs={"poll": args.poll},
+                name="ship-watch", daemon=True,
+            )  # fmt: skip
+            watcher.start()
+            while not stop.is_set():
+                step()
+                changed.wait(TICK_SECONDS)
+                changed.clear()
+            watcher.join(timeout=5)
             shipper.read()
             sender.stop = threading.Event()
             sender.give_up = min(retry_for, 5.0)
