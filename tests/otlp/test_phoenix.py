@@ -92,10 +92,12 @@ def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         while True:
             assert proc.poll() is None, (work / "phoenix.log").read_text()[-3000:]
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer,
+            ):
+                if answer.status == 200:
+                    break
             assert time.monotonic() < deadline, "Phoenix did not start in 240 s"
             time.sleep(0.5)
         yield url
