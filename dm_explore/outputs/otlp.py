@@ -23,8 +23,10 @@ parent links close a cycle, the link that closes it is left out and kept as
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import IO, Any
 
 import orjson
@@ -99,8 +101,12 @@ _ATTRIBUTES: dict[str, dict[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def resource(process: ProcessKey) -> dict[str, Any]:
-    """The OTLP resource of one process: its service, host, pid and a stable instance id."""
+    """The OTLP resource of one process: its service, host, pid and a stable instance id.
+
+    The same (cached) object for a process: read it, never change it.
+    """
     svc, host, pid = process
     instance = uuid.uuid5(_INSTANCE_NS, f"{svc}\0{host}\0{pid}")
     pairs = [
@@ -127,14 +133,19 @@ def _nanos(epoch: float) -> int:
 
 
 def _value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return {"stringValue": value}
+    if kind is float:
+        return {"doubleValue": value}
+    if kind is bool:
         return {"boolValue": value}
     if isinstance(value, int) and -(2**63) <= value < 2**63:
         return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
     if isinstance(value, str):
-        return {"stringValue": value}
+        return {"stringValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": float(value)}
     if isinstance(value, list | tuple):
         return {"arrayValue": {"values": [_value(v) for v in value]}}
     return {"stringValue": orjson.dumps(value, default=str).decode()}
@@ -184,7 +195,7 @@ def _site(site: Any) -> list[tuple[str, Any]]:
     ]
 
 
-def _sql_event(rec: SqlRec) -> dict[str, Any]:
+def _sql_event(rec: SqlRec, ts: float) -> dict[str, Any]:
     file, line, func = rec.site or (None, None, None)
     pairs = [
         ("db.query.text", rec.sql),
@@ -196,10 +207,10 @@ def _sql_event(rec: SqlRec) -> dict[str, Any]:
         ("code.line.number", line),
         ("code.function.name", func),
     ]
-    return _event(rec.ts, "db.query", pairs)
+    return _event(ts, "db.query", pairs)
 
 
-def _log_event(rec: LogRec) -> dict[str, Any]:
+def _log_event(rec: LogRec, ts: float) -> dict[str, Any]:
     file, _, line = rec.site.rpartition(":")  # LogRec keeps the site as "file:line"
     pairs = [
         ("dm.log.level", rec.level),
@@ -208,7 +219,7 @@ def _log_event(rec: LogRec) -> dict[str, Any]:
         ("code.file.path", file or None),
         ("code.line.number", int(line) if line.isdigit() else None),
     ]
-    return _event(rec.ts, "log", pairs)
+    return _event(ts, "log", pairs)
 
 
 def _exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -264,11 +275,13 @@ EXTRA_KINDS = frozenset(_EXTRA_EVENTS)  # point events the model does not keep: 
 
 def _span_events(span: Span, extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """sql, log, exception, cache and profile events of the span, in time order."""
-    timed: list[tuple[float, dict[str, Any]]] = [(r.ts, _sql_event(r)) for r in span.sql]
-    timed += [(r.ts, _log_event(r)) for r in span.logs]
+    timed: list[tuple[float, dict[str, Any]]] = [
+        (ts, _sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
+    ]
+    timed += [(ts, _log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
     timed += [(_exception_ts(e), _exception_event(e)) for e in span.exceptions]
     timed += [(_exception_ts(e), _EXTRA_EVENTS[e["event"]](e)) for e in extra]
-    timed.sort(key=lambda pair: pair[0])
+    timed.sort(key=itemgetter(0))
     return [event for _, event in timed]
 
 
@@ -290,11 +303,12 @@ def span_to_otlp(
     """
     start, end = span.start, span.end or {}
     fields = {**start, **end}
-    last = _last_seen(span, extra)
+    ms = span.ms if span.end_ts is not None else None
+    last = None if ms is not None and span.start_ts is not None else _last_seen(span, extra)
     first = span.start_ts if span.start_ts is not None else last
     start_ns = _nanos(first) if first is not None else 0
-    if span.end_ts is not None and span.ms is not None:
-        end_ns = start_ns + round(span.ms * 1_000_000)
+    if ms is not None:
+        end_ns = start_ns + round(ms * 1_000_000)
     else:
         end_ns = _nanos(last) if last is not None else start_ns
     mapping = _ATTRIBUTES.get(span.kind, {})

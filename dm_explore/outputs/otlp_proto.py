@@ -35,13 +35,18 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_SMALL = 1 << 14
+_VARINTS = [_varint(n) for n in range(_SMALL)]  # the lengths of nearly every field
+
+
 def _tag(field: int, wire: int) -> bytes:
     return _varint((field << 3) | wire)
 
 
 def _field(tag: bytes, payload: bytes) -> bytes:
     """A length-delimited field: a message, a string or bytes."""
-    return tag + _varint(len(payload)) + payload
+    n = len(payload)
+    return tag + (_VARINTS[n] if n < _SMALL else _varint(n)) + payload
 
 
 # Field tags, by message (numbers from the .proto files).
@@ -78,14 +83,36 @@ def _any_value(value: Mapping[str, Any]) -> bytes:
     return b""  # an empty AnyValue
 
 
+_KEYS: dict[str, bytes] = {}  # attribute names, encoded once: a few dozen in all
+
+
+def _key(name: str) -> bytes:
+    encoded = _KEYS.get(name)
+    if encoded is None:
+        encoded = _field(_KV_KEY, name.encode("utf-8", "surrogatepass"))
+        if len(_KEYS) < 10_000:
+            _KEYS[name] = encoded
+    return encoded
+
+
 def _attributes(tag: bytes, attributes: Sequence[Mapping[str, Any]]) -> bytes:
-    return b"".join(
-        _field(
-            tag,
-            _field(_KV_KEY, a["key"].encode()) + _field(_KV_VALUE, _any_value(a["value"])),
-        )
-        for a in attributes
-    )
+    """Repeated ``KeyValue`` fields; the usual string value is encoded inline."""
+    out = []
+    varints, small = _VARINTS, _SMALL
+    for attribute in attributes:
+        value = attribute["value"]
+        text = value.get("stringValue")
+        if text is not None:
+            raw = text.encode("utf-8", "surrogatepass")
+            n = len(raw)
+            any_value = _ANY_STRING + (varints[n] if n < small else _varint(n)) + raw
+        else:
+            any_value = _any_value(value)
+        n = len(any_value)
+        pair = _key(attribute["key"]) + _KV_VALUE + (varints[n] if n < small else _varint(n))
+        n = len(pair) + len(any_value)
+        out.append(tag + (varints[n] if n < small else _varint(n)) + pair + any_value)
+    return b"".join(out)
 
 
 def _event(event: Mapping[str, Any]) -> bytes:
