@@ -25,17 +25,26 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import IO, Any
 
 import orjson
 
-from dm_log.contract import epoch_seconds
-
-from ..model import LogRec, Model, ProcessKey, Span, SqlRec
+from ..model import Model, ProcessKey, Span
+from .otlp_events import (
+    EXTRA_EVENTS,
+    EXTRA_KINDS,
+    attributes,
+    event_ts,
+    exception_event,
+    log_event,
+    nanos,
+    sql_event,
+)
 
 __all__ = [
+    "EXTRA_KINDS",
     "MAX_EVENTS_PER_SPAN",
     "MAX_ITEMS",
     "batch_requests",
@@ -50,7 +59,6 @@ SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER = 1, 
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 MAX_ITEMS = 4096  # spans plus span events in one request: about 1 to 4 MB of protobuf
 MAX_EVENTS_PER_SPAN = 1000  # past this, a span's events are counted as dropped
-MAX_PROFILE_STACKS = 50  # the heaviest folded stacks kept from one profile event
 _KINDS = {"request": SPAN_KIND_SERVER, "http": SPAN_KIND_CLIENT, "task": SPAN_KIND_CONSUMER}
 _SCOPE = {"name": "debug-monitor", "version": "0.1.0"}
 _INSTANCE_NS = uuid.UUID("6c1b5f52-3f0e-4a8c-9d35-2f4f7a0c9e11")
@@ -115,44 +123,7 @@ def resource(process: ProcessKey) -> dict[str, Any]:
         ("process.pid", pid),
         ("service.instance.id", str(instance)),
     ]
-    return {"attributes": _attributes(pairs)}
-
-
-def _exception_ts(event: Mapping[str, Any]) -> float:
-    """When an event read whole happened, in epoch seconds (its ``ts``, any offset)."""
-    return epoch_seconds(event.get("ts")) or 0.0
-
-
-def _nanos(epoch: float) -> int:
-    """The model's epoch seconds as unix nanoseconds, rounded to the microsecond.
-
-    Event times are microseconds (docs/format.md); a float of epoch seconds holds
-    them to within a quarter of a microsecond, so the rounding gives them back exactly.
-    """
-    return round(epoch * 1_000_000) * 1000
-
-
-def _value(value: Any) -> dict[str, Any]:
-    kind = type(value)
-    if kind is str:
-        return {"stringValue": value}
-    if kind is float:
-        return {"doubleValue": value}
-    if kind is bool:
-        return {"boolValue": value}
-    if isinstance(value, int) and -(2**63) <= value < 2**63:
-        return {"intValue": str(value)}
-    if isinstance(value, str):
-        return {"stringValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": float(value)}
-    if isinstance(value, list | tuple):
-        return {"arrayValue": {"values": [_value(v) for v in value]}}
-    return {"stringValue": orjson.dumps(value, default=str).decode()}
-
-
-def _attributes(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": _value(v)} for k, v in pairs if v is not None]
+    return {"attributes": attributes(pairs)}
 
 
 def _name(span: Span, fields: Mapping[str, Any]) -> str:
@@ -165,122 +136,14 @@ def _name(span: Span, fields: Mapping[str, Any]) -> str:
     return span.target or span.kind
 
 
-def _stacktrace(event: Mapping[str, Any]) -> str:
-    """The frames as Python prints a traceback, outermost call first."""
-    lines = ["Traceback (most recent call last):"]
-    for frame in event.get("frames") or ():
-        if not isinstance(frame, Mapping):
-            continue
-        lines.append(
-            f'  File "{frame.get("file")}", line {frame.get("line")}, in {frame.get("func")}'
-        )
-        if frame.get("src"):
-            lines.append(f"    {frame['src']}")
-    lines.append(f"{event.get('type')}: {event.get('message', '')}")
-    return "\n".join(lines)
-
-
-def _event(ts: float, name: str, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    return {"timeUnixNano": str(_nanos(ts)), "name": name, "attributes": _attributes(pairs)}
-
-
-def _site(site: Any) -> list[tuple[str, Any]]:
-    """``code.*`` attributes of a ``site`` object (file, line, func) read from a line."""
-    if not isinstance(site, Mapping):
-        return []
-    return [
-        ("code.file.path", site.get("file")),
-        ("code.line.number", site.get("line")),
-        ("code.function.name", site.get("func")),
-    ]
-
-
-def _sql_event(rec: SqlRec, ts: float) -> dict[str, Any]:
-    file, line, func = rec.site or (None, None, None)
-    pairs = [
-        ("db.query.text", rec.sql),
-        ("db.system", rec.vendor),
-        ("dm.db.alias", rec.alias),
-        ("dm.ms", rec.ms),
-        ("dm.sql.error", rec.error),
-        ("code.file.path", file),
-        ("code.line.number", line),
-        ("code.function.name", func),
-    ]
-    return _event(ts, "db.query", pairs)
-
-
-def _log_event(rec: LogRec, ts: float) -> dict[str, Any]:
-    file, _, line = rec.site.rpartition(":")  # LogRec keeps the site as "file:line"
-    pairs = [
-        ("dm.log.level", rec.level),
-        ("dm.log.message", rec.msg),
-        ("dm.log.logger", rec.logger or None),
-        ("code.file.path", file or None),
-        ("code.line.number", int(line) if line.isdigit() else None),
-    ]
-    return _event(ts, "log", pairs)
-
-
-def _exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    pairs = [
-        ("exception.type", event.get("type")),
-        ("exception.message", event.get("message")),
-        ("exception.stacktrace", _stacktrace(event)),
-        ("dm.exception.handled", event.get("handled")),
-        ("dm.fingerprint", event.get("fingerprint")),
-        ("dm.mechanism", event.get("mechanism")),
-    ]
-    return _event(_exception_ts(event), "exception", pairs)
-
-
-def _cache_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    keys = event.get("keys")
-    pairs = [
-        ("dm.cache.op", event.get("op")),
-        ("dm.cache.key", event.get("key")),
-        ("dm.cache.keys", [str(k) for k in keys] if isinstance(keys, list) else None),
-        ("dm.cache.hit", event.get("hit")),
-        ("dm.cache.hits", event.get("hits")),
-        ("dm.cache.backend", event.get("backend")),
-        ("dm.ms", event.get("ms")),
-        *_site(event.get("site")),
-    ]
-    return _event(_exception_ts(event), "cache", pairs)
-
-
-def _profile_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """A profile's folded stacks, heaviest first, as ``stack count`` lines (flamegraph input)."""
-    stacks = event.get("stacks")
-    folded = None
-    if isinstance(stacks, Mapping):
-        counted = [(k, v) for k, v in stacks.items() if isinstance(v, int)]
-        counted.sort(key=lambda kv: -kv[1])
-        folded = "\n".join(f"{k} {v}" for k, v in counted[:MAX_PROFILE_STACKS])
-    pairs = [
-        ("dm.profile.samples", event.get("samples")),
-        ("dm.profile.interval", event.get("interval")),
-        ("dm.ms", event.get("ms")),
-        ("dm.profile.stacks", folded),
-    ]
-    return _event(_exception_ts(event), "profile", pairs)
-
-
-_EXTRA_EVENTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "cache": _cache_event,
-    "profile": _profile_event,
-}
-EXTRA_KINDS = frozenset(_EXTRA_EVENTS)  # point events the model does not keep: read beside it
-
-
 def _span_events(span: Span, extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """sql, log, exception, cache and profile events of the span, in time order."""
     timed: list[tuple[float, dict[str, Any]]] = [
-        (ts, _sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
+        (ts, sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
     ]
-    timed += [(ts, _log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
-    timed += [(_exception_ts(e), _exception_event(e)) for e in span.exceptions]
-    timed += [(_exception_ts(e), _EXTRA_EVENTS[e["event"]](e)) for e in extra]
+    timed += [(ts, log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
+    timed += [(event_ts(e), exception_event(e)) for e in span.exceptions]
+    timed += [(event_ts(e), EXTRA_EVENTS[e["event"]](e)) for e in extra]
     timed.sort(key=itemgetter(0))
     return [event for _, event in timed]
 
@@ -288,7 +151,7 @@ def _span_events(span: Span, extra: Sequence[Mapping[str, Any]]) -> list[dict[st
 def _last_seen(span: Span, extra: Sequence[Mapping[str, Any]]) -> float | None:
     """The newest time the model holds for a span: where an unfinished span is cut."""
     times = [r.ts for r in span.sql] + [r.ts for r in span.logs]
-    times += [_exception_ts(e) for e in (*span.exceptions, *extra)]
+    times += [event_ts(e) for e in (*span.exceptions, *extra)]
     times += [t for t in (span.start_ts, span.end_ts, span.heartbeat_ts) if t is not None]
     return max(times, default=None)
 
@@ -306,11 +169,11 @@ def span_to_otlp(
     ms = span.ms if span.end_ts is not None else None
     last = None if ms is not None and span.start_ts is not None else _last_seen(span, extra)
     first = span.start_ts if span.start_ts is not None else last
-    start_ns = _nanos(first) if first is not None else 0
+    start_ns = nanos(first) if first is not None else 0
     if ms is not None:
         end_ns = start_ns + round(ms * 1_000_000)
     else:
-        end_ns = _nanos(last) if last is not None else start_ns
+        end_ns = nanos(last) if last is not None else start_ns
     mapping = _ATTRIBUTES.get(span.kind, {})
     pairs: list[tuple[str, Any]] = [(name, fields.get(key)) for key, name in mapping.items()]
     if span.kind == "span" and isinstance(start.get("fields"), Mapping):
@@ -337,7 +200,7 @@ def span_to_otlp(
         "kind": _KINDS.get(span.kind, SPAN_KIND_INTERNAL),
         "startTimeUnixNano": str(start_ns),
         "endTimeUnixNano": str(max(end_ns, start_ns)),
-        "attributes": _attributes(pairs),
+        "attributes": attributes(pairs),
         "events": events[:MAX_EVENTS_PER_SPAN],
         "status": status,
     }
