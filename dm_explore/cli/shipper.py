@@ -28,7 +28,6 @@ import hashlib
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -150,7 +149,7 @@ class Shipper:
         self.next_try = 0.0
         self.backoff = 0.5
         self.down_since: float | None = None
-        self.lock = threading.Lock()
+        self.state_failed = False
 
     # -- reading ----------------------------------------------------------------
 
@@ -334,14 +333,23 @@ class Shipper:
                 "done": sorted(progress.done) + sorted(progress.skip),
                 "held": progress.held,
             }
-        self.state.save(files)
+        try:
+            self.state.save(files)
+        except OSError as exc:
+            if not self.state_failed:
+                self.say(f"cannot write the state {safe_line(self.state.path)}: {exc}")
+            self.state_failed = True
+        else:
+            self.state_failed = False
 
     def _hold(self, progress: Progress, oldest: tuple[int, int]) -> None:
         for span_id, line in list(progress.open_from.items()):
+            if line != oldest:
+                continue
             span = self.reader.model.spans.get(span_id)
-            if line == oldest and span is not None and span.start_raw:
+            if span is not None and span.start_raw:
                 progress.held[span_id] = span.start_raw.decode("utf-8", "replace").rstrip("\n")
-                del progress.open_from[span_id]
+            del progress.open_from[span_id]  # held, or evicted from the model: never sent
 
     def say(self, text: str) -> None:
         print(f"dm-explore ship: {text}", file=self.err, flush=True)

@@ -225,3 +225,14 @@ def test_the_export_json_is_unchanged_in_shape(tmp_path: Path) -> None:
     request = orjson.loads(line)
     (span,) = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert span["spanId"] == f"{4:016x}" and span["kind"] == 2
+
+
+def test_gzip_compression_when_asked(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "logs"
+    fixture.write_fixture(folder)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip")
+    assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
+    assert {r.headers.get("Content-Encoding") for r in receiver.requests} == {"gzip"}
+    assert len(receiver.spans()) == 11

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.otlp.receiver import Receiver
@@ -132,3 +133,44 @@ def test_a_file_compressed_while_followed_is_not_sent_again(
     time.sleep(0.5)  # time enough to have sent the compressed file again, were it to
     stop(follower)
     assert set(span_ids(receiver).values()) == {1}
+
+
+def test_a_long_open_span_is_held_and_the_state_stays_small(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dm_explore.cli import shipper
+    from dm_explore.outputs.otlp_send import Sender, endpoint_from
+
+    monkeypatch.setattr(shipper, "MAX_DONE", 5)
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, end=False)  # a request that stays open while many others end
+    state = shipper.StateFile(tmp_path / "state.json")
+
+    def run_once() -> shipper.Shipper:
+        endpoint = endpoint_from(receiver.url)
+        assert endpoint is not None
+        ship_ = shipper.Shipper(folder, Sender(endpoint), state)
+        ship_.read()
+        assert ship_.flush(wait=True)
+        ship_.save()
+        return ship_
+
+    for n in range(2, 40):
+        w.request(n)
+        if n % 8 == 0:
+            run_once()  # several restarts, each after a batch of its own
+    saved = orjson.loads(state.path.read_bytes())["files"]
+    (entry,) = saved.values()
+    assert list(entry["held"]) == [f"{2:016x}"] and entry["line"] > 2
+    assert len(entry["done"]) <= 5 + 8  # bounded, not every span ever sent
+    w.finish(1)
+    for n in range(40, 45):
+        w.request(n)
+    run_once()
+    ids = span_ids(receiver)
+    assert set(ids) == {f"{n + 1:016x}" for n in range(1, 45)} and set(ids.values()) == {1}
+    (held,) = [s for _, s in receiver.spans() if s.span_id.hex() == f"{2:016x}"]
+    # its start line came back from the state: the kind and the start's fields
+    assert held.kind == held.SPAN_KIND_SERVER and held.name == "GET items/<int:pk>/"
+    assert {a.key: a.value.string_value for a in held.attributes}["url.path"] == "/items/1/"
