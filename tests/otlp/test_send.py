@@ -236,3 +236,20 @@ def test_gzip_compression_when_asked(
     assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
     assert {r.headers.get("Content-Encoding") for r in receiver.requests} == {"gzip"}
     assert len(receiver.spans()) == 11
+
+
+def test_export_needs_a_file_or_an_endpoint_not_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "logs"
+    fixture.write_fixture(folder)
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "otlp", str(folder)])
+    assert exc.value.code == 2 and "give -o FILE, --endpoint URL" in capsys.readouterr().err
+    assert main(["export", "otlp", str(folder), "-o", "-", "--endpoint", "http://h:1"]) == 2
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "otlp", str(folder), "--endpoint", "ftp://h/"])
+    assert exc.value.code == 2 and "not an http(s) URL" in capsys.readouterr().err
