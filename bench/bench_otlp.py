@@ -126,7 +126,7 @@ def measure(folder: Path, receiver: Counting, label: str) -> None:
         sent = (receiver.bytes - before[1]) / 2**20
         print(f"  {'--endpoint ' + protocol:28} {took:6.1f} s {spans / took:9,.0f} spans/s"
               f"  {base / took:4.2f}x  peak {rss:6.0f} MiB  ({requests} requests, {sent:.0f} MiB,"
-              f" largest {receiver.largest / 2**20:.1f} MiB)")  # fmt: skip
+              f" largest {receiver.largest / 2**10:.0f} KiB)")  # fmt: skip
 
 
 def main() -> int:

@@ -64,7 +64,7 @@ def push(model: Model, extra: Mapping[str, Sequence[Mapping[str, Any]]], endpoin
     spans = 0
     began = time.perf_counter()
     try:
-        for request in export_requests(model, extra=extra):
+        for request in export_requests(model, extra=extra, per_trace=False):
             sender.send(request)
             spans += span_count(request)
     except SendError as exc:

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..model import Model, ProcessKey, Span
+from ..model import Model, ProcessKey, Span, Trace
 from .otlp_events import (
     EXTRA_EVENTS,
     EXTRA_KINDS,
@@ -263,31 +263,38 @@ def _request(by_process: Mapping[ProcessKey, list[dict[str, Any]]]) -> dict[str,
     }
 
 
+def _trace_spans(
+    model: Model, trace: Trace, extra: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
+    """``(process, OTLP span)`` for each span of one trace, cycles cut."""
+    cut = cyclic_links(trace.spans, model.spans)
+    for span in trace.spans:
+        otlp = span_to_otlp(span, cut_parent=span.span_id in cut, extra=extra.get(span.span_id, ()))
+        yield span.process, otlp
+
+
 def export_requests(
     model: Model,
     *,
     extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     max_items: int = MAX_ITEMS,
+    per_trace: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """``ExportTraceServiceRequest`` objects for every trace of ``model``, in arrival order.
 
-    One request per trace, or several of at most ``max_items`` spans and events for a
-    big one; built as they are consumed, so memory holds one request at a time.
+    ``per_trace`` (the file's way): one request per trace, or several of at most
+    ``max_items`` spans and events for a big one. Otherwise (sending) small traces share
+    a request, up to ``max_items``. Built as they are consumed: memory holds one request.
     ``extra``: span id -> its ``cache`` and ``profile`` events (the model keeps none).
     """
     extra = extra or {}
-    for trace in model.traces.values():
-        cut = cyclic_links(trace.spans, model.spans)
-        items = (
-            (
-                span.process,
-                span_to_otlp(
-                    span, cut_parent=span.span_id in cut, extra=extra.get(span.span_id, ())
-                ),
-            )
-            for span in trace.spans
-        )
-        yield from batch_requests(items, max_items)
+    traces = model.traces.values()
+    if per_trace:
+        for trace in traces:
+            yield from batch_requests(_trace_spans(model, trace, extra), max_items)
+    else:
+        spans = (item for trace in traces for item in _trace_spans(model, trace, extra))
+        yield from batch_requests(spans, max_items)
 
 
 def write_otlp(
