@@ -174,3 +174,33 @@ def test_a_long_open_span_is_held_and_the_state_stays_small(
     # its start line came back from the state: the kind and the start's fields
     assert held.kind == held.SPAN_KIND_SERVER and held.name == "GET items/<int:pk>/"
     assert {a.key: a.value.string_value for a in held.attributes}["url.path"] == "/items/1/"
+
+
+def test_a_refusal_ends_ship_with_the_receivers_message(tmp_path: Path, receiver: Receiver) -> None:
+    folder = tmp_path / "logs"
+    Writer(folder).request(1)
+    receiver.script.append((401, {}, b"missing API key"))
+    proc = ship(folder, receiver.url, "--once")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "HTTP 401: missing API key" in err
+    again = ship(folder, receiver.url, "--once")  # the state kept it for the next run
+    assert again.communicate(timeout=60) and again.returncode == 0
+    assert span_ids(receiver) == Counter({f"{2:016x}": 1})
+
+
+def test_sigterm_while_the_receiver_is_down_keeps_the_spans_for_later(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 4):
+        w.request(n)
+    down = ship(folder, "http://127.0.0.1:9", "--retry-for", "0.3")
+    time.sleep(2.0)
+    began = time.monotonic()
+    err = stop(down)
+    assert time.monotonic() - began < 10
+    assert "receiver unreachable" in err and "they are sent on the next run" in err
+    up = ship(folder, receiver.url, "--once")
+    assert up.communicate(timeout=60) and up.returncode == 0
+    assert span_ids(receiver) == Counter({f"{n + 1:016x}": 1 for n in range(1, 4)})
