@@ -88,7 +88,7 @@ def spans_in(folder: Path) -> int:
     count = 0
     for path in folder.glob("*.jsonl"):
         with path.open("rb") as lines:
-            count += sum(1 for line in lines if b'.start","svc"' in line)
+            count += sum(1 for line in lines if b'.start"' in line)
     return count
 
 
