@@ -66,7 +66,20 @@ def _value(value: Any) -> dict[str, Any]:
 
 
 def attributes(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": _value(v)} for k, v in pairs if v is not None]
+    """OTLP/JSON ``KeyValue`` objects; a None value leaves its key out."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for key, value in pairs:
+        if value is None:
+            continue
+        kind = type(value)
+        if kind is str:
+            append({"key": key, "value": {"stringValue": value}})
+        elif kind is float:
+            append({"key": key, "value": {"doubleValue": value}})
+        else:
+            append({"key": key, "value": _value(value)})
+    return out
 
 
 def _stacktrace(event: Mapping[str, Any]) -> str:
