@@ -6,9 +6,10 @@ where it is in a state file (``--state``, default ``DIR/.dm-ship-state.json``,
 written atomically), so a restart neither sends a span twice nor skips one
 (:mod:`dm_explore.cli.shipper`). While the receiver is down, ended spans wait
 in a queue of at most ``--queue`` spans; past it the oldest are dropped and
-counted. SIGTERM or Ctrl-C: what is queued is sent (one try), the state
-written, and it exits 0. ``--once`` sends what is there now and exits: 0 when
-the receiver took everything, 1 when spans are left for the next run.
+counted. SIGTERM: what is queued is sent (retried for up to 5 s), the state
+written, and it exits 0; Ctrl-C writes the state and stops. ``--once`` sends
+what is there now and exits: 0 when the receiver took everything, 1 when spans
+are left for the next run.
 """
 
 from __future__ import annotations
