@@ -1,9 +1,11 @@
-"""``dm-explore export otlp DIR -o FILE``: the folder's spans as OTLP/JSON for a Collector.
+"""``dm-explore export otlp DIR -o FILE | --endpoint URL``: the folder's spans as OTLP.
 
-One ``ExportTraceServiceRequest`` per line, one line per trace
-(:mod:`dm_explore.outputs.otlp`); ``-o -`` writes to standard output. The file is
-written next to its final name and renamed into place, so a Collector watching
-the folder never reads half a file.
+With ``-o``: one ``ExportTraceServiceRequest`` per line, one line per trace (several
+for a big one, :mod:`dm_explore.outputs.otlp`); ``-o -`` writes to standard
+output. The file is written next to its final name and renamed into place, so a
+Collector watching the folder never reads half a file. With ``--endpoint`` (or
+the ``OTEL_EXPORTER_OTLP_*`` variables): sent to an OTLP/HTTP receiver
+(:mod:`dm_explore.cli.otlp_push`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..ingest import ALL_TRACES, load_folder
 from ..outputs.otlp import write_otlp
 from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
+from .otlp_push import add_endpoint_arguments, endpoint_or_exit, push
+from .otlp_tap import load_with_extras
 
 NAME = "export"
-HELP = "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector)"
+HELP = (
+    "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector, "
+    "or sent to an OTLP/HTTP receiver with --endpoint)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,17 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        required=True,
         metavar="FILE",
         help="file to write, or - for standard output",
     )
+    add_endpoint_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
-    model = load_folder(folder, max_traces=ALL_TRACES).model
+    endpoint = endpoint_or_exit(args, required=args.output is None)
+    if endpoint is not None and args.output is not None:
+        print("dm-explore: give -o FILE or --endpoint URL, not both", file=sys.stderr)
+        return 2
+    model, extra = load_with_extras(folder)
+    if endpoint is not None:
+        return push(model, extra, endpoint)
     if args.output == "-":
-        write_otlp(model, sys.stdout.buffer)
+        write_otlp(model, sys.stdout.buffer, extra=extra)
         sys.stdout.buffer.flush()
         return 0
     target = Path(args.output)
@@ -52,13 +64,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         with os.fdopen(fd, "wb") as out:
-            lines = write_otlp(model, out)
+            lines = write_otlp(model, out, extra=extra)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     print(
-        f"wrote {lines} traces ({len(model.spans)} spans) to {safe_line(target)}", file=sys.stderr
+        f"wrote {len(model.traces)} traces ({len(model.spans)} spans, {lines} requests) "
+        f"to {safe_line(target)}",
+        file=sys.stderr,
     )
     return 0

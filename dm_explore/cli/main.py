@@ -15,14 +15,27 @@ from collections.abc import Sequence
 from dm_log.contract import display_utc
 
 from .. import __version__
-from . import check, demo, diff, endpoints, export, mcp, open_tui, report, summary, tail, tree
+from . import (
+    check,
+    demo,
+    diff,
+    endpoints,
+    export,
+    mcp,
+    open_tui,
+    report,
+    ship,
+    summary,
+    tail,
+    tree,
+)
 
 __all__ = ["build_parser", "main"]
 
 SUBCOMMANDS = {
     module.NAME: module
     for module in (
-        check, summary, tree, tail, report, endpoints, diff, export, demo, mcp, open_tui
+        check, summary, tree, tail, report, endpoints, diff, export, ship, demo, mcp, open_tui
     )
 }
 UTC_HELP = "show times in UTC (default: the local zone); JSON output is always UTC"

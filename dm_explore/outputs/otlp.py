@@ -1,40 +1,67 @@
-"""OTLP/JSON export: the model's spans as ``ExportTraceServiceRequest`` lines for the Collector.
+"""The model's spans as OTLP ``ExportTraceServiceRequest`` objects (the OTLP/JSON shape).
 
-``dm-explore export otlp DIR -o FILE`` reads the folder into a
-:class:`~dm_explore.model.Model` and writes one request per trace, one per
-line, as the Collector's ``otlpjsonfile`` receiver reads them. Within a line,
-spans are grouped by the process that wrote them (one resource per ``svc``,
-``host``, ``pid``). Ids stay lowercase hex, as the OTLP/JSON encoding requires
-(protobuf's generic JSON mapping would read them as base64). 64-bit integers
-(times, ``intValue``) are strings, enums are numbers.
+``dm-explore export otlp DIR -o FILE`` writes them as JSON lines, as the
+Collector's ``otlpjsonfile`` receiver reads them; ``--endpoint`` and
+``dm-explore ship`` send them (:mod:`.otlp_send`, protobuf by default,
+:mod:`.otlp_proto`). A request holds at most :data:`MAX_ITEMS` spans and span
+events, so a trace of a million spans becomes many bounded requests, never one.
+Within a request, spans are grouped by the process that wrote them: one resource
+per ``svc``, ``host``, ``pid`` with ``service.name``, ``host.name``,
+``process.pid`` and ``service.instance.id``. Ids stay lowercase hex, as the
+OTLP/JSON encoding requires; 64-bit integers are strings, enums numbers.
 
 Span kinds: ``request`` is SERVER, ``http`` CLIENT, ``task`` CONSUMER, anything
-else INTERNAL. ``sql``, ``log`` and ``exception`` events become span events;
-attributes use OpenTelemetry semantic-convention names where one exists
-(``http.request.method``, ``url.path``, ``http.response.status_code``,
-``db.statement``, ``exception.type``...) and ``dm.*`` otherwise. A span with no
-end (the process was killed, or still runs) ends at the newest time the model
-holds for it (its last sql, log, exception or heartbeat), with status ERROR and
-``dm.unfinished`` true. A span whose end has no ``outcome`` is OK, as in the model.
+else INTERNAL. ``sql``, ``log``, ``exception``, ``cache`` and ``profile`` events
+become span events; attributes use current OpenTelemetry semantic-convention
+names where one exists (``http.request.method``, ``url.path``, ``db.query.text``,
+``code.file.path``, ``exception.type``...) and ``dm.*`` otherwise. A span with
+no end ends at the newest time the model holds for it, with status ERROR and
+``dm.unfinished`` true. A span is never exported as its own ancestor: where
+parent links close a cycle, the link that closes it is left out and kept as
+``dm.cyclic_parent``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import IO, Any
 
 import orjson
 
-from dm_log.contract import epoch_seconds
+from ..model import Model, ProcessKey, Span, Trace
+from .otlp_events import (
+    EXTRA_EVENTS,
+    EXTRA_KINDS,
+    attributes,
+    event_ts,
+    exception_event,
+    log_event,
+    nanos,
+    sql_event,
+)
 
-from ..model import LogRec, Model, ProcessKey, Span, SqlRec
-
-__all__ = ["export_requests", "span_to_otlp", "write_otlp"]
+__all__ = [
+    "EXTRA_KINDS",
+    "MAX_EVENTS_PER_SPAN",
+    "MAX_ITEMS",
+    "batch_requests",
+    "cyclic_links",
+    "export_requests",
+    "resource",
+    "span_to_otlp",
+    "write_otlp",
+]
 
 SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER = 1, 2, 3, 5
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
+MAX_ITEMS = 4096  # spans plus span events in one request: about 1 to 4 MB of protobuf
+MAX_EVENTS_PER_SPAN = 1000  # past this, a span's events are counted as dropped
 _KINDS = {"request": SPAN_KIND_SERVER, "http": SPAN_KIND_CLIENT, "task": SPAN_KIND_CONSUMER}
 _SCOPE = {"name": "debug-monitor", "version": "0.1.0"}
+_INSTANCE_NS = uuid.UUID("6c1b5f52-3f0e-4a8c-9d35-2f4f7a0c9e11")
 
 # Span fields (from the start or end event) -> attribute names; the rest of a span's
 # fields are left out: headers and forms stay in the folder, not in a trace store.
@@ -48,7 +75,7 @@ _ATTRIBUTES: dict[str, dict[str, str]] = {
         "status": "http.response.status_code",
         "remote": "client.address",
         "user": "enduser.id",
-        "view": "code.function",
+        "view": "code.function.name",
         "bytes": "http.response.body.size",
         "queries": "dm.queries",
         "sql_ms": "dm.sql_ms",
@@ -74,39 +101,29 @@ _ATTRIBUTES: dict[str, dict[str, str]] = {
         "worker": "dm.worker",
     },
     "span": {"name": "dm.name"},
+    "template": {
+        "name": "dm.template.name",
+        "origin": "code.file.path",
+        "context_keys": "dm.template.context_keys",
+    },
 }
 
 
-def _exception_ts(event: Mapping[str, Any]) -> float:
-    """When an exception event happened, in epoch seconds (its ``ts``, any offset)."""
-    return epoch_seconds(event.get("ts")) or 0.0
+@functools.lru_cache(maxsize=4096)
+def resource(process: ProcessKey) -> dict[str, Any]:
+    """The OTLP resource of one process: its service, host, pid and a stable instance id.
 
-
-def _nanos(epoch: float) -> int:
-    """The model's epoch seconds as unix nanoseconds, rounded to the microsecond.
-
-    Event times are microseconds (docs/format.md); a float of epoch seconds holds
-    them to within a quarter of a microsecond, so the rounding gives them back exactly.
+    The same (cached) object for a process: read it, never change it.
     """
-    return round(epoch * 1_000_000) * 1000
-
-
-def _value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    if isinstance(value, str):
-        return {"stringValue": value}
-    if isinstance(value, list | tuple):
-        return {"arrayValue": {"values": [_value(v) for v in value]}}
-    return {"stringValue": orjson.dumps(value).decode()}
-
-
-def _attributes(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": _value(v)} for k, v in pairs if v is not None]
+    svc, host, pid = process
+    instance = uuid.uuid5(_INSTANCE_NS, f"{svc}\0{host}\0{pid}")
+    pairs = [
+        ("service.name", svc),
+        ("host.name", host),
+        ("process.pid", pid),
+        ("service.instance.id", str(instance)),
+    ]
+    return {"attributes": attributes(pairs)}
 
 
 def _name(span: Span, fields: Mapping[str, Any]) -> str:
@@ -114,100 +131,58 @@ def _name(span: Span, fields: Mapping[str, Any]) -> str:
         return f"{fields.get('method', 'GET')} {fields.get('route') or fields.get('path', '')}"
     if span.kind == "http":
         return str(fields.get("method") or "HTTP")
-    return span.name if span.kind in ("task", "command", "test", "span") else span.kind
+    if span.kind == "template":
+        return f"template {span.target or '?'}"
+    return span.target or span.kind
 
 
-def _stacktrace(event: Mapping[str, Any]) -> str:
-    """The frames as Python prints a traceback, outermost call first."""
-    lines = ["Traceback (most recent call last):"]
-    for frame in event.get("frames") or ():
-        if not isinstance(frame, Mapping):
-            continue
-        lines.append(
-            f'  File "{frame.get("file")}", line {frame.get("line")}, in {frame.get("func")}'
-        )
-        if frame.get("src"):
-            lines.append(f"    {frame['src']}")
-    lines.append(f"{event.get('type')}: {event.get('message', '')}")
-    return "\n".join(lines)
-
-
-def _event(ts: float, name: str, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    return {"timeUnixNano": str(_nanos(ts)), "name": name, "attributes": _attributes(pairs)}
-
-
-def _sql_event(rec: SqlRec) -> dict[str, Any]:
-    file, line, func = rec.site or (None, None, None)
-    pairs = [
-        ("db.statement", rec.sql),
-        ("db.system", rec.vendor),
-        ("db.namespace", rec.alias),
-        ("dm.ms", rec.ms),
-        ("dm.sql.error", rec.error),
-        ("code.filepath", file),
-        ("code.lineno", line),
-        ("code.function", func),
+def _span_events(span: Span, extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """sql, log, exception, cache and profile events of the span, in time order."""
+    timed: list[tuple[float, dict[str, Any]]] = [
+        (ts, sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
     ]
-    return _event(rec.ts, "db.query", pairs)
-
-
-def _log_event(rec: LogRec) -> dict[str, Any]:
-    file, _, line = rec.site.rpartition(":")  # LogRec keeps the site as "file:line"
-    pairs = [
-        ("log.severity", rec.level),
-        ("log.message", rec.msg),
-        ("log.logger", rec.logger or None),
-        ("code.filepath", file or None),
-        ("code.lineno", int(line) if line.isdigit() else None),
-    ]
-    return _event(rec.ts, "log", pairs)
-
-
-def _exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    pairs = [
-        ("exception.type", event.get("type")),
-        ("exception.message", event.get("message")),
-        ("exception.stacktrace", _stacktrace(event)),
-        ("exception.escaped", event.get("handled") is False),
-        ("dm.fingerprint", event.get("fingerprint")),
-        ("dm.mechanism", event.get("mechanism")),
-    ]
-    return _event(_exception_ts(event), "exception", pairs)
-
-
-def _span_events(span: Span) -> list[dict[str, Any]]:
-    """sql, log and exception of the span, in time order."""
-    timed: list[tuple[float, dict[str, Any]]] = [(r.ts, _sql_event(r)) for r in span.sql]
-    timed += [(r.ts, _log_event(r)) for r in span.logs]
-    timed += [(_exception_ts(e), _exception_event(e)) for e in span.exceptions]
-    timed.sort(key=lambda pair: pair[0])
+    timed += [(ts, log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
+    timed += [(event_ts(e), exception_event(e)) for e in span.exceptions]
+    timed += [(event_ts(e), EXTRA_EVENTS[e["event"]](e)) for e in extra]
+    timed.sort(key=itemgetter(0))
     return [event for _, event in timed]
 
 
-def _last_seen(span: Span) -> float | None:
+def _last_seen(span: Span, extra: Sequence[Mapping[str, Any]]) -> float | None:
     """The newest time the model holds for a span: where an unfinished span is cut."""
     times = [r.ts for r in span.sql] + [r.ts for r in span.logs]
-    times += [_exception_ts(e) for e in span.exceptions]
+    times += [event_ts(e) for e in (*span.exceptions, *extra)]
     times += [t for t in (span.start_ts, span.end_ts, span.heartbeat_ts) if t is not None]
     return max(times, default=None)
 
 
-def span_to_otlp(span: Span) -> dict[str, Any]:
-    """One OTLP/JSON ``Span`` object for one model span."""
+def span_to_otlp(
+    span: Span, *, cut_parent: bool = False, extra: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """One OTLP/JSON ``Span`` object for one model span.
+
+    ``cut_parent``: the span's parent link closes a cycle, so it is left out (and kept as
+    ``dm.cyclic_parent``). ``extra``: the span's ``cache`` and ``profile`` events, as dicts.
+    """
     start, end = span.start, span.end or {}
     fields = {**start, **end}
-    last = _last_seen(span)
+    ms = span.ms if span.end_ts is not None else None
+    last = None if ms is not None and span.start_ts is not None else _last_seen(span, extra)
     first = span.start_ts if span.start_ts is not None else last
-    start_ns = _nanos(first) if first is not None else 0
-    if span.end_ts is not None and span.ms is not None:
-        end_ns = start_ns + round(span.ms * 1_000_000)
+    start_ns = nanos(first) if first is not None else 0
+    if ms is not None:
+        end_ns = start_ns + round(ms * 1_000_000)
     else:
-        end_ns = _nanos(last) if last is not None else start_ns
+        end_ns = nanos(last) if last is not None else start_ns
     mapping = _ATTRIBUTES.get(span.kind, {})
     pairs: list[tuple[str, Any]] = [(name, fields.get(key)) for key, name in mapping.items()]
     if span.kind == "span" and isinstance(start.get("fields"), Mapping):
         pairs += [(f"dm.field.{k}", v) for k, v in start["fields"].items()]
     pairs.append(("dm.kind", span.kind))
+    parent = span.parent
+    if parent is not None and (cut_parent or parent == span.span_id):
+        pairs.append(("dm.cyclic_parent", parent))
+        parent = None
     outcome = end.get("outcome")
     if span.end_ts is None:
         pairs.append(("dm.unfinished", True))
@@ -217,6 +192,7 @@ def span_to_otlp(span: Span) -> dict[str, Any]:
         status = {"code": STATUS_OK}
     else:
         status = {"code": STATUS_ERROR, "message": str(end.get("error") or outcome)}
+    events = _span_events(span, extra)
     otlp: dict[str, Any] = {
         "traceId": span.trace,
         "spanId": span.span_id,
@@ -224,44 +200,112 @@ def span_to_otlp(span: Span) -> dict[str, Any]:
         "kind": _KINDS.get(span.kind, SPAN_KIND_INTERNAL),
         "startTimeUnixNano": str(start_ns),
         "endTimeUnixNano": str(max(end_ns, start_ns)),
-        "attributes": _attributes(pairs),
-        "events": _span_events(span),
+        "attributes": attributes(pairs),
+        "events": events[:MAX_EVENTS_PER_SPAN],
         "status": status,
     }
-    if span.parent:
-        otlp["parentSpanId"] = span.parent
+    if len(events) > MAX_EVENTS_PER_SPAN:
+        otlp["droppedEventsCount"] = len(events) - MAX_EVENTS_PER_SPAN
+    if parent:
+        otlp["parentSpanId"] = parent
     return otlp
 
 
-def export_requests(model: Model) -> Iterator[dict[str, Any]]:
-    """One ``ExportTraceServiceRequest`` per trace of ``model``, in the order traces arrived.
+def cyclic_links(spans: Iterable[Span], lookup: Mapping[str, Span]) -> set[str]:
+    """Ids of the spans whose parent link closes a cycle (A's parent B, B's parent A).
 
-    Within a request, one resource per process (``svc``, ``host``, ``pid``), spans in
-    the order they arrived.
+    Parent links make a graph where each span has at most one way out, so each
+    cycle is found once by walking up from the spans in order: the span where the
+    walk first comes back to itself has its link cut. Linear, without recursion.
     """
-    for trace in model.traces.values():
-        by_process: dict[ProcessKey, list[dict[str, Any]]] = {}
-        for span in trace.spans:
-            by_process.setdefault(span.process, []).append(span_to_otlp(span))
-        yield {
-            "resourceSpans": [
-                {
-                    "resource": {
-                        "attributes": _attributes(
-                            [("service.name", svc), ("host.name", host), ("process.pid", pid)]
-                        )
-                    },
-                    "scopeSpans": [{"scope": _SCOPE, "spans": otlp_spans}],
-                }
-                for (svc, host, pid), otlp_spans in by_process.items()
-            ]
-        }
+    cut: set[str] = set()
+    done: set[str] = set()
+    for span in spans:
+        path: dict[str, None] = {}
+        node: Span | None = span
+        while node is not None and node.span_id not in done:
+            if node.span_id in path:  # back where this walk has been: a cycle
+                cut.add(node.span_id)
+                break
+            path[node.span_id] = None
+            node = lookup.get(node.parent) if node.parent is not None else None
+        done.update(path)
+    return cut
 
 
-def write_otlp(model: Model, out: IO[bytes]) -> int:
-    """Write the requests as JSON lines; returns how many lines (traces) were written."""
+def batch_requests(
+    items: Iterable[tuple[ProcessKey, dict[str, Any]]], max_items: int = MAX_ITEMS
+) -> Iterator[dict[str, Any]]:
+    """Group ``(process, OTLP span)`` pairs into requests of at most ``max_items`` each.
+
+    An item is a span or one of its events; a span bigger than the budget goes alone.
+    Spans keep their order within each process.
+    """
+    by_process: dict[ProcessKey, list[dict[str, Any]]] = {}
+    size = 0
+    for process, otlp_span in items:
+        weight = 1 + len(otlp_span["events"])
+        if size and size + weight > max_items:
+            yield _request(by_process)
+            by_process, size = {}, 0
+        by_process.setdefault(process, []).append(otlp_span)
+        size += weight
+    if by_process:
+        yield _request(by_process)
+
+
+def _request(by_process: Mapping[ProcessKey, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "resourceSpans": [
+            {"resource": resource(process), "scopeSpans": [{"scope": _SCOPE, "spans": spans}]}
+            for process, spans in by_process.items()
+        ]
+    }
+
+
+def _trace_spans(
+    model: Model, trace: Trace, extra: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
+    """``(process, OTLP span)`` for each span of one trace, cycles cut."""
+    cut = cyclic_links(trace.spans, model.spans)
+    for span in trace.spans:
+        otlp = span_to_otlp(span, cut_parent=span.span_id in cut, extra=extra.get(span.span_id, ()))
+        yield span.process, otlp
+
+
+def export_requests(
+    model: Model,
+    *,
+    extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    max_items: int = MAX_ITEMS,
+    per_trace: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """``ExportTraceServiceRequest`` objects for every trace of ``model``, in arrival order.
+
+    ``per_trace`` (the file's way): one request per trace, or several of at most
+    ``max_items`` spans and events for a big one. Otherwise (sending) small traces share
+    a request, up to ``max_items``. Built as they are consumed: memory holds one request.
+    ``extra``: span id -> its ``cache`` and ``profile`` events (the model keeps none).
+    """
+    extra = extra or {}
+    traces = model.traces.values()
+    if per_trace:
+        for trace in traces:
+            yield from batch_requests(_trace_spans(model, trace, extra), max_items)
+    else:
+        spans = (item for trace in traces for item in _trace_spans(model, trace, extra))
+        yield from batch_requests(spans, max_items)
+
+
+def write_otlp(
+    model: Model,
+    out: IO[bytes],
+    *,
+    extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> int:
+    """Write the requests as JSON lines; returns how many lines were written."""
     count = 0
-    for request in export_requests(model):
+    for request in export_requests(model, extra=extra):
         out.write(orjson.dumps(request) + b"\n")
         count += 1
     return count

@@ -108,10 +108,10 @@ def test_the_cross_service_trace_keeps_its_tree_kinds_and_attributes(tmp_path: P
     assert page.end_time_unix_nano - page.start_time_unix_nano == 180_800_000
     assert page.status.code == Status.STATUS_CODE_OK
     sql = [e for e in page.events if e.name == "db.query"]
-    assert len(sql) == 5 and _attrs(sql[0])["db.statement"].startswith('SELECT "courses_enroll')
+    assert len(sql) == 5 and _attrs(sql[0])["db.query.text"].startswith('SELECT "courses_enroll')
     assert _attrs(sql[0])["db.system"] == "sqlite"
     (log,) = [e for e in page.events if e.name == "log"]
-    assert _attrs(log)["log.message"] == "enrollment cache miss"
+    assert _attrs(log)["dm.log.message"] == "enrollment cache miss"
     assert _attrs(call)["url.full"] == "http://api:8001/api/enrollments/?course=42"
 
 
@@ -139,7 +139,7 @@ def test_cli_writes_a_file_or_stdout(
     fixture.write_fixture(folder)
     target = tmp_path / "ci.otlp.jsonl"
     assert main(["export", "otlp", str(folder), "-o", str(target)]) == 0
-    assert "wrote 7 traces (11 spans)" in capsysbinary.readouterr().err.decode()
+    assert "wrote 7 traces (11 spans, 7 requests)" in capsysbinary.readouterr().err.decode()
     from_file = target.read_text()
     assert len(_spans(_parse(from_file))) == 11
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left

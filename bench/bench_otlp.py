@@ -1,0 +1,158 @@
+"""OTLP export: spans/s and peak memory of sending to a receiver, beside the JSON file export.
+
+    python bench/bench_otlp.py [--events 1000000] [--files 20] [--one-trace 0]
+
+Uses the folder of ``bench_ingest.py`` (generated under bench/out/ if missing:
+requests with SQL, logs and panels across 10 services). In one run, each as its
+own ``dm-explore export otlp`` process: ``-o FILE`` (OTLP/JSON lines, the
+baseline), ``--endpoint`` with protobuf and with ``--protocol http/json`` into a
+receiver on loopback that only counts requests and bytes (in this process, on
+another thread). Prints wall time, spans/s end to end (reading the folder
+included), the ratio to the file export and each process's peak RSS; and the same
+at a quarter of the events, to show how memory grows with the folder.
+``--one-trace N`` adds a folder holding one trace of N spans (the huge-trace
+case): it must go in bounded requests, never one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_ingest import generate  # noqa: E402
+
+
+class Counting:
+    """An OTLP/HTTP receiver that reads each request and counts it, nothing more."""
+
+    def __init__(self) -> None:
+        self.requests = self.bytes = self.largest = 0
+        self.lock = threading.Lock()
+        counter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                size = int(self.headers.get("Content-Length", "0"))
+                self.rfile.read(size)
+                with counter.lock:
+                    counter.requests += 1
+                    counter.bytes += size
+                    counter.largest = max(counter.largest, size)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def run(args: list[str]) -> tuple[float, float, str]:
+    """Run ``dm-explore`` with ``args``: wall seconds, peak RSS in MiB, stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dm_explore.cli", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err
+    return took, usage.ru_maxrss / 1024, err
+
+
+def spans_in(folder: Path) -> int:
+    """How many spans the folder holds (a span per ``.start`` line)."""
+    count = 0
+    for path in folder.glob("*.jsonl"):
+        with path.open("rb") as lines:
+            count += sum(1 for line in lines if b'.start"' in line)
+    return count
+
+
+def one_trace(folder: Path, spans: int) -> None:
+    """One trace of ``spans`` custom spans, each a child of the first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    trace, root = "ab" * 16, f"{1:016x}"
+    with (folder / "huge.bench.1.jsonl").open("wb") as out:
+        for i in range(1, spans + 1):
+            ids = {"trace": trace, "span": f"{i:016x}", **({"parent": root} if i > 1 else {})}
+            envelope = {"v": 1, "svc": "huge", "host": "bench", "pid": 1}
+            ts = f"2026-11-23T09:15:{(i // 1_000_000) % 60:02d}.{i % 1_000_000:06d}Z"
+            out.write(orjson.dumps({**envelope, "ts": ts, "event": "span.start", "seq": 2 * i,
+                                    **ids, "name": f"step-{i % 100}"}) + b"\n")  # fmt: skip
+            out.write(orjson.dumps({**envelope, "ts": ts, "event": "span.end", "seq": 2 * i + 1,
+                                    **ids, "name": f"step-{i % 100}", "ms": 0.001,
+                                    "outcome": "ok"}) + b"\n")  # fmt: skip
+
+
+def measure(folder: Path, receiver: Counting, label: str) -> None:
+    spans = spans_in(folder)
+    size = sum(p.stat().st_size for p in folder.glob("*.jsonl")) / 2**20
+    print(f"\n{label}: {spans} spans, {size:.0f} MiB of files")
+    with tempfile.TemporaryDirectory() as tmp:
+        base, base_rss, _ = run(["export", "otlp", str(folder), "-o", f"{tmp}/out.jsonl"])
+        lines = sum(1 for _ in open(f"{tmp}/out.jsonl", "rb"))  # noqa: SIM115
+    print(f"  {'-o FILE (OTLP/JSON)':28} {base:6.1f} s {spans / base:9,.0f} spans/s"
+          f"  1.00x  peak {base_rss:6.0f} MiB  ({lines} lines)")  # fmt: skip
+    for protocol in ("http/protobuf", "http/json"):
+        before = (receiver.requests, receiver.bytes)
+        receiver.largest = 0
+        took, rss, _ = run(["export", "otlp", str(folder), "--endpoint", receiver.url,
+                            "--protocol", protocol])  # fmt: skip
+        requests = receiver.requests - before[0]
+        sent = (receiver.bytes - before[1]) / 2**20
+        print(f"  {'--endpoint ' + protocol:28} {took:6.1f} s {spans / took:9,.0f} spans/s"
+              f"  {base / took:4.2f}x  peak {rss:6.0f} MiB  ({requests} requests, {sent:.0f} MiB,"
+              f" largest {receiver.largest / 2**10:.0f} KiB)")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--one-trace", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    receiver = Counting()
+    for events in (args.events, args.events // 4):
+        folder = ROOT / "bench" / "out" / f"ingest-{events}-{args.files}"
+        if not (folder / ".complete").exists():
+            print(f"generating {events} events in {folder} ...", flush=True)
+            generate(folder, events, args.files)
+            (folder / ".complete").write_text("ok")
+        measure(folder, receiver, f"{events} events")
+    if args.one_trace:
+        folder = ROOT / "bench" / "out" / f"one-trace-{args.one_trace}"
+        if not (folder / ".complete").exists():
+            one_trace(folder, args.one_trace)
+            (folder / ".complete").write_text("ok")
+        measure(folder, receiver, f"one trace of {args.one_trace} spans")
+    print(f"\n(this process: peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+          " MiB, the receiver)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""A real OTLP/HTTP receiver on loopback for the tests: records each request, answers as told.
+
+``Receiver.script`` holds the answers to give first, in order, as
+``(status, headers, body)``; once it is empty every request gets 200. Requests
+are decoded with the official protobuf classes (or as JSON) and their spans kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    script: deque[tuple[int, dict[str, str], bytes]] = field(default_factory=deque)
+    requests: list[Received] = field(default_factory=list)
+    answered: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    status, headers, answer = (
+                        receiver.script.popleft() if receiver.script else (200, {}, b"")
+                    )
+                    if status == 200:
+                        receiver.requests.append(
+                            Received(self.path, dict(self.headers.items()), body)
+                        )
+                    receiver.answered.append(status)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def decoded(self) -> list[ExportTraceServiceRequest]:
+        found = []
+        for request in self.requests:
+            body = request.body
+            if request.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            if request.headers.get("Content-Type") == "application/json":
+                from tests.ci_docs.test_otlp import _parse
+
+                found += _parse(body.decode())
+            else:
+                found.append(ExportTraceServiceRequest.FromString(body))
+        return found
+
+    def spans(self) -> list[tuple[dict[str, Any], Span]]:
+        """Every span received: (its resource's attributes, the span), in arrival order."""
+        out = []
+        for request in self.decoded():
+            for rs in request.resource_spans:
+                attrs = {
+                    a.key: getattr(a.value, a.value.WhichOneof("value"))
+                    for a in rs.resource.attributes
+                }
+                for ss in rs.scope_spans:
+                    out += [(attrs, span) for span in ss.spans]
+        return out

@@ -1,0 +1,206 @@
+"""``dm-explore ship``: a real follower process against a recording receiver on loopback.
+
+Restarted mid-way (SIGTERM, then started again) while lines keep arriving, with a
+request open across the restart: every span arrives once, with all its events.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.otlp.receiver import Receiver
+from tests.otlp.writer import Writer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+def ship(folder: Path, url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dm_explore.cli", "ship", str(folder), "--endpoint", url, *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return err
+
+
+def span_ids(receiver: Receiver) -> Counter[str]:
+    return Counter(span.span_id.hex() for _, span in receiver.spans())
+
+
+def test_a_restart_neither_resends_nor_skips(tmp_path: Path, receiver: Receiver) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 21):
+        w.request(n)
+    w.request(21, end=False)  # open across the restart
+    first = ship(folder, receiver.url)
+    wait_for(lambda: len(span_ids(receiver)) == 20)
+    for n in range(22, 31):
+        w.request(n)
+    wait_for(lambda: len(span_ids(receiver)) == 29)
+    err = stop(first)
+    assert " 29 spans sent" in err
+    state = folder / ".dm-ship-state.json"
+    assert state.stat().st_mode & 0o777 == 0o600
+    # while it is down: the open request gets more SQL and ends; new requests arrive
+    w.add("sql", trace=f"{21:032x}", span=f"{22:016x}", sql="SELECT late", params=[], ms=0.1,
+          alias="default", vendor="sqlite", many=False)  # fmt: skip
+    w.finish(21)
+    for n in range(31, 41):
+        w.request(n)
+    second = ship(folder, receiver.url)
+    wait_for(lambda: len(span_ids(receiver)) == 40)
+    for n in range(41, 46):
+        w.request(n)
+    wait_for(lambda: len(span_ids(receiver)) == 45)
+    err = stop(second)
+    assert "16 spans sent" in err and " 29 already sent before a restart" in err
+    ids = span_ids(receiver)
+    assert set(ids) == {f"{n + 1:016x}" for n in range(1, 46)}  # none skipped
+    assert set(ids.values()) == {1}  # none twice
+    (late,) = [s for _, s in receiver.spans() if s.span_id.hex() == f"{22:016x}"]
+    assert [e.name for e in late.events] == ["db.query", "db.query"]  # both sides of the restart
+
+
+def test_a_full_queue_drops_the_oldest_and_says_so(tmp_path: Path, receiver: Receiver) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 13):
+        w.request(n)
+    down = "http://127.0.0.1:9"  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "dm_explore.cli", "ship", str(folder), "--endpoint", down,
+         "--once", "--queue", "5", "--retry-for", "0.3"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "receiver unreachable" in result.stderr and "at most 5 kept" in result.stderr
+    assert "5 queued, 7 dropped (queue full)" in result.stderr
+    again = ship(folder, receiver.url, "--once")
+    _, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    # the five kept are sent now; the seven dropped are not sent late
+    assert span_ids(receiver) == Counter({f"{n + 1:016x}": 1 for n in range(8, 13)})
+
+
+def test_a_file_compressed_while_followed_is_not_sent_again(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 11):
+        w.request(n)
+    follower = ship(folder, receiver.url)
+    wait_for(lambda: len(span_ids(receiver)) == 10)
+    with w.path.open("rb") as src, gzip.open(str(w.path) + ".gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    w.path.unlink()
+    other = Writer(folder, "api", 5151)
+    other.request(100)
+    wait_for(lambda: len(span_ids(receiver)) == 11)
+    time.sleep(0.5)  # time enough to have sent the compressed file again, were it to
+    stop(follower)
+    assert set(span_ids(receiver).values()) == {1}
+
+
+def test_a_long_open_span_is_held_and_the_state_stays_small(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dm_explore.cli import shipper
+    from dm_explore.outputs.otlp_send import Sender, endpoint_from
+
+    monkeypatch.setattr(shipper, "MAX_DONE", 5)
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, end=False)  # a request that stays open while many others end
+    state = shipper.StateFile(tmp_path / "state.json")
+
+    def run_once() -> shipper.Shipper:
+        endpoint = endpoint_from(receiver.url)
+        assert endpoint is not None
+        ship_ = shipper.Shipper(folder, Sender(endpoint), state)
+        ship_.read()
+        assert ship_.flush(wait=True)
+        ship_.save()
+        return ship_
+
+    for n in range(2, 40):
+        w.request(n)
+        if n % 8 == 0:
+            run_once()  # several restarts, each after a batch of its own
+    saved = orjson.loads(state.path.read_bytes())["files"]
+    (entry,) = saved.values()
+    assert list(entry["held"]) == [f"{2:016x}"] and entry["line"] > 2
+    assert len(entry["done"]) <= 5 + 8  # bounded, not every span ever sent
+    w.finish(1)
+    for n in range(40, 45):
+        w.request(n)
+    run_once()
+    ids = span_ids(receiver)
+    assert set(ids) == {f"{n + 1:016x}" for n in range(1, 45)} and set(ids.values()) == {1}
+    (held,) = [s for _, s in receiver.spans() if s.span_id.hex() == f"{2:016x}"]
+    # its start line came back from the state: the kind and the start's fields
+    assert held.kind == held.SPAN_KIND_SERVER and held.name == "GET items/<int:pk>/"
+    assert {a.key: a.value.string_value for a in held.attributes}["url.path"] == "/items/1/"
+
+
+def test_a_refusal_ends_ship_with_the_receivers_message(tmp_path: Path, receiver: Receiver) -> None:
+    folder = tmp_path / "logs"
+    Writer(folder).request(1)
+    receiver.script.append((401, {}, b"missing API key"))
+    proc = ship(folder, receiver.url, "--once")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "HTTP 401: missing API key" in err
+    again = ship(folder, receiver.url, "--once")  # the state kept it for the next run
+    assert again.communicate(timeout=60) and again.returncode == 0
+    assert span_ids(receiver) == Counter({f"{2:016x}": 1})
+
+
+def test_sigterm_while_the_receiver_is_down_keeps_the_spans_for_later(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 4):
+        w.request(n)
+    down = ship(folder, "http://127.0.0.1:9", "--retry-for", "0.3")
+    time.sleep(2.0)
+    began = time.monotonic()
+    err = stop(down)
+    assert time.monotonic() - began < 10
+    assert "receiver unreachable" in err and "they are sent on the next run" in err
+    up = ship(folder, receiver.url, "--once")
+    assert up.communicate(timeout=60) and up.returncode == 0
+    assert span_ids(receiver) == Counter({f"{n + 1:016x}": 1 for n in range(1, 4)})
