@@ -35,7 +35,18 @@ __all__ = ["build_parser", "main"]
 SUBCOMMANDS = {
     module.NAME: module
     for module in (
-        check, summary, tree, tail, report, endpoints, diff, export, ship, demo, mcp, open_tui
+        check,
+        summary,
+        tree,
+        tail,
+        report,
+        endpoints,
+        diff,
+        export,
+        ship,
+        demo,
+        mcp,
+        open_tui,
     )
 }
 UTC_HELP = "show times in UTC (default: the local zone); JSON output is always UTC"
