@@ -63,10 +63,24 @@ _MAX_REMEMBERED = 1024
 
 # The kind and the API's instructions to the pipeline.
 _NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
-# Code locations the writer itself builds (call sites, stack frames), never user data, in
-# the kinds whose schema defines them; under any other kind these names are walked.
-_CODE_FIELDS = frozenset({"site", "call", "frames"})
-_CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid"})
+# Code locations the writer itself builds (call sites, stack frames, profiled stacks), never
+# user data, in the kinds whose schema defines them; under any other kind these names are walked.
+_CODE_FIELDS: dict[str, frozenset[str]] = {
+    "sql": frozenset({"site"}),
+    "log": frozenset({"site"}),
+    "cache": frozenset({"site"}),
+    "exception": frozenset({"frames"}),
+    "dm.invalid": frozenset({"call"}),
+    "profile": frozenset({"stacks"}),  # "module:func;module:func" -> samples
+}
+_NO_FIELDS: frozenset[str] = frozenset()
+# Fields the contract defines whose names only look secret: a cache call's ``key``, the
+# names of a request's session keys. Their values are walked like any text (remembered
+# secrets, URLs and ``name=value`` shapes are still redacted); the name alone is no verdict.
+_CONTRACT_NAMES: dict[str, frozenset[str]] = {
+    "cache": frozenset({"key", "keys"}),
+    "request.end": frozenset({"session_keys"}),
+}
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -295,6 +309,8 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     known = len(secrets)
     budget = [MAX_NODES]
     kind = ed.get("event")
+    named = _CONTRACT_NAMES.get(kind)  # type: ignore[arg-type]
+    code = _CODE_FIELDS.get(kind, _NO_FIELDS)  # type: ignore[arg-type]
     plain_texts, verdicts, scalars = _plain_texts, _verdicts, _SCALARS
     for key, value in ed.items():  # values replaced in place: the keys do not change
         secret_key = verdicts.get(key)  # one lookup: True, False, or _SKIP for _NOT_WALKED
@@ -305,6 +321,8 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
                 secret_key = type(key) is str and is_secret_key(key)
         if secret_key is _SKIP:
             continue
+        if secret_key and named is not None and key in named:
+            secret_key = False
         t = type(value)
         if secret_key:
             if t is str:
@@ -321,13 +339,13 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
             if t is not list or len(value) > 16 or any(type(v) not in _SCALARS for v in value):
                 value = _walk(value, secrets, MAX_DEPTH, budget)  # else: nothing to bound
             ed[key] = _redact_sql_params(str(ed.get("sql", "")), value, secrets)
-        elif key in _CODE_FIELDS and kind in _CODE_KINDS:
+        elif key in code:
             continue
         else:
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
     if len(secrets) > known:  # learnt in this event: look again at what came before
         for key in list(ed):
-            if key not in _NOT_WALKED and not (key in _CODE_FIELDS and kind in _CODE_KINDS):
+            if key not in _NOT_WALKED and key not in code:
                 ed[key] = _rescrub(ed[key], secrets)
     return ed
 
