@@ -292,19 +292,17 @@ class Tail:
         its size; a compressed one is inflated through, keeping only ``count`` lines.
         Later reads go on after the lines returned.
         """
-        if count <= 0:
-            return []
-        if not self.gz:
-            found = self._read_last_plain(count)
-            if found is not None:
-                return found
-        last: list[bytes] = []
-        while True:
-            batch = self.read_batch()
-            last.extend(raw.rstrip(b"\r\n") for raw in batch.raws if raw.strip())
-            del last[:-count]
-            if not batch.more:
-                return last
+        keep = max(count, 1)
+        found = None if self.gz else self._read_last_plain(keep)
+        if found is None:
+            found = []
+            while True:
+                batch = self.read_batch()
+                found.extend(raw.rstrip(b"\r\n") for raw in batch.raws if raw.strip())
+                del found[:-keep]
+                if not batch.more:
+                    break
+        return found[-count:] if count > 0 else []
 
     def _read_last_plain(self, count: int) -> list[bytes] | None:
         try:
