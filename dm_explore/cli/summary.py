@@ -50,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
     out.append(
         f"invalid     {data['invalid_lines']} lines"
         + (f", {len(path_problems)} unreadable paths" if path_problems else "")
+        + (
+            f", {len(data['unfinished_files'])} unfinished files"
+            if data["unfinished_files"]
+            else ""
+        )
     )
     if data["dropped"]:
         out.append(f"dropped     {data['dropped']} events (reported by writers)")

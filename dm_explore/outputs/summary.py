@@ -5,7 +5,10 @@
 ``requests`` (int), ``traces`` (int), ``issues`` (int), ``exceptions`` (int),
 ``commands`` (status -> count), ``invalid_lines`` (int), ``dropped`` (int: events
 writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
-``{path, line, reason}``, the first 100), ``slowest_requests`` (list of ``{svc,
+``{path, line, reason}``, the first 100: paths never read, a folder that cannot be
+listed, bad lines, and a file whose last line is unfinished), ``unfinished_files``
+(list of paths: no newline at their end, or a compressed stream cut off),
+``slowest_requests`` (list of ``{svc,
 method, path, status, ms, trace}``), ``n_plus_one`` (list of ``{svc, request, sql,
 count, sites}``).
 """
@@ -19,6 +22,7 @@ from ..model import Model, Problem, filter_requests, span_sql
 __all__ = ["TOP", "summarize"]
 
 TOP = 10
+UNFINISHED = "unfinished last line (no newline yet, or cut off): not read"
 
 
 def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
@@ -41,6 +45,8 @@ def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
             )
     suspects.sort(key=lambda s: -s["count"])
     problems = [{"path": p.path, "line": p.line, "reason": p.reason} for p in path_problems]
+    unfinished = [info.path for info in model.files.values() if info.partial]
+    problems.extend({"path": path, "line": 0, "reason": UNFINISHED} for path in unfinished)
     for info in model.files.values():
         problems.extend({"path": p.path, "line": p.line, "reason": p.reason} for p in info.problems)
     return {
@@ -56,6 +62,7 @@ def summarize(model: Model, path_problems: list[Problem]) -> dict[str, Any]:
         "invalid_lines": sum(info.invalid for info in model.files.values()),
         "dropped": model.totals["dropped"],
         "capped_files": [info.path for info in model.files.values() if info.capped],
+        "unfinished_files": unfinished,
         "problems": problems[:100],
         "slowest_requests": [
             {
