@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import statistics
 import subprocess
@@ -44,7 +45,9 @@ t = time.perf_counter()
 try:
     main(["summary", sys.argv[1]])
 finally:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak (ru_maxrss would include the parent's, from before exec)
+    status = open("/proc/self/status").read()
+    rss = int(status.split("VmHWM:")[1].split()[0]) / 1024
     print(f"@@ {time.perf_counter() - t:.2f} {rss:.0f}", file=sys.stderr)
 """
 
@@ -74,9 +77,9 @@ async def trace_view_times(folder: Path, repeat: int = 5) -> tuple[float, float,
             await pilot.pause(0.3)
             rows = 0
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0 = drawn["key"] = time.perf_counter()
                 app.post_message(events.Key("t", "t"))
-                await _until(lambda: drawn.get("trace", 0.0) > t0, "the trace drawn")
+                await _until(lambda: drawn.get("trace", 0.0) > drawn["key"], "the trace drawn")
                 opened.append(drawn["trace"] - t0)
                 rows = len(app.screen.query_one(TraceLines).rows)
                 await asyncio.sleep(0.3)
@@ -115,6 +118,12 @@ def summary_under_limit(folder: Path) -> tuple[float, float]:
     return float(seconds), float(rss)
 
 
+def _view(opened: float, back: float, rows: int) -> str:
+    return (
+        f"  trace view: t -> drawn {opened * 1000:.0f} ms ({rows} rows), Esc {back * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=1_000_000)
@@ -122,6 +131,7 @@ def main() -> None:
     parser.add_argument("--bomb", type=int, default=100_000_000)
     args = parser.parse_args()
     cli = [sys.executable, "-m", "dm_explore.cli"]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         wide = base / "wide"
@@ -129,31 +139,23 @@ def main() -> None:
         size = (wide / "web.jsonl").stat().st_size / 2**20
         t0 = time.perf_counter()
         load_folder(wide)
-        print(
-            f"wide trace: {args.spans} spans, {size:.0f} MiB, loaded in {time.perf_counter() - t0:.1f} s"
-        )
-        opened, back, rows = asyncio.run(trace_view_times(wide))
-        print(
-            f"  trace view: t -> drawn {opened * 1000:.0f} ms ({rows} rows), Esc -> list {back * 1000:.0f} ms"
-        )
+        loaded = time.perf_counter() - t0
+        print(f"wide trace: {args.spans} spans, {size:.0f} MiB, loaded in {loaded:.1f} s")
+        print(_view(*asyncio.run(trace_view_times(wide))))
         print(f"  tree: {timed([*cli, 'tree', str(wide), 'abab']):.1f} s")
 
         deep = base / "deep"
         write_chain(deep / "web.jsonl", args.depth)
         print(f"deep chain: {args.depth} levels")
         print(f"  tree: {timed([*cli, 'tree', str(deep), 'abab']):.1f} s")
-        opened, back, rows = asyncio.run(trace_view_times(deep))
-        print(
-            f"  trace view: t -> drawn {opened * 1000:.0f} ms ({rows} rows), Esc -> list {back * 1000:.0f} ms"
-        )
+        print(_view(*asyncio.run(trace_view_times(deep))))
 
         bomb = base / "bomb"
         write_bomb(bomb / "bomb.jsonl.gz", args.bomb)
         packed = (bomb / "bomb.jsonl.gz").stat().st_size / 1024
         seconds, rss = summary_under_limit(bomb)
-        print(
-            f"bomb: {packed:.0f} KiB -> {args.bomb} lines of x: summary {seconds:.1f} s, peak {rss:.0f} MiB"
-        )
+        print(f"bomb: {packed:.0f} KiB of gzip -> {args.bomb} lines of x")
+        print(f"  summary {seconds:.1f} s, peak {rss:.0f} MiB (RLIMIT_AS 1 GiB)")
         newlines = base / "newlines"
         write_bomb(newlines / "nl.jsonl.gz", 20_000_000, b"\n")
         seconds, rss = summary_under_limit(newlines)
@@ -164,11 +166,10 @@ def main() -> None:
         write_wide(big / "web.jsonl", 1_000_000)
         tail_small = timed([*cli, "tail", "-n", "3", "--no-follow", str(small)])
         tail_big = timed([*cli, "tail", "-n", "3", "--no-follow", str(big)])
-        print(
-            f"tail -n 3 --no-follow: 10k-line file {tail_small:.2f} s, 1M-line file {tail_big:.2f} s "
-            f"(ratio {tail_big / tail_small:.2f})"
-        )
-    print(f"bench peak rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(f"tail -n 3 --no-follow: 10k-line file {tail_small:.2f} s,")
+        print(f"  1M-line file {tail_big:.2f} s (ratio {tail_big / tail_small:.2f})")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"bench peak rss {rss:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
         for s in data["n_plus_one"]:
             out.append(f"  {s['count']:4d}x  {s['svc']}  {s['request']}: {s['sql']}")
     for p in data["problems"][:20]:
-        out.append(f"problem     {p['path']}:{p['line']}: {p['reason']}")
+        out.append(f"problem     {_shortened(p['path'])}:{p['line']}: {p['reason']}")
     print("\n".join(safe_line(line, 400) for line in out))
     return 0
+
+
+def _shortened(path: str, most: int = 200) -> str:
+    """A path of at most ``most`` characters, cut in the middle: the reason after it stays."""
+    if len(path) <= most:
+        return path
+    return path[: most // 3] + "…" + path[-(most - most // 3 - 1) :]

@@ -70,6 +70,7 @@ def follow(
             watched = folder
             on_change()  # what the new folder holds already
         if watching:
+            catch_up = True
             try:
                 for changes in watch(
                     root, debounce=50, step=10, stop_event=stop, recursive=True,
@@ -77,8 +78,11 @@ def follow(
                 ):  # fmt: skip
                     if _identity(root) != folder:
                         break  # removed or replaced: look again, then watch the new one
-                    if changes:
+                    if changes or catch_up:
                         on_change()
+                    # The first look after the watch began also reads what was written
+                    # between the read before it and its start.
+                    catch_up = False
                 else:
                     return  # stopped
                 continue
