@@ -41,7 +41,8 @@ _HOST = socket.gethostname()
 
 _FIRST_LINE = 64 * 1024  # the most read of a file to find its first line
 
-FirstLine = tuple[Any, Any, Any, Any]  # (svc, host, pid, ts) of a file's first line
+# (svc, host, pid, ts, the line itself) of a file's first line: who wrote it, and when
+FirstLine = tuple[Any, Any, Any, Any, bytes]
 
 
 @dataclass(slots=True)
@@ -265,14 +266,15 @@ class FolderReader:
 
 
 def _identity(raw: bytes) -> FirstLine | None:
-    """(svc, host, pid, ts) of a line, or None if it is not an event's envelope."""
+    """(svc, host, pid, ts, the whole line) of an event's line, or None for any other line."""
+    raw = raw.rstrip(b"\r\n")
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
     if type(event) is not dict or "ts" not in event or "pid" not in event:
         return None
-    return (event.get("svc"), event.get("host"), event.get("pid"), event["ts"])
+    return (event.get("svc"), event.get("host"), event.get("pid"), event["ts"], raw)
 
 
 def _first_line(path: Path) -> FirstLine | None:

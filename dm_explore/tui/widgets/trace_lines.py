@@ -71,7 +71,7 @@ class TraceLines(ScrollView, can_focus=True):
             (i for i, r in enumerate(rows) if not r.more and r.span.span_id == cursor_on), None
         )
         self.cursor = min(self.cursor if index is None else index, max(len(rows) - 1, 0))
-        self.virtual_size = Size(self.size.width, len(rows))
+        self.virtual_size = Size(1, len(rows))  # lines are fitted to the width: no sideways scroll
         self._show_cursor()
         self.refresh()
         if rows:
@@ -91,7 +91,7 @@ class TraceLines(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         strip = self._lines.get(index)
@@ -115,7 +115,7 @@ class TraceLines(ScrollView, can_focus=True):
         self.refresh()
 
     def _show_cursor(self) -> None:
-        top, height = self.scroll_offset.y, max(self.size.height, 1)
+        top, height = self.scroll_offset.y, max(self.scrollable_content_region.height, 1)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
@@ -125,7 +125,7 @@ class TraceLines(ScrollView, can_focus=True):
         self._move_to(self.cursor + step)
 
     def action_page(self, pages: int) -> None:
-        self._move_to(self.cursor + pages * max(self.size.height - 1, 1))
+        self._move_to(self.cursor + pages * max(self.scrollable_content_region.height - 1, 1))
 
     def action_jump(self, where: int) -> None:
         self._move_to(where if where >= 0 else len(self.rows) - 1)
