@@ -148,7 +148,7 @@ class FolderReader:
             if same_inode:
                 tail.path = path
             else:
-                state.tail = Tail(path, self.max_line, skip_lines=tail.line_number)
+                state.tail = Tail(path, self.max_line, skip_bytes=tail.given)
                 state.counted = 0
             self.model.files[state.file_id].path = key
             self.model.set_file_state(state.file_id, gone=False)

@@ -6,8 +6,8 @@ longer than ``max_line`` is skipped without being held in memory and reported.
 ``*.jsonl.gz`` files are decompressed as a stream, in the same bounded batches
 as plain files (a decompression bomb costs time, never memory); a compressed
 file rewritten in place is decompressed again and only its new lines are given.
-The first ``skip_lines`` lines were read before under another name (the file was
-compressed while followed) and are not given again.
+The first ``skip_bytes`` bytes (or ``skip_lines`` lines) were read before under
+another name (the file was compressed while followed) and are not given again.
 
 :meth:`Tail.read_batch` is the reader's fast path: the raw lines of one batch in
 a plain list, line numbers implied by position. :meth:`Tail.read` gives
@@ -71,12 +71,14 @@ class Tail:
         max_line: int = MAX_LINE,
         *,
         skip_lines: int = 0,
+        skip_bytes: int = 0,
         identity: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
         self.max_line = max_line
         self.gz = path.name.endswith(".gz")
         self.skip = skip_lines  # the first lines, already given under another name
+        self.skip_bytes = skip_bytes  # or the first bytes (of the decompressed stream)
         self.offset = 0  # bytes consumed (of the decompressed stream for .gz)
         self.line_number = 0  # lines complete so far
         self.pending = b""  # the unfinished last line
@@ -99,7 +101,7 @@ class Tail:
     def _reset(self) -> None:
         self._restart_stream()
         self.head = b""
-        self.skip = 0
+        self.skip = self.skip_bytes = 0
         self.restarted += 1
 
     def _restart_stream(self) -> None:
@@ -247,6 +249,13 @@ class Tail:
             self.offset = len(_BOM)
         elif self.offset == 0 and _BOM.startswith(chunk):
             return  # the first bytes of a byte-order mark: read again once it is whole
+        if self.skip_bytes > self.offset:  # read before, under another name: counted only
+            drop = min(self.skip_bytes - self.offset, len(chunk))
+            self.line_number += chunk.count(b"\n", 0, drop)
+            self.offset += drop
+            chunk = chunk[drop:]
+            if not chunk:
+                return
         self.offset += len(chunk)
         # Lines with their newline. Iterating a BytesIO finds each newline with memchr,
         # in C; bytes.split would look at one byte at a time.
@@ -278,6 +287,11 @@ class Tail:
                 self.pending = b""
             else:
                 self.pending += last
+
+    @property
+    def given(self) -> int:
+        """Bytes of the (decompressed) file given as complete lines so far."""
+        return self.offset - len(self.pending) if not self.skipping else self.offset
 
     @property
     def partial(self) -> bool:
