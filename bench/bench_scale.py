@@ -3,7 +3,8 @@
     python bench/bench_scale.py [--spans 1000000] [--depth 100000] [--bomb 100000000]
 
 - the trace view of a ``--spans`` trace: ``t`` to the first drawn line, Esc back
-  to the request list (the real app headless, Textual's ``run_test``);
+  to the request list (the real app headless, Textual's ``run_test``), once
+  loaded and while loading;
 - ``tree`` and the trace view of a ``--depth``-level chain;
 - a decompression bomb (``--bomb`` lines of ``x``) and 20M bare newlines, read
   by ``summary`` in a subprocess under ``resource.setrlimit`` (RLIMIT_AS 1 GiB):
@@ -101,6 +102,42 @@ async def _until(done: Callable[[], bool], what: str, timeout: float = 60.0) -> 
         await asyncio.sleep(0.001)
 
 
+async def trace_view_while_loading(folder: Path) -> tuple[float, float, float]:
+    """``t`` pressed as soon as the request is listed, while the folder still loads.
+
+    Seconds from the key to the trace's lines drawn, from Esc to the list again, and
+    the whole load; the reader goes on between the view's redraws.
+    """
+    drawn: dict[str, float] = {}
+    draw_trace = TraceLines.render_line
+
+    def trace_line(self: TraceLines, y: int) -> Strip:
+        drawn["trace"] = time.perf_counter()
+        return draw_trace(self, y)
+
+    TraceLines.render_line = trace_line  # type: ignore[method-assign]
+    begin = time.perf_counter()
+    app = ExplorerApp(folder)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await _until(lambda: bool(app.model.requests), "the request listed")
+            await pilot.pause(0.2)
+            t0 = time.perf_counter()
+            app.post_message(events.Key("t", "t"))
+            await _until(lambda: drawn.get("trace", 0.0) > t0, "the trace drawn")
+            opened = drawn["trace"] - t0
+            await asyncio.sleep(1.0)
+            t0 = time.perf_counter()
+            app.post_message(events.Key("escape", None))
+            await _until(lambda: not isinstance(app.screen, TraceScreen), "the list back")
+            back = time.perf_counter() - t0
+            await _until(lambda: app.loader.loaded, "the folder loaded", timeout=600)
+            loaded = time.perf_counter() - begin
+    finally:
+        TraceLines.render_line = draw_trace  # type: ignore[method-assign]
+    return opened, back, loaded
+
+
 def timed(argv: list[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
@@ -142,6 +179,9 @@ def main() -> None:
         loaded = time.perf_counter() - t0
         print(f"wide trace: {args.spans} spans, {size:.0f} MiB, loaded in {loaded:.1f} s")
         print(_view(*asyncio.run(trace_view_times(wide))))
+        opened, back, loaded = asyncio.run(trace_view_while_loading(wide))
+        print(f"  while loading: t -> drawn {opened * 1000:.0f} ms, Esc {back * 1000:.0f} ms,")
+        print(f"  the whole load {loaded:.1f} s with the view opened and closed")
         print(f"  tree: {timed([*cli, 'tree', str(wide), 'abab']):.1f} s")
 
         deep = base / "deep"
