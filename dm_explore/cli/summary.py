@@ -52,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     out.append(
         f"invalid     {data['invalid_lines']} lines"
         + (f", {len(path_problems)} unreadable paths" if path_problems else "")
+        + (
+            f", {len(data['unfinished_files'])} unfinished files"
+            if data["unfinished_files"]
+            else ""
+        )
     )
     if data["dropped"]:
         out.append(f"dropped     {data['dropped']} events (reported by writers)")
@@ -71,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
                 f"{f['max_per_unit']}x at most: {f['subject']}"
             )
     for p in data["problems"][:20]:
-        out.append(f"problem     {p['path']}:{p['line']}: {p['reason']}")
+        out.append(f"problem     {_shortened(p['path'])}:{p['line']}: {p['reason']}")
     print("\n".join(safe_line(line, 400) for line in out))
     return 0
+
+
+def _shortened(path: str, most: int = 200) -> str:
+    """A path of at most ``most`` characters, cut in the middle: the reason after it stays."""
+    if len(path) <= most:
+        return path
+    return path[: most // 3] + "…" + path[-(most - most // 3 - 1) :]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ from dm_log.contract import epoch_seconds
 
 from ..ingest import FolderReader, parse_line
 from ..ingest.follow import follow
-from ..ingest.tail import Tail
 from ..outputs.describe import describe
 from ..outputs.textsafe import safe_json
 from .common import folder_or_exit
@@ -39,26 +39,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Merger:
-    """Tails every file of the folder; each call returns what is new, in time order."""
+    """Tails every file of the folder; each call returns what is new, in time order.
+
+    The files are the folder reader's: a file moved or compressed while followed is
+    the same file, and only what it did not hold before is printed.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.discovery = FolderReader(folder)
-        self.tails: dict[str, Tail] = {}
+
+    def last_events(self, count: int) -> list[dict[str, Any]]:
+        """The last ``count`` events of the folder, read from the end of each file."""
+        self.discovery.discover()
+        events = []
+        for state in self.discovery.files.values():
+            events += _parsed(state.tail.read_last(count))
+        events.sort(key=_instant)
+        return events[-count:] if count > 0 else []
 
     def new_events(self) -> list[dict[str, Any]]:
         self.discovery.discover()
-        for path in self.discovery.files:
-            if path not in self.tails:
-                self.tails[path] = Tail(Path(path))
         events = []
-        for tail in self.tails.values():
-            lines, _ = tail.read()
-            for line in lines:
-                event = parse_line(line.raw)
-                if type(event) is dict:
-                    events.append(event)
+        for state in self.discovery.files.values():
+            lines, _ = state.tail.read()
+            events += _parsed(line.raw for line in lines)
         events.sort(key=_instant)  # the instant, whatever each line's UTC offset
         return events
+
+
+def _parsed(raws: Iterable[bytes]) -> list[dict[str, Any]]:
+    events = []
+    for raw in raws:
+        event = parse_line(raw)
+        if type(event) is dict:
+            events.append(event)
+    return events
 
 
 def _instant(event: dict[str, Any]) -> float:
@@ -72,12 +87,16 @@ def _emit(events: list[dict[str, Any]], as_json: bool) -> None:
     sys.stdout.flush()
 
 
+def _say_state(reason: str | None) -> None:
+    """Following stopped, or goes on again: said on standard error."""
+    message = f"following stopped: {reason}" if reason else "following again"
+    print(f"dm-explore: {message}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
     merger = _Merger(folder)
-    first = merger.new_events()
-    if args.lines is not None:
-        first = first[-args.lines :] if args.lines > 0 else []
+    first = merger.last_events(args.lines) if args.lines is not None else merger.new_events()
     _emit(first, args.json)
     if args.no_follow:
         return 0
@@ -87,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             lambda: _emit(merger.new_events(), args.json),
             threading.Event(),
             poll=args.poll,
+            on_state=_say_state,
         )
     except KeyboardInterrupt:
         pass

@@ -1,4 +1,9 @@
-"""``dm-explore tree DIR TRACE_ID``: one trace as an indented text tree across services."""
+"""``dm-explore tree DIR TRACE_ID``: one trace as an indented text tree across services.
+
+Spans whose parent links form a cycle (hostile files) come after the tree, marked
+cyclic; a chain deeper than :data:`MAX_INDENT` levels keeps its indentation and
+says its depth, so a line's length does not grow with the depth.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
 
 NAME = "tree"
+MAX_INDENT = 40  # levels drawn as indentation; deeper rows say their depth
 HELP = "print one trace as an indented tree across services, with durations"
 
 
@@ -38,8 +44,17 @@ def run(args: argparse.Namespace) -> int:
             flags += f" errors={len(span.exceptions)}"
         if row.waiting:
             flags += " (parent not seen)"
-        indent = "  " * row.depth
+        if row.cyclic:
+            flags += " (cyclic: its parent links lead back to it)"
+        indent = _indent(row.depth)
         where = f"[{span.svc}] +{row.offset_ms:.1f} ms"
         line = f"{indent}{span.kind} {span.name}{status}  {where}  {ms}{flags}"
         print(safe_line(line, 400))
     return 0
+
+
+def _indent(depth: int) -> str:
+    """Two spaces a level, up to :data:`MAX_INDENT` levels; deeper, the depth in brackets."""
+    if depth <= MAX_INDENT:
+        return "  " * depth
+    return "  " * MAX_INDENT + f"[depth {depth}] "

@@ -20,6 +20,8 @@ from .parse import parse_line
 __all__ = ["decode_batch"]
 
 _Errors = (msgspec.ValidationError, msgspec.DecodeError, RecursionError)
+_NEW = "new"  # a line not met before in the batch
+_REMEMBERED = 256  # refused lines up to this long are explained once per batch
 
 
 def decode_batch(
@@ -38,14 +40,23 @@ def decode_batch(
     events: list[Event | None] = []
     problems: list[Problem] = []
     add = events.append
+    # Why a refused line was refused, by its bytes: hostile files repeat one bad line
+    # millions of times (a decompression bomb), and it is explained once per batch.
+    refused: dict[bytes, str | None] = {b"": None, b"\n": None, b"\r\n": None}
+    known = refused.get
     for i, raw in enumerate(raws):
-        if not raw:
+        reason = known(raw, _NEW)
+        if reason is not _NEW:
+            if reason is not None:
+                problems.append(Problem(path, first + i + 1, "line", reason))
             add(None)
             continue
         try:
             add(decode(raw))
         except _Errors as exc:
             other, reason = _explain(raw, exc)
+            if other is None and len(raw) <= _REMEMBERED:
+                refused[raw] = reason
             if reason is not None:
                 problems.append(Problem(path, first + i + 1, "line", reason))
             add(other)

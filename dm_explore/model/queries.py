@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
+from operator import attrgetter, is_not
 
 from .model import Model, Trace
 from .records import Span, SqlRec, subtree
 from .sqlstats import SqlReport, analyze_sql
 
 __all__ = [
+    "Folds",
     "RequestFilter",
     "TreeRow",
+    "cycles",
     "filter_requests",
     "span_sql",
     "subtree",
+    "time_span",
     "trace_rows",
     "trace_sql",
+    "trace_view",
 ]
 
 
@@ -78,33 +87,176 @@ def filter_requests(
 
 @dataclass(slots=True)
 class TreeRow:
-    """One line of a trace tree: the span, its depth, and its place on the waterfall."""
+    """One line of a trace tree: the span, its depth, and its place on the waterfall.
+
+    A fold row (``more > 0``) stands for spans not drawn: the ``more`` further
+    children of ``span`` (``fold == "width"``, at the children's depth), or the
+    levels below ``span`` (``fold == "depth"``, ``more`` its children).
+    """
 
     span: Span
     depth: int
     offset_ms: float  # start, relative to the trace's first start
     waiting: bool  # an orphan: its parent has not arrived
+    cyclic: bool = False  # its parent links lead back to itself (hostile files)
+    more: int = 0
+    fold: str = ""  # "width" or "depth" for a fold row
+
+
+@dataclass(slots=True, frozen=True)
+class Folds:
+    """How much of a trace a view draws: children per span, depth, rows in all.
+
+    ``opened`` lets more children through for the spans it names (their id ->
+    how many); ``base`` draws the tree from that span down.
+    """
+
+    children: int = 200
+    depth: int = 100
+    rows: int = 20_000
+    opened: Mapping[str, int] = field(default_factory=dict)
+    base: Span | None = None
 
 
 def trace_rows(trace: Trace) -> list[TreeRow]:
-    """The trace as a depth-first list, children in start order, orphans after the roots."""
-    first = min((s.start_ts for s in trace.spans if s.start_ts is not None), default=0.0)
+    """The trace as a depth-first list, children in start order, orphans after the roots.
+
+    Spans whose parent links form a cycle (a span its own parent, two spans each
+    other's parent), which no root leads to, come last, marked ``cyclic``.
+    """
+    return _rows(trace, None)
+
+
+def trace_view(trace: Trace, folds: Folds, first: float | None = None) -> list[TreeRow]:
+    """The rows a view draws of ``trace``: like :func:`trace_rows`, folded by ``folds``.
+
+    The work done is bounded by the rows drawn and the children of the spans
+    drawn, never by the trace's size: a trace of a million spans opens at once.
+    ``first``: the trace's earliest start, if the caller has it (:func:`time_span`).
+    """
+    return _rows(trace, folds, first)
+
+
+def time_span(trace: Trace) -> tuple[float, float]:
+    """``(first, last)``: the earliest start and the latest end (or start) of the trace's spans.
+
+    In C-level passes (``map``, ``filter``, ``min``), as it runs over every span
+    each time a trace view is drawn.
+    """
+    spans = trace.spans
+    first = min(filter(_not_none, map(_START, spans)), default=0.0)
+    last = max(filter(_not_none, map(_START, spans)), default=first)
+    return first, max(filter(_not_none, map(_END, spans)), default=last)
+
+
+_START = attrgetter("start_ts")
+_END = attrgetter("end_ts")
+_CHILDREN = attrgetter("children")
+_not_none = partial(is_not, None)
+
+
+def _rows(trace: Trace, folds: Folds | None, first: float | None = None) -> list[TreeRow]:
+    if first is None:
+        first = min(filter(_not_none, map(_START, trace.spans)), default=0.0)
+    starts: list[tuple[Span, bool, set[int]]]
+    if folds is not None and folds.base is not None:
+        starts = [(folds.base, False, set())]
+    else:
+        starts = [(r, r.parent is not None, set()) for r in sorted(trace.roots, key=_start_key)]
+        starts += [(c[0], False, {id(s) for s in c}) for c in cycles(trace)]
     rows: list[TreeRow] = []
-    # Iterative, so a chain thousands of spans deep cannot hit the recursion limit;
-    # the stack holds (span, depth, waiting), the next row on top.
-    stack = [(root, 0, root.parent is not None) for root in sorted(trace.roots, key=_start_key)]
-    stack.reverse()
-    seen: set[str] = set()
-    while stack:
-        span, depth, waiting = stack.pop()
-        if span.span_id in seen:
-            continue
-        seen.add(span.span_id)
-        rows.append(TreeRow(span, depth, ((span.start_ts or first) - first) * 1000, waiting))
-        stack.extend(
-            (c, depth + 1, False) for c in sorted(span.children, key=_start_key, reverse=True)
-        )
+    seen: set[int] = set()
+    most = folds.rows if folds is not None else len(trace.spans) + 1
+    for start, waiting, on_cycle in starts:
+        # Iterative, so a chain thousands of spans deep cannot hit the recursion limit;
+        # the stack holds (span, depth), or a fold row to add, the next one on top.
+        stack: list[tuple[Span, int] | TreeRow] = [(start, 0)]
+        while stack and len(rows) < most:
+            item = stack.pop()
+            if isinstance(item, TreeRow):
+                rows.append(item)
+                continue
+            span, depth = item
+            if id(span) in seen:
+                continue
+            seen.add(id(span))
+            offset = ((span.start_ts or first) - first) * 1000
+            rows.append(
+                TreeRow(span, depth, offset, waiting and span is start, id(span) in on_cycle)
+            )
+            children = span.children
+            if not children:
+                continue
+            if folds is None:
+                stack.extend((c, depth + 1) for c in sorted(children, key=_start_key, reverse=True))
+                continue
+            if depth + 1 >= folds.depth and span is not folds.base:
+                rows.append(
+                    TreeRow(span, depth + 1, offset, False, more=len(children), fold="depth")
+                )
+                continue
+            shown = folds.opened.get(span.span_id, folds.children)
+            if len(children) > shown:
+                picked = heapq.nsmallest(shown, children, key=_start_key)
+                more = len(children) - shown
+                stack.append(TreeRow(span, depth + 1, offset, False, more=more, fold="width"))
+            else:
+                picked = sorted(children, key=_start_key)
+            stack.extend((c, depth + 1) for c in reversed(picked))
+        if len(rows) >= most:
+            more = len(trace.spans) - sum(1 for r in rows if not r.more)
+            if more > 0:
+                rows.append(TreeRow(rows[-1].span, 0, 0.0, False, more=more, fold="rows"))
+            break
     return rows
+
+
+def cycles(trace: Trace) -> list[list[Span]]:
+    """The cycles of parent links in ``trace`` (hostile files), each earliest-arrived first.
+
+    No root leads to a span on a cycle, nor to what hangs off one. Each span is a
+    child of its parent only, so walking down from the roots meets every span
+    once unless some parent links form a cycle; only then are the spans not met
+    looked at, each once.
+    """
+    total = len(trace.spans)
+    met, level = 0, list(trace.roots)
+    while level and met <= total:  # a level at a time, in C: a million spans in a blink
+        met += len(level)
+        level = list(chain.from_iterable(map(_CHILDREN, level)))
+    if met == total:
+        return []
+    reached: set[int] = set()
+    stack = list(trace.roots)
+    while stack:
+        span = stack.pop()
+        if id(span) not in reached:
+            reached.add(id(span))
+            stack.extend(span.children)
+    by_id = {s.span_id: s for s in trace.spans if id(s) not in reached}
+    found: list[list[Span]] = []
+    for span in trace.spans:
+        if id(span) in reached:
+            continue
+        # Up the parent links until a span repeats (a cycle) or the links end.
+        path: dict[int, Span] = {}
+        current: Span | None = span
+        while current is not None and id(current) not in path and id(current) not in reached:
+            path[id(current)] = current
+            current = by_id.get(current.parent) if current.parent is not None else None
+        if current is not None and id(current) in path:
+            upward = list(path.values())
+            members = upward[upward.index(current) :]
+            members.sort(key=lambda s: s.seq)
+            found.append(members)
+            stack = [members[0]]
+            while stack:
+                below = stack.pop()
+                if id(below) not in reached:
+                    reached.add(id(below))
+                    stack.extend(below.children)
+        reached.update(path)
+    return found
 
 
 def _start_key(span: Span) -> tuple[float, int]:

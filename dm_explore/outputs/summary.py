@@ -5,7 +5,10 @@
 ``requests`` (int), ``traces`` (int), ``issues`` (int), ``exceptions`` (int),
 ``commands`` (status -> count), ``invalid_lines`` (int), ``dropped`` (int: events
 writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
-``{path, line, reason}``, the first 100), ``slowest_requests`` (list of ``{svc,
+``{path, line, reason}``, the first 100: paths never read, a folder that cannot be
+listed, bad lines, and a file whose last line is unfinished), ``unfinished_files``
+(list of paths: no newline at their end, or a compressed stream cut off),
+``slowest_requests`` (list of ``{svc,
 method, path, status, ms, trace}``), ``n_plus_one`` (list of ``{svc, request, sql,
 count, sites}``), ``findings`` (int: findings grouped by fingerprint) and
 ``top_findings`` (the most widespread, as ``dm-explore report`` lists them).
@@ -22,6 +25,7 @@ from .report import finding_row
 __all__ = ["TOP", "summarize"]
 
 TOP = 10
+UNFINISHED = "unfinished last line (no newline yet, or cut off): not read"
 
 
 def summarize(
@@ -47,6 +51,8 @@ def summarize(
             )
     suspects.sort(key=lambda s: -s["count"])
     problems = [{"path": p.path, "line": p.line, "reason": p.reason} for p in path_problems]
+    unfinished = [info.path for info in model.files.values() if info.partial]
+    problems.extend({"path": path, "line": 0, "reason": UNFINISHED} for path in unfinished)
     for info in model.files.values():
         problems.extend({"path": p.path, "line": p.line, "reason": p.reason} for p in info.problems)
     return {
@@ -62,6 +68,7 @@ def summarize(
         "invalid_lines": sum(info.invalid for info in model.files.values()),
         "dropped": model.totals["dropped"],
         "capped_files": [info.path for info in model.files.values() if info.capped],
+        "unfinished_files": unfinished,
         "problems": problems[:100],
         "slowest_requests": [
             {

@@ -232,6 +232,9 @@ class ExplorerApp(App[int]):
             text.append("loading ", style="bold yellow")
             text.append_text(progress_bar(self.loader.progress(), 1.0, width=12))
             text.append("  ")
+        elif self.loader.not_following:
+            reason = safe_line(self.loader.not_following, 80)
+            text.append(f"not following: {reason}  ", style="bold red")
         else:
             if not self.follow:
                 text.append("paused  ", style="bold yellow")  # the cursor holds its request

@@ -38,6 +38,7 @@ class Loader:
         self.lock = threading.RLock()
         self.loaded = False  # the history present at start has been read
         self.error: str | None = None
+        self.not_following: str | None = None  # why following stopped, while it is stopped
         self._stop = threading.Event()
         self._ui_waiting = 0  # UI callers waiting for, or holding, the lock
         self._ui_wants = False  # the UI found the lock busy and will try again
@@ -134,7 +135,13 @@ class Loader:
         return count
 
     def _follow(self) -> None:
-        follow(self.folder, self.read_now, self._stop, poll=self.poll)
+        follow(self.folder, self.read_now, self._stop, poll=self.poll, on_state=self._follow_state)
+
+    def _follow_state(self, reason: str | None) -> None:
+        """Following stopped (the folder is gone), or goes on again: for the status line."""
+        with self.lock:
+            self.not_following = reason
+            self.model.version += 1  # the status line changed: the UI draws again
 
     def stop(self) -> None:
         self._stop.set()

@@ -287,4 +287,8 @@ def test_report_and_export_end_on_hostile_parent_links(
     rows = trace_rows(
         load_folder(tmp_path, max_traces=ALL_TRACES).model.traces[trace]
     )  # the tree the explorer draws
-    assert [r.depth for r in rows] == list(range(3000))  # the cycle has no root to hang from
+    # the cycle has no root to hang from: it comes after the tree, marked cyclic
+    assert [(r.depth, r.cyclic) for r in rows] == [(d, False) for d in range(3000)] + [
+        (0, True),
+        (1, True),
+    ]

@@ -82,8 +82,11 @@ def test_a_reader_stands_aside_between_batches_and_counts_gz_by_its_own_bytes(
     for i in range(6000):
         writer.ev("log", i / 100, level="info", msg=f"line {i} " + "x" * 40)
     writer.write(tmp_path / "web.jsonl")
+    old = Writer("web", 2)  # another process: the same first line would be the same file
+    for i in range(3000):
+        old.ev("log", i / 100, level="info", msg=f"line {i} " + "x" * 40)
     with gzip.open(tmp_path / "old.jsonl.gz", "wb") as f:
-        f.write(b"".join(writer.lines[:3000]))
+        f.write(b"".join(old.lines))
     reader = FolderReader(tmp_path)
     calls: list[int] = []
     assert reader.read(on_slice=lambda: calls.append(reader.bytes_read)) == 9000
@@ -91,7 +94,7 @@ def test_a_reader_stands_aside_between_batches_and_counts_gz_by_its_own_bytes(
     assert len(calls) >= 4 and calls == sorted(calls)
     assert reader.bytes_read == reader.bytes_total  # compressed bytes, as the size says
     with gzip.open(tmp_path / "old.jsonl.gz", "wb") as f:  # recompressed, same lines
-        f.write(b"".join(writer.lines[:3000]))
+        f.write(b"".join(old.lines))
     before = reader.bytes_read
     reader.read()
     assert reader.model.totals["events"] == 9000

@@ -17,6 +17,7 @@ from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.screens.detail import DetailScreen
 from dm_explore.tui.screens.trace import TraceScreen
 from dm_explore.tui.widgets.request_list import RequestList
+from dm_explore.tui.widgets.trace_lines import TraceLines
 from tests.explore.fixtures import T1, Writer
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
@@ -96,12 +97,13 @@ async def test_in_flight_request_detail_and_trace_update_live(tmp_path: Path) ->
         await pilot.pause(0.1)
         trace_screen = app.screen
         assert isinstance(trace_screen, TraceScreen)
-        tree = trace_screen.query_one(Tree)
-        assert len(tree.root.children) == 1 and not tree.root.children[0].children
+        lines = trace_screen.query_one(TraceLines)
+        assert [(r.depth, r.span.span_id) for r in lines.rows] == [(0, REQ)]
         w.ev("span.start", 2.0, T1, CHILD, REQ, name="late.work")
         _append(path, w)
-        await _until(pilot, lambda: len(tree.root.children[0].children) == 1)
-        assert "late.work" in str(tree.root.children[0].children[0].label)
+        await _until(pilot, lambda: len(lines.rows) == 2)
+        assert (lines.rows[1].depth, lines.rows[1].span.name) == (1, "late.work")
+        assert "late.work" in str(lines.label(lines.rows[1]))
 
 
 async def test_every_panel_type_and_child_span_logs_and_exceptions(tmp_path: Path) -> None:

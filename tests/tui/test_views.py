@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Markdown, Static, TabbedContent, Tree
+from textual.widgets import DataTable, Markdown, Static, TabbedContent
 
 from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.screens.detail import DetailScreen
@@ -15,6 +15,7 @@ from dm_explore.tui.screens.help import HelpScreen
 from dm_explore.tui.screens.issue import IssueScreen
 from dm_explore.tui.screens.trace import TraceScreen
 from dm_explore.tui.widgets.request_list import RequestList
+from dm_explore.tui.widgets.trace_lines import TraceLines
 from tests.explore.fixtures import API_REQ, T1, three_services
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
@@ -127,21 +128,12 @@ async def test_trace_tree_across_services_then_detail_and_its_sql(folder: Path) 
         await pilot.pause(0.1)
         screen = app.screen
         assert isinstance(screen, TraceScreen) and screen.trace_id == T1
-        tree = screen.query_one(Tree)
-        labels = []
-
-        def walk(node: Any) -> None:
-            for child in node.children:
-                labels.append(str(child.label))
-                walk(child)
-
-        walk(tree.root)
+        lines = screen.query_one(TraceLines)
+        labels = [str(lines.label(row)) for row in lines.rows]
         assert len(labels) == 6
         assert labels[0].startswith("web") and "GET /courses/" in labels[0]
-        assert any(
-            label.startswith("worker") and "courses.tasks.recount" in label for label in labels
-        )
-        assert tree.cursor_node is not None and tree.cursor_node.data == API_REQ
+        assert any("worker" in label and "courses.tasks.recount" in label for label in labels)
+        assert lines.current is not None and lines.current.span.span_id == API_REQ
         summary = _static_text(screen.query_one("#trace-span", Static))  # the highlighted span
         assert "GET /api/" in summary and "KeyError" in summary and "grade missing" in summary
         await pilot.press("enter")
