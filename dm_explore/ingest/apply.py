@@ -57,7 +57,7 @@ class Applier:
             if head is not None:
                 info.process = process_of(head).key
         failed: list[tuple[int, str]] = []
-        unset, last_id, last_span = UNSET, None, None
+        unset, last_id, last_trace, last_span = UNSET, None, None, None
         pid = self.process.key[2]
         for ev_, raw in zip(events, raws, strict=True):
             if ev_ is None:
@@ -65,24 +65,25 @@ class Applier:
             try:
                 if ev_.pid != pid:  # another writer in the file (merged files): known too
                     pid = process_of(ev_).key[2]
-                span_id = ev_.span
-                if span_id == last_id:  # most lines name the span of the line before
+                span_id, trace_id = ev_.span, ev_.trace
+                # A span is named by its trace and its id: another writer may reuse the id.
+                if span_id == last_id and trace_id == last_trace:  # as the line before
                     span = last_span
                 elif span_id is unset:
                     span = None
                 else:
-                    span = spans.get(span_id)
+                    span = spans.get((trace_id, span_id))  # type: ignore[arg-type]
                     if span is None:
                         key = process_of(ev_).key
-                        span = model.new_span(span_id, ev_.trace, ev_.parent, key, file_id)
-                    last_id, last_span = span_id, span
+                        span = model.new_span(span_id, trace_id, ev_.parent, key, file_id)
+                    last_id, last_trace, last_span = span_id, trace_id, span
                 # Which process wrote the line matters to a line of no span: the
                 # process keeps it. A span's lines go to the span, made by its process.
                 if span is None:
                     process_of(ev_)
-                elif ev_.trace != span.trace or ev_.parent != span.parent:
-                    # not the ids its span was made with: are these valid?
-                    check_ids(span.span_id, ev_.trace, ev_.parent)
+                elif ev_.parent != span.parent:
+                    # not the parent its span was made with: is it a valid id?
+                    check_ids(span.span_id, trace_id, ev_.parent)
                 dispatch[type(ev_)](self, ev_, raw, span)
             except InvalidEvent as exc:
                 failed.append((_index(events, ev_), str(exc)))

@@ -21,7 +21,7 @@ from .queries import (
     trace_rows,
     trace_sql,
 )
-from .records import LogRec, ProcessKey, Span, SqlRec
+from .records import LogRec, ProcessKey, Span, SpanKey, SqlRec
 from .sqlstats import SqlGroup, SqlReport, analyze_sql
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "RequestFilter",
     "Series",
     "Span",
+    "SpanKey",
     "SqlGroup",
     "SqlRec",
     "SqlReport",

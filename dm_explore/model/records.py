@@ -17,6 +17,7 @@ __all__ = [
     "LogRec",
     "ProcessKey",
     "Span",
+    "SpanKey",
     "SqlRec",
     "fields_of",
     "number",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
+SpanKey = tuple[str, str]  # (trace id, span id): what names a span; a span id alone may repeat
 MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
 _NO_PANELS: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
 
@@ -221,6 +223,16 @@ class Span:
     @property
     def svc(self) -> str:
         return self.process[0]
+
+    @property
+    def key(self) -> SpanKey:
+        """``(trace id, span id)``: unique, where a span id alone may repeat across traces."""
+        return (self.trace, self.span_id)
+
+    @property
+    def ref(self) -> str:
+        """The :attr:`key` as one string, ``<trace>-<span>``, for messages and table rows."""
+        return f"{self.trace}-{self.span_id}"
 
     @property
     def ended(self) -> bool:

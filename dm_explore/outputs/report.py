@@ -144,7 +144,7 @@ def build_report(
     units = [_unit_row(model, s) for s in spans if s.kind in ("request", "task")]
     tests = [_test_row(model, s) for s in spans if s.kind == "test"]
     slowest_requests = [s for s in filter_requests(model, order="slowest") if s.end_ts is not None]
-    by_span = {row["span"]: row for row in units}
+    by_span = {(row["trace"], row["span"]): row for row in units}
     sql = sorted(((r, s) for s in spans for r in s.sql), key=lambda pair: -pair[0].ms)[:TOP]
     issues = sorted(model.issues.values(), key=lambda i: (-i.count, i.fingerprint))
     crossed = _crossed(units, model, max_queries, max_duplicates, fail_on_error)
@@ -161,7 +161,7 @@ def build_report(
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,
         "requests": units,
-        "slowest_requests": [by_span[s.span_id] for s in slowest_requests[:TOP]],
+        "slowest_requests": [by_span[s.key] for s in slowest_requests[:TOP]],
         "slowest_queries": [
             {
                 "ms": rec.ms,

@@ -263,7 +263,7 @@ class ExplorerApp(App[int]):
         if message.trace:
             self.open_trace(span.trace, span.span_id)
         else:
-            self.open_span(span.span_id)
+            self.open_span(span.ref)
 
     def on_issues_table_chosen(self, message: IssuesTable.Chosen) -> None:
         self.push_screen(IssueScreen(self.model, self.loader.ui_lock, message.fingerprint))

@@ -43,11 +43,13 @@ class DetailScreen(Screen[None]):
         Binding("s", "sort_sql", "Sort SQL"),
     ]
 
-    def __init__(self, model: Model, model_lock: ModelLock, span_id: str) -> None:
+    def __init__(self, model: Model, model_lock: ModelLock, span_ref: str) -> None:
+        """``span_ref``: the span's :attr:`~Span.ref` (``trace-span``), or a bare span id."""
         super().__init__()
         self.model = model
         self.model_lock = model_lock
-        self.span_id = span_id
+        self.span_ref = span_ref
+        self.span_id = span_ref.rpartition("-")[2]
         self.sql_order = "time"
         self._version = -1
         self._shown: tuple[object, ...] | None = None  # signature of what is drawn
@@ -76,7 +78,7 @@ class DetailScreen(Screen[None]):
 
     @property
     def span(self) -> Span | None:
-        return self.model.span(self.span_id)
+        return self.model.span(self.span_ref)
 
     def on_mount(self) -> None:
         self.fill()

@@ -82,7 +82,7 @@ class CommandsTable(DataTable[object]):
                 format_time(run.start_ts, date=True) if run.start_ts else "?",
                 cell(run.process[2], 12),
                 cell(run.start.get("params", ""), 60),
-                key=run.span_id,
+                key=run.ref,
             )
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
