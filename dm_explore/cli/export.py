@@ -1,5 +1,8 @@
 """``dm-explore export otlp DIR -o FILE``: the folder's spans as OTLP/JSON for a Collector.
 
+``dm-explore export speedscope DIR TRACE -o FILE``: one trace's sampled profiles
+for speedscope (:mod:`dm_explore.cli.export_speedscope`).
+
 One ``ExportTraceServiceRequest`` per line, one line per trace
 (:mod:`dm_explore.outputs.otlp`); ``-o -`` writes to standard output. The file is
 written next to its final name and renamed into place, so a Collector watching
@@ -17,15 +20,24 @@ from pathlib import Path
 from ..ingest import ALL_TRACES, load_folder
 from ..outputs.otlp import write_otlp
 from ..outputs.textsafe import safe_line
+from . import export_speedscope
 from .common import folder_or_exit
 
 NAME = "export"
-HELP = "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector)"
+HELP = (
+    "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector),"
+    " speedscope (one trace's profiles)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("format", choices=("otlp",), help="otlp: OTLP/JSON, one request per line")
+    parser.add_argument(
+        "format",
+        choices=("otlp", "speedscope"),
+        help="otlp: OTLP/JSON, one request per line; speedscope: TRACE's sampled profiles",
+    )
     parser.add_argument("folder", help="folder of *.jsonl and *.jsonl.gz files")
+    parser.add_argument("trace", nargs="?", help="speedscope: the trace (id, prefix, header)")
     parser.add_argument(
         "-o",
         "--output",
@@ -36,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "speedscope":
+        return export_speedscope.run(args)
     folder = folder_or_exit(args.folder)
     model = load_folder(folder, max_traces=ALL_TRACES).model
     if args.output == "-":

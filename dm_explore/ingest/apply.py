@@ -167,12 +167,17 @@ def _started(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
 def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
     """An ``.end``: duration (``ms``, else from the start), outcome, status or result."""
     kind = type(e)
+    outcome = _WORDS.get(e.outcome, e.outcome)
     if kind is ev.RequestEnd:
         span.status = e.status
         if e.route is not None:
             span.route = e.route
         if e.view is not None:
             span.view = shared(e.view)
+        if e.client_error is not None:  # a 4xx the framework answered: what happened, not an error
+            span.client_error = e.client_error
+            if outcome == "error" and (e.status or 0) < 500:
+                outcome = "ok"
     elif kind is ev.HttpEnd:
         span.status = e.status
     else:  # a task, command, test or custom span, with its result if its kind has one
@@ -190,7 +195,7 @@ def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
     span.ms = ms
     if span.start_ts is None and ms is not None:
         span.start_ts = ts - ms / 1000
-    outcome = span.end_outcome = _WORDS.get(e.outcome, e.outcome)
+    span.end_outcome = outcome
     model = applier.model
     if outcome == "error":
         model.count("errors")
@@ -245,6 +250,7 @@ DISPATCH: dict[type, Handler] = {
     **{kind: _ended if issubclass(kind, ev.End) else _started for kind in ev.SPAN_EVENT_TYPES},
     ev.CommandHeartbeat: point_events.heartbeat,
     ev.Sql: point_events.sql,
+    ev.Cache: point_events.cache,
     ev.Log: point_events.log,
     ev.Metric: point_events.metric,
     ev.Progress: point_events.progress,

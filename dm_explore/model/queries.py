@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .model import Model, Trace
@@ -12,8 +13,10 @@ __all__ = [
     "RequestFilter",
     "TreeRow",
     "filter_requests",
+    "find_trace",
     "span_sql",
     "subtree",
+    "trace_id_of",
     "trace_rows",
     "trace_sql",
 ]
@@ -23,7 +26,8 @@ __all__ = [
 class RequestFilter:
     """What the Requests view shows. Empty fields match everything.
 
-    ``text`` matches the path, the method, the service or the view (case-insensitive);
+    ``text`` matches the path, the method, the service, the view or the trace id
+    (case-insensitive; a ``traceresponse`` / ``traceparent`` value matches its trace);
     ``status`` is a class such as ``"5xx"`` or an exact code such as ``"404"``;
     ``slow_ms`` keeps requests at least that slow.
     """
@@ -34,6 +38,10 @@ class RequestFilter:
     slow_ms: float | None = None
     errors_only: bool = False
     in_flight_only: bool = False
+
+    def __post_init__(self) -> None:
+        # A trace id pasted as a header value (traceresponse, traceparent) is its trace id.
+        object.__setattr__(self, "text", trace_id_of(self.text))
 
     def matches(self, span: Span) -> bool:
         if self.service and span.svc != self.service:
@@ -56,10 +64,35 @@ class RequestFilter:
                 return False
         if self.text:
             needle = self.text.lower()
-            hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''}"
+            hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''} {span.trace}"
             if needle not in hay.lower():
                 return False
         return True
+
+
+_TRACE_HEADER = re.compile(
+    r"\s*(?:(?:traceresponse|traceparent)\s*:\s*)?"
+    r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}\s*$",
+    re.IGNORECASE,
+)
+
+
+def trace_id_of(text: str) -> str:
+    """The trace id in ``text`` when it is a W3C header value, else ``text`` stripped.
+
+    ``00-<trace>-<span>-01`` (what a response's ``traceresponse`` header or a
+    request's ``traceparent`` carries, with or without the header's name) gives
+    ``<trace>`` in lowercase; anything else comes back as it was, less the
+    surrounding blanks.
+    """
+    found = _TRACE_HEADER.match(text)
+    return found.group(1).lower() if found else text.strip()
+
+
+def find_trace(model: Model, text: str) -> Trace | None:
+    """The trace ``text`` names: its id, a unique prefix of it, or a ``traceresponse`` value."""
+    wanted = trace_id_of(text).lower()
+    return model.trace(wanted) if wanted else None
 
 
 def filter_requests(

@@ -11,7 +11,10 @@ it (:mod:`dm_explore.outputs.render`). Definitions, all the model's:
 - *duplicates*: the same SQL with the same parameters more than once;
   *N+1 suspect*: the same SQL with differing parameters at least
   ``model.n_plus_one`` times (:func:`~dm_explore.model.analyze_sql`).
-- *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``).
+- *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``); a
+  request Django answered with a 4xx (``client_error``) writes none, so is not one.
+- *cache*: a unit's ``cache`` calls (same process), keys found (``hits``) and not
+  (``misses``), and their time; the summary counts every call of the folder.
 
 Thresholds: ``max_queries`` (more queries than that in one request or task) and
 ``max_duplicates`` (one statement run more than that many times with the same
@@ -85,7 +88,19 @@ def _unit_row(model: Model, span: Span) -> dict[str, Any]:
         "ms": span.ms if span.end_ts is not None else None,
         "outcome": span.outcome,
         **_sql_stats(span_sql(model, span)[1]),
+        "cache": _cache_stats(spans),
         "errors": _errors_under(spans),
+    }
+
+
+def _cache_stats(spans: list[Span]) -> dict[str, Any]:
+    """Cache calls of the spans: how many, keys found and not found, time."""
+    calls = [rec for s in spans for rec in s.cache]
+    return {
+        "calls": len(calls),
+        "hits": sum(c.found for c in calls),
+        "misses": sum(c.misses for c in calls),
+        "ms": round(sum(c.ms for c in calls), 3),
     }
 
 
@@ -156,6 +171,9 @@ def build_report(
             "tasks": sum(r["kind"] == "task" for r in units),
             "queries": model.totals["sql"],
             "exceptions": model.totals["exceptions"],
+            "cache_calls": model.totals["cache"],
+            "cache_hits": model.totals["cache_hits"],
+            "cache_misses": model.totals["cache_misses"],
             "unfinished_spans": sum(s.end_ts is None for s in spans),
         },
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],

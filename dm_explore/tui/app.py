@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
-from ..model import Model, RequestFilter
+from ..model import Model, RequestFilter, trace_id_of
 from ..outputs.textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
@@ -379,7 +379,7 @@ class ExplorerApp(App[int]):
         self.redraw(force=True)
 
     def action_next_match(self, step: int, from_current: bool = False) -> None:
-        term = self.search_term.lower()
+        term = trace_id_of(self.search_term).lower()  # a pasted traceresponse: its trace
         if not term:
             return
         active = self._main("#tabs", TabbedContent).active
@@ -390,7 +390,7 @@ class ExplorerApp(App[int]):
             for offset in range(len(rows)):
                 index = (start + offset * step) % len(rows)
                 span = rows[index]
-                if term in f"{span.name} {span.svc} {span.status}".lower():
+                if term in f"{span.name} {span.svc} {span.status} {span.trace}".lower():
                     listing.cursor = index
                     return
         else:

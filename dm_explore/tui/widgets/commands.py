@@ -35,7 +35,7 @@ def progress_bar(done: float, total: float | None, width: int = 20) -> Text:
 
 
 class CommandsTable(DataTable[object]):
-    """Every retained run, newest first, grouped by command and host."""
+    """Every retained run, newest first, whatever its command and host."""
 
     class Chosen(Message):
         def __init__(self, span_id: str) -> None:
@@ -53,7 +53,7 @@ class CommandsTable(DataTable[object]):
         self.clear()
         now = model.now()
         runs = [run for runs in model.command_runs.values() for run in runs]
-        runs.sort(key=lambda r: (r.name, -(r.start_ts or 0.0)))
+        runs.sort(key=lambda r: (r.start_ts or r.end_ts or 0.0, r.seq), reverse=True)
         for run in runs:
             status = model.command_status(run, now)
             progress = run.progress or {}
