@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dm_log.contract import HEX_DIGITS
+
 from .model import Model, Trace
 from .records import Span, SqlRec, subtree
 from .sqlstats import SqlReport, analyze_sql
@@ -14,6 +16,7 @@ __all__ = [
     "TreeRow",
     "filter_requests",
     "find_trace",
+    "names_trace",
     "span_sql",
     "subtree",
     "trace_id_of",
@@ -26,8 +29,8 @@ __all__ = [
 class RequestFilter:
     """What the Requests view shows. Empty fields match everything.
 
-    ``text`` matches the path, the method, the service, the view or the trace id
-    (case-insensitive; a ``traceresponse`` / ``traceparent`` value matches its trace);
+    ``text`` matches the path, the method, the service or the view (case-insensitive),
+    or is the trace id (:func:`names_trace`; a ``traceresponse`` value is its trace id);
     ``status`` is a class such as ``"5xx"`` or an exact code such as ``"404"``;
     ``slow_ms`` keeps requests at least that slow.
     """
@@ -64,8 +67,8 @@ class RequestFilter:
                 return False
         if self.text:
             needle = self.text.lower()
-            hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''} {span.trace}"
-            if needle not in hay.lower():
+            hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''}"
+            if needle not in hay.lower() and not names_trace(needle, span):
                 return False
         return True
 
@@ -87,6 +90,12 @@ def trace_id_of(text: str) -> str:
     """
     found = _TRACE_HEADER.match(text)
     return found.group(1).lower() if found else text.strip()
+
+
+def names_trace(needle: str, span: Span) -> bool:
+    """Whether ``needle`` (lowercase) is ``span``'s trace id or a prefix of it, at least
+    eight hex digits long: short words such as ``add`` or ``cafe`` are not taken for ids."""
+    return len(needle) >= 8 and span.trace.startswith(needle) and not needle.strip(HEX_DIGITS)
 
 
 def find_trace(model: Model, text: str) -> Trace | None:

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from ..model import Model, RequestFilter, trace_id_of
+from ..model.queries import names_trace
 from ..outputs.textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
@@ -390,7 +391,9 @@ class ExplorerApp(App[int]):
             for offset in range(len(rows)):
                 index = (start + offset * step) % len(rows)
                 span = rows[index]
-                if term in f"{span.name} {span.svc} {span.status} {span.trace}".lower():
+                if term in f"{span.name} {span.svc} {span.status}".lower() or names_trace(
+                    term, span
+                ):
                     listing.cursor = index
                     return
         else:

@@ -52,7 +52,9 @@ def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
     report = build_report(load_folder(folder, max_traces=ALL_TRACES).model)
     assert report["failed"] is False  # no threshold given: never fails
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
-                                 "queries": 12, "exceptions": 4, "unfinished_spans": 1}  # fmt: skip
+                                 "queries": 12, "exceptions": 4, "cache_calls": 0,
+                                 "cache_hits": 0, "cache_misses": 0,
+                                 "unfinished_spans": 1}  # fmt: skip
     page = next(r for r in report["requests"] if r["name"] == "GET /courses/42/")
     # Five SELECTs with five different parameters: an N+1 suspect, not a duplicate.
     assert (page["queries"], page["max_duplicates"], page["sql_ms"]) == (5, 0, 7.5)

@@ -13,7 +13,14 @@ import pytest
 
 from dm_explore.cli import main
 from dm_explore.ingest import load_folder
-from dm_explore.model import analyze_sql, find_trace, span_sql, trace_id_of, trace_rows
+from dm_explore.model import (
+    RequestFilter,
+    analyze_sql,
+    find_trace,
+    span_sql,
+    trace_id_of,
+    trace_rows,
+)
 from dm_explore.model.profile import read_profile
 from dm_explore.model.sqlstats import is_transaction_control
 from tests.explore.django_page import (
@@ -131,6 +138,12 @@ def test_trace_id_of_leaves_other_text_alone(folder: Path) -> None:
     model = load_folder(folder).model
     found = find_trace(model, TRACERESPONSE)
     assert found is not None and found.trace_id == TD and find_trace(model, "  ") is None
+    page = model.span(REQ, TD)
+    assert page is not None
+    for text in (TRACERESPONSE, f"traceresponse: {TRACERESPONSE}", TD, TD[:8], "courses/42"):
+        assert RequestFilter(text=text).matches(page), text
+    for text in ("7d7d", TD[:8] + "x", T404):  # too short to be an id; not hex; another trace
+        assert not RequestFilter(text=text).matches(page), text
 
 
 def test_a_profile_reads_into_a_call_tree_and_top_functions() -> None:
