@@ -89,7 +89,9 @@ def build_server(live: LiveFolder) -> MCPServer:
         " their frames and source lines, panels, and the calls it made to other services."
     )
     def get_request(
-        span_id: Annotated[str, Field(description="a span id from list_requests")],
+        span_id: Annotated[
+            str, Field(description="a request's ref (or span id) from list_requests")
+        ],
     ) -> str:
         return live.answer(lambda model: mcp_tools.get_request(model, span_id))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import Model
@@ -58,13 +58,13 @@ def span_count(request: Mapping[str, Any]) -> int:
     return sum(len(ss["spans"]) for rs in request["resourceSpans"] for ss in rs["scopeSpans"])
 
 
-def push(model: Model, extra: Mapping[str, Sequence[Mapping[str, Any]]], endpoint: Endpoint) -> int:
+def push(model: Model, endpoint: Endpoint) -> int:
     """Send every trace of ``model``; 0 when the receiver took them all, else 1 and why."""
     sender = Sender(endpoint)
     spans = 0
     began = time.perf_counter()
     try:
-        for request in export_requests(model, extra=extra, per_trace=False):
+        for request in export_requests(model, per_trace=False):
             sender.send(request)
             spans += span_count(request)
     except SendError as exc:

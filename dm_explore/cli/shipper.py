@@ -172,7 +172,6 @@ class Shipper:
                     progress.open_from.setdefault(span_id, before)
                 for span_id in ended:
                     self._ended(key, span_id, state.tail.line_number)
-        self.tap.extra = {k: v for k, v in self.tap.extra.items() if k in reader.model.spans}
 
     def _identify(self, path: str, state: FileState) -> str | None:
         """Know a newly found file by its first line; resume it where it was, if known."""
@@ -217,7 +216,7 @@ class Shipper:
 
     def _ended(self, key: str, span_id: str, after: int) -> None:
         progress = self.progress[key]
-        span = self.reader.model.spans.get(span_id)
+        span = self.reader.model.span(span_id)  # a ref: <trace>-<span>
         if span is None or span.end_ts is None or span_id in self.queued:
             return
         if span_id in progress.skip:  # sent before a restart
@@ -228,9 +227,7 @@ class Shipper:
         if span.kind == "?":  # its start was never read (before the resume point): not ours
             return
         progress.held.pop(span_id, None)
-        otlp = span_to_otlp(
-            span, cut_parent=self._closes_cycle(span), extra=self.tap.extra.pop(span_id, ())
-        )
+        otlp = span_to_otlp(span, cut_parent=self._closes_cycle(span))
         self.queue.append(Queued(key, span_id, after, span.process, otlp))
         self.queued.add(span_id)
         while len(self.queue) > self.queue_limit:
@@ -243,7 +240,7 @@ class Shipper:
         """Whether the span's parent link leads back to it (then it is cut, once)."""
         spans, node, seen = self.reader.model.spans, span, {span.span_id}
         while node.parent is not None and node.span_id not in self.cut:
-            parent = spans.get(node.parent)
+            parent = spans.get((node.trace, node.parent))
             if parent is None:
                 return False
             if parent is span:
@@ -346,7 +343,7 @@ class Shipper:
         for span_id, line in list(progress.open_from.items()):
             if line != oldest:
                 continue
-            span = self.reader.model.spans.get(span_id)
+            span = self.reader.model.span(span_id)
             if span is not None and span.start_raw:
                 progress.held[span_id] = span.start_raw.decode("utf-8", "replace").rstrip("\n")
             del progress.open_from[span_id]  # held, or evicted from the model: never sent

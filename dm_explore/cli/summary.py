@@ -49,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
     out.append(
         "commands    " + (", ".join(f"{k} {v}" for k, v in data["commands"].items() if v) or "-")
     )
+    cache = data["cache"]
+    if cache["calls"]:
+        out.append(
+            f"cache       {cache['calls']} calls, {cache['hits']} hits, {cache['misses']} misses"
+        )
     out.append(
         f"invalid     {data['invalid_lines']} lines"
         + (f", {len(path_problems)} unreadable paths" if path_problems else "")

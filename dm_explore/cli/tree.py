@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..ingest import load_folder
-from ..model import trace_rows
+from ..model import find_trace, trace_rows
 from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
 
@@ -22,13 +22,17 @@ HELP = "print one trace as an indented tree across services, with durations"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", help="folder of *.jsonl files")
-    parser.add_argument("trace", help="trace id, or a unique prefix of one")
+    parser.add_argument(
+        "trace",
+        help="trace id, a unique prefix of one, or a traceresponse header value"
+        " (00-<trace>-<span>-01)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     folder = folder_or_exit(args.folder)
     model = load_folder(folder).model
-    trace = model.trace(args.trace.lower())
+    trace = find_trace(model, args.trace)
     if trace is None:
         print(f"dm-explore: no single trace matches {safe_line(args.trace, 40)}", file=sys.stderr)
         return 1

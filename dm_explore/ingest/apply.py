@@ -57,7 +57,7 @@ class Applier:
             if head is not None:
                 info.process = process_of(head).key
         failed: list[tuple[int, str]] = []
-        unset, last_id, last_span = UNSET, None, None
+        unset, last_id, last_trace, last_span = UNSET, None, None, None
         pid = self.process.key[2]
         for ev_, raw in zip(events, raws, strict=True):
             if ev_ is None:
@@ -65,24 +65,25 @@ class Applier:
             try:
                 if ev_.pid != pid:  # another writer in the file (merged files): known too
                     pid = process_of(ev_).key[2]
-                span_id = ev_.span
-                if span_id == last_id:  # most lines name the span of the line before
+                span_id, trace_id = ev_.span, ev_.trace
+                # A span is named by its trace and its id: another writer may reuse the id.
+                if span_id == last_id and trace_id == last_trace:  # as the line before
                     span = last_span
                 elif span_id is unset:
                     span = None
                 else:
-                    span = spans.get(span_id)
+                    span = spans.get((trace_id, span_id))  # type: ignore[arg-type]
                     if span is None:
                         key = process_of(ev_).key
-                        span = model.new_span(span_id, ev_.trace, ev_.parent, key, file_id)
-                    last_id, last_span = span_id, span
+                        span = model.new_span(span_id, trace_id, ev_.parent, key, file_id)
+                    last_id, last_trace, last_span = span_id, trace_id, span
                 # Which process wrote the line matters to a line of no span: the
                 # process keeps it. A span's lines go to the span, made by its process.
                 if span is None:
                     process_of(ev_)
-                elif ev_.trace != span.trace or ev_.parent != span.parent:
-                    # not the ids its span was made with: are these valid?
-                    check_ids(span.span_id, ev_.trace, ev_.parent)
+                elif ev_.parent != span.parent:
+                    # not the parent its span was made with: is it a valid id?
+                    check_ids(span.span_id, trace_id, ev_.parent)
                 dispatch[type(ev_)](self, ev_, raw, span)
             except InvalidEvent as exc:
                 failed.append((_index(events, ev_), str(exc)))
@@ -166,12 +167,17 @@ def _started(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
 def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
     """An ``.end``: duration (``ms``, else from the start), outcome, status or result."""
     kind = type(e)
+    outcome = _WORDS.get(e.outcome, e.outcome)
     if kind is ev.RequestEnd:
         span.status = e.status
         if e.route is not None:
             span.route = e.route
         if e.view is not None:
             span.view = shared(e.view)
+        if e.client_error is not None:  # a 4xx the framework answered: what happened, not an error
+            span.client_error = e.client_error
+            if outcome == "error" and (e.status or 0) < 500:
+                outcome = "ok"
     elif kind is ev.HttpEnd:
         span.status = e.status
     else:  # a task, command, test or custom span, with its result if its kind has one
@@ -189,7 +195,7 @@ def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
     span.ms = ms
     if span.start_ts is None and ms is not None:
         span.start_ts = ts - ms / 1000
-    outcome = span.end_outcome = _WORDS.get(e.outcome, e.outcome)
+    span.end_outcome = outcome
     model = applier.model
     if outcome == "error":
         model.count("errors")
@@ -244,6 +250,7 @@ DISPATCH: dict[type, Handler] = {
     **{kind: _ended if issubclass(kind, ev.End) else _started for kind in ev.SPAN_EVENT_TYPES},
     ev.CommandHeartbeat: point_events.heartbeat,
     ev.Sql: point_events.sql,
+    ev.Cache: point_events.cache,
     ev.Log: point_events.log,
     ev.Metric: point_events.metric,
     ev.Progress: point_events.progress,

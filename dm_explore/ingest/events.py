@@ -7,7 +7,7 @@ the event, so whatever the model does not keep can be decoded again on demand
 (see :attr:`dm_explore.model.Span.start`).
 
 Rare kinds read whole (:class:`DictEvent`: ``exception``, ``panel``, ``runtime``,
-``process.start``, the writer's ``dm.*`` reports) are checked the same way, and
+``profile``, ``process.start``, the writer's ``dm.*`` reports) are checked the same way, and
 their handlers parse the line into a dict. Kinds it does not know (``x.*``,
 custom span kinds) arrive as :class:`Other`, which carries the parsed line.
 
@@ -89,6 +89,7 @@ class RequestEnd(End, tag="request.end"):
     route: str | None = None
     view: str | None = None
     headers: dict[str, Any] | None = None
+    client_error: str | None = None  # the exception answered with a 4xx: not an error
 
 
 class HttpStart(SpanEvent, tag="http.start"):
@@ -167,12 +168,21 @@ class SpanEnd(End, tag="span.end"):
     name: str | None = None
 
 
+class TemplateNode(msgspec.Struct, frozen=True, gc=False):
+    """The template node being rendered when a call was made."""
+
+    name: str = ""
+    line: int = 0
+
+
 class Site(msgspec.Struct, frozen=True, gc=False):
-    """A call site in the application's own code."""
+    """A call site: the application's own code, or a library's (``in_app`` false)."""
 
     file: str = ""
     line: int = 0
     func: str = ""
+    in_app: bool | None = None
+    template: TemplateNode | None = None
 
 
 class Sql(TypedEvent, tag="sql"):
@@ -185,6 +195,33 @@ class Sql(TypedEvent, tag="sql"):
     vendor: str | None = None
     many: bool | None = None
     error: str | None = None
+    plan: str | None = None
+
+
+class TemplateStart(SpanEvent, tag="template.start"):
+    KIND = "template"
+    NAME_FIELD: ClassVar[str] = "name"
+    name: str | None = None
+
+
+class TemplateEnd(End, tag="template.end"):
+    KIND = "template"
+    NAME_FIELD: ClassVar[str] = "name"
+    RESULT_FIELD: ClassVar[str] = ""
+    name: str | None = None
+
+
+class Cache(TypedEvent, tag="cache"):
+    KIND = "cache"
+    op: str
+    key: str | None = None
+    keys: list[Any] | None = None
+    hit: bool | None = None
+    hits: int | None = None
+    backend: str | None = None
+    ms: float | None = None
+    error: str | None = None
+    site: Site | None = None
 
 
 class Log(TypedEvent, tag="log"):
@@ -235,6 +272,14 @@ class Runtime(DictEvent, tag="runtime"):
     rss: float | None = None
     cpu: float | None = None
     threads: float | None = None
+
+
+class Profile(DictEvent, tag="profile"):
+    KIND = "profile"
+    interval: float
+    stacks: dict[str, int]
+    samples: int | None = None
+    ms: float | None = None
 
 
 class ProcessStart(DictEvent, tag="process.start"):
@@ -291,13 +336,17 @@ EVENT_TYPES: tuple[type[TypedEvent], ...] = (
     TestEnd,
     SpanStart,
     SpanEnd,
+    TemplateStart,
+    TemplateEnd,
     Sql,
+    Cache,
     Log,
     Metric,
     Progress,
     ExceptionEvent,
     Panel,
     Runtime,
+    Profile,
     ProcessStart,
     Dropped,
     Capped,

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from dm_log.contract import ENVELOPE
 
-from ..model import FileInfo, LogRec, Model, ProcessInfo, Span, SqlRec
+from ..model import CacheRec, FileInfo, LogRec, Model, ProcessInfo, Span, SqlRec
 from . import events as ev
 
-__all__ = ["DICT_HANDLERS", "heartbeat", "log", "metric", "progress", "shared", "sql"]
+__all__ = ["DICT_HANDLERS", "cache", "heartbeat", "log", "metric", "progress", "shared", "sql"]
 
 
 class Applier(Protocol):
@@ -50,6 +50,12 @@ def sql(applier: Applier, event: ev.Sql, raw: bytes, span: Span | None) -> None:
         event.many is True,
         event.error,
     )
+    if site is not None and (site.template is not None or site.in_app is not None):
+        node = site.template
+        rec.template = None if node is None else (_share(node.name), node.line)
+        rec.in_app = site.in_app
+    if event.plan is not None:
+        rec.plan = event.plan
     if span is None:
         applier.process.sql.append(rec)
     elif span.sql:
@@ -75,6 +81,32 @@ def _site(site: ev.Site) -> tuple[str, int, str]:
         _sites.clear()
     found = _sites[site] = (_share(site.file), site.line, _share(site.func))
     return found
+
+
+def cache(applier: Applier, event: ev.Cache, raw: bytes, span: Span | None) -> None:
+    """A cache call: kept on its span; every call, hit and miss counted in the totals."""
+    site, backend = event.site, event.backend
+    rec = CacheRec(
+        event.ts,
+        _texts.get(event.op) or _share(event.op),
+        event.key,
+        event.keys,
+        event.hit,
+        event.hits,
+        None if backend is None else (_texts.get(backend) or _share(backend)),
+        event.ms or 0.0,
+        event.error,
+        None if site is None else (_sites.get(site) or _site(site)),
+    )
+    model = applier.model
+    model.count("cache")
+    model.count("cache_hits", rec.found)
+    model.count("cache_misses", rec.misses)
+    if span is not None:
+        if span.cache:
+            span.cache.append(rec)  # type: ignore[attr-defined]
+        else:
+            span.cache = [rec]
 
 
 def log(applier: Applier, event: ev.Log, raw: bytes, span: Span | None) -> None:
@@ -142,6 +174,25 @@ def panel(
         panels[title] = [entry]
     else:
         panels[title].append(entry)
+
+
+def profile(
+    model: Model,
+    event: dict[str, Any],
+    ts: float,
+    span: Span | None,
+    proc: ProcessInfo,
+    info: FileInfo,
+) -> None:
+    """Sampled stacks of a span's work: kept on the span, read by the Profile view."""
+    if span is None:
+        return
+    entry = {k: v for k, v in event.items() if k not in ENVELOPE}
+    if span.profiles:
+        span.profiles.append(entry)  # type: ignore[attr-defined]
+    else:
+        span.profiles = [entry]
+    model.count("profiles")
 
 
 def runtime(
@@ -214,6 +265,7 @@ DictHandler = Callable[
 DICT_HANDLERS: dict[str, DictHandler] = {
     "exception": exception,
     "panel": panel,
+    "profile": profile,
     "runtime": runtime,
     "process.start": process_start,
     "dm.dropped": dropped,

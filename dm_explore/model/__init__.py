@@ -16,17 +16,20 @@ from .queries import (
     RequestFilter,
     TreeRow,
     filter_requests,
+    find_trace,
     span_sql,
     subtree,
+    trace_id_of,
     trace_rows,
     trace_sql,
 )
-from .records import LogRec, ProcessKey, Span, SqlRec
+from .records import CacheRec, LogRec, ProcessKey, Span, SpanKey, SqlRec
 from .sqlstats import SqlGroup, SqlReport, analyze_sql
 
 __all__ = [
     "STATUSES",
     "Bucket",
+    "CacheRec",
     "FileInfo",
     "InvalidEvent",
     "Issue",
@@ -38,6 +41,7 @@ __all__ = [
     "RequestFilter",
     "Series",
     "Span",
+    "SpanKey",
     "SqlGroup",
     "SqlRec",
     "SqlReport",
@@ -46,9 +50,11 @@ __all__ = [
     "analyze_sql",
     "command_status",
     "filter_requests",
+    "find_trace",
     "percentile",
     "span_sql",
     "subtree",
+    "trace_id_of",
     "trace_rows",
     "trace_sql",
 ]

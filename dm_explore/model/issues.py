@@ -32,7 +32,7 @@ class Issue:
     last_seen: float = 0.0
     services: set[str] = field(default_factory=set)
     example: dict[str, Any] = field(default_factory=dict)  # one exception event, frames included
-    spans: list[str] = field(default_factory=list)  # spans it happened in (newest last, bounded)
+    spans: list[str] = field(default_factory=list)  # refs (trace-span) of its spans, newest last
     handled: int = 0
 
     def add(self, event: dict[str, Any], ts: float, svc: str, span: str | None) -> None:

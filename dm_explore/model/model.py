@@ -19,7 +19,7 @@ from .command_runs import STATUSES, command_status
 from .issues import Issue, is_control_flow
 from .metrics import Series
 from .problems import InvalidEvent, Problem, check_ids
-from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SqlRec
+from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SpanKey, SqlRec
 
 __all__ = ["FileInfo", "Model", "Trace"]
 
@@ -104,8 +104,9 @@ class Model:
         self.files: dict[int, FileInfo] = {}
         self.processes: dict[ProcessKey, ProcessInfo] = {}
         self.traces: OrderedDict[str, Trace] = OrderedDict()
-        self.spans: dict[str, Span] = {}
-        self.requests: dict[str, Span] = {}  # request spans in arrival order
+        self.spans: dict[SpanKey, Span] = {}  # by (trace id, span id)
+        self.requests: dict[SpanKey, Span] = {}  # request spans in arrival order
+        self._by_span_id: dict[str, Span] = {}  # the latest span of each bare span id
         self.issues: dict[str, Issue] = {}
         self.command_runs: dict[tuple[str, str], deque[Span]] = {}  # (host, command) -> runs
         self.metrics: dict[str, Series] = {}
@@ -198,7 +199,11 @@ class Model:
         """
         spans = self.spans
         trace = self.traces.get(trace_id) if trace_id is not None else None
-        parent = spans.get(parent_id) if parent_id is not None else None
+        parent = (
+            spans.get((trace_id, parent_id))
+            if parent_id is not None and trace_id is not None
+            else None
+        )
         if (
             span_id.rstrip(HEX_DIGITS)
             or trace_id is None
@@ -213,8 +218,6 @@ class Model:
             if len(self.traces) > self.max_traces:
                 self._evict_oldest()
         self._arrivals += 1
-        if parent is not None and parent.trace != trace_id:
-            parent = None  # a span of another trace: this one waits for its own
         # The trace's and the parent's own id strings, not the line's copies: one of each.
         span = Span(
             span_id,
@@ -224,7 +227,8 @@ class Model:
             file_id,
             self._arrivals,
         )
-        spans[span_id] = span
+        spans[trace.trace_id, span_id] = span
+        self._by_span_id[span_id] = span
         trace.spans.append(span)
         if parent is not None:
             if parent.children:  # Span.add_child, inline: once per span met
@@ -262,7 +266,7 @@ class Model:
 
     def add_request(self, span: Span) -> None:
         """``span`` is a request: listed in :attr:`requests` (counted per batch)."""
-        self.requests[span.span_id] = span
+        self.requests[span.trace, span.span_id] = span
 
     def set_parent(self, span: Span, parent_id: str) -> None:
         """A span first met without its parent learns it: it leaves the trace's roots."""
@@ -281,7 +285,7 @@ class Model:
         if issue is None:
             message = str(event.get("message", ""))
             issue = self.issues[fp] = Issue(fp, str(event.get("type")), message)
-        issue.add(event, ts, svc, span.span_id if span is not None else None)
+        issue.add(event, ts, svc, span.ref if span is not None else None)
         self.totals["exceptions"] += 1
         if span is not None:
             span.add_exception(event)
@@ -292,8 +296,8 @@ class Model:
         """Attach ``span`` under its parent, or keep it waiting for the parent to arrive."""
         trace = self.traces[span.trace]
         span.parent = parent_id
-        parent = self.spans.get(parent_id)
-        if parent is not None and parent.trace == span.trace:
+        parent = self.spans.get((span.trace, parent_id))
+        if parent is not None:
             self._adopt(parent, span)
         else:
             self._wait_for_parent(trace, span, parent_id)
@@ -309,10 +313,14 @@ class Model:
 
     def _evict_oldest(self) -> None:
         _, trace = self.traces.popitem(last=False)
+        by_span_id = self._by_span_id
         for span in trace.spans:
-            if self.spans.get(span.span_id) is span:
-                del self.spans[span.span_id]
-                self.requests.pop(span.span_id, None)
+            key = (trace.trace_id, span.span_id)
+            if self.spans.get(key) is span:
+                del self.spans[key]
+                self.requests.pop(key, None)
+            if by_span_id.get(span.span_id) is span:
+                del by_span_id[span.span_id]
         self.totals["evicted_traces"] += 1
 
     def metric_series(self, name: str, unit: str | None) -> Series:
@@ -331,9 +339,9 @@ class Model:
         """The span and its ancestors, nearest first; a cycle of parent links stops it."""
         chain = [span]
         seen = {span.span_id}
-        parent = span.parent
+        parent, trace = span.parent, span.trace
         while parent is not None and parent not in seen and len(chain) < MAX_DEPTH:
-            found = self.spans.get(parent)
+            found = self.spans.get((trace, parent))
             if found is None:
                 break
             chain.append(found)
@@ -347,8 +355,21 @@ class Model:
         """The time against which liveness is judged: the clock when live, else the newest event."""
         return time.time() if self.live else self.last_ts
 
-    def span(self, span_id: str) -> Span | None:
-        return self.spans.get(span_id)
+    def span(self, ref: str | SpanKey, trace_id: str | None = None) -> Span | None:
+        """A span by ``(trace id, span id)``, by :attr:`Span.ref` (``trace-span``), or by
+        span id and ``trace_id``.
+
+        A bare span id without ``trace_id`` finds the latest span met with that id:
+        enough when ids are unique, ambiguous when two traces' spans share one, so
+        views pass a span's :attr:`~Span.ref` or its trace.
+        """
+        if isinstance(ref, tuple):
+            return self.spans.get(ref)
+        if trace_id is not None:
+            return self.spans.get((trace_id, ref))
+        if len(ref) == 49 and ref[32] == "-":
+            return self.spans.get((ref[:32], ref[33:]))
+        return self._by_span_id.get(ref)
 
     def trace(self, trace_id: str) -> Trace | None:
         """A trace by id, or by a unique prefix of its id."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from operator import attrgetter, is_not
+
+from dm_log.contract import HEX_DIGITS
 
 from .model import Model, Trace
 from .records import Span, SqlRec, subtree
@@ -19,9 +22,12 @@ __all__ = [
     "TreeRow",
     "cycles",
     "filter_requests",
+    "find_trace",
+    "names_trace",
     "span_sql",
     "subtree",
     "time_span",
+    "trace_id_of",
     "trace_rows",
     "trace_sql",
     "trace_view",
@@ -32,7 +38,8 @@ __all__ = [
 class RequestFilter:
     """What the Requests view shows. Empty fields match everything.
 
-    ``text`` matches the path, the method, the service or the view (case-insensitive);
+    ``text`` matches the path, the method, the service or the view (case-insensitive),
+    or is the trace id (:func:`names_trace`; a ``traceresponse`` value is its trace id);
     ``status`` is a class such as ``"5xx"`` or an exact code such as ``"404"``;
     ``slow_ms`` keeps requests at least that slow.
     """
@@ -43,6 +50,10 @@ class RequestFilter:
     slow_ms: float | None = None
     errors_only: bool = False
     in_flight_only: bool = False
+
+    def __post_init__(self) -> None:
+        # A trace id pasted as a header value (traceresponse, traceparent) is its trace id.
+        object.__setattr__(self, "text", trace_id_of(self.text))
 
     def matches(self, span: Span) -> bool:
         if self.service and span.svc != self.service:
@@ -66,9 +77,40 @@ class RequestFilter:
         if self.text:
             needle = self.text.lower()
             hay = f"{span.name} {span.svc} {span.view or ''} {span.route or ''}"
-            if needle not in hay.lower():
+            if needle not in hay.lower() and not names_trace(needle, span):
                 return False
         return True
+
+
+_TRACE_HEADER = re.compile(
+    r"\s*(?:(?:traceresponse|traceparent)\s*:\s*)?"
+    r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}\s*$",
+    re.IGNORECASE,
+)
+
+
+def trace_id_of(text: str) -> str:
+    """The trace id in ``text`` when it is a W3C header value, else ``text`` stripped.
+
+    ``00-<trace>-<span>-01`` (what a response's ``traceresponse`` header or a
+    request's ``traceparent`` carries, with or without the header's name) gives
+    ``<trace>`` in lowercase; anything else comes back as it was, less the
+    surrounding blanks.
+    """
+    found = _TRACE_HEADER.match(text)
+    return found.group(1).lower() if found else text.strip()
+
+
+def names_trace(needle: str, span: Span) -> bool:
+    """Whether ``needle`` (lowercase) is ``span``'s trace id or a prefix of it, at least
+    eight hex digits long: short words such as ``add`` or ``cafe`` are not taken for ids."""
+    return len(needle) >= 8 and span.trace.startswith(needle) and not needle.strip(HEX_DIGITS)
+
+
+def find_trace(model: Model, text: str) -> Trace | None:
+    """The trace ``text`` names: its id, a unique prefix of it, or a ``traceresponse`` value."""
+    wanted = trace_id_of(text).lower()
+    return model.trace(wanted) if wanted else None
 
 
 def filter_requests(

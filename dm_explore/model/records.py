@@ -14,9 +14,11 @@ from dm_log.contract import ENVELOPE
 
 __all__ = [
     "MAX_DEPTH",
+    "CacheRec",
     "LogRec",
     "ProcessKey",
     "Span",
+    "SpanKey",
     "SqlRec",
     "fields_of",
     "number",
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 ProcessKey = tuple[str, str, int]  # (svc, host, pid)
+SpanKey = tuple[str, str]  # (trace id, span id): what names a span; a span id alone may repeat
 MAX_DEPTH = 256  # parent links followed at most; hostile files may loop
 _NO_PANELS: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
 
@@ -45,6 +48,9 @@ class SqlRec(msgspec.Struct, gc=False):
     vendor: str | None
     many: bool
     error: str | None
+    template: tuple[str, int] | None = None  # (name, line) of the template node rendering
+    in_app: bool | None = None  # False: no project frame; site is a library's function
+    plan: str | None = None  # the database's EXPLAIN, when the writer ran one
 
     @property
     def ts(self) -> float:
@@ -63,6 +69,53 @@ class SqlRec(msgspec.Struct, gc=False):
             return ""
         file, line, func = self.site
         return f"{file}:{line} in {func}"
+
+    def template_text(self) -> str:
+        """``name:line`` of the template node that ran the statement, or ``""``."""
+        return "" if self.template is None else f"{self.template[0]}:{self.template[1]}"
+
+    def place_text(self) -> str:
+        """Where the statement came from, for a list: the template node if one was
+        rendering, then the call site; a library's site is marked ``(library)``."""
+        site = self.site_text()
+        if site and self.in_app is False:
+            site += " (library)"
+        template = self.template_text()
+        return f"{template} <- {site}" if template and site else (template or site)
+
+
+class CacheRec(msgspec.Struct, gc=False):
+    """One ``cache`` call."""
+
+    at: datetime  # when, as decoded
+    op: str
+    key: str | None
+    keys: list[Any] | None
+    hit: bool | None  # reads: found or not
+    hits: int | None  # get_many: how many keys were found
+    backend: str | None
+    ms: float
+    error: str | None
+    site: tuple[str, int, str] | None
+
+    @property
+    def ts(self) -> float:
+        """When, in epoch seconds."""
+        return self.at.timestamp()
+
+    @property
+    def misses(self) -> int:
+        """Keys looked for and not found (0 for a write)."""
+        if self.hit is False:
+            return 1
+        if self.hits is not None and self.keys is not None:
+            return max(len(self.keys) - self.hits, 0)
+        return 0
+
+    @property
+    def found(self) -> int:
+        """Keys looked for and found."""
+        return 1 if self.hit is True else (self.hits or 0)
 
 
 class LogRec(msgspec.Struct, gc=False):
@@ -125,6 +178,9 @@ class Span:
     killed = False
     heartbeat_ts: float | None = None
     interval: float | None = None
+    cache: Sequence[CacheRec] = ()
+    profiles: Sequence[dict[str, Any]] = ()  # ``profile`` events, envelope removed
+    client_error: str | None = None  # a request Django answered with a 4xx from this exception
 
     def __init__(
         self,
@@ -221,6 +277,16 @@ class Span:
     @property
     def svc(self) -> str:
         return self.process[0]
+
+    @property
+    def key(self) -> SpanKey:
+        """``(trace id, span id)``: unique, where a span id alone may repeat across traces."""
+        return (self.trace, self.span_id)
+
+    @property
+    def ref(self) -> str:
+        """The :attr:`key` as one string, ``<trace>-<span>``, for messages and table rows."""
+        return f"{self.trace}-{self.span_id}"
 
     @property
     def ended(self) -> bool:

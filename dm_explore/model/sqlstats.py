@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .records import SqlRec
 
-__all__ = ["SqlGroup", "SqlReport", "analyze_sql"]
+__all__ = ["SqlGroup", "SqlReport", "analyze_sql", "is_transaction_control"]
 
 DEFAULT_N_PLUS_ONE = 5
+
+_TRANSACTION_CONTROL = re.compile(
+    r"\s*(?:BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|START\s+TRANSACTION|END)\b(?!\s*\()",
+    re.IGNORECASE,
+)
+_verdicts: dict[str, bool] = {}  # statement text -> transaction control or not
+
+
+def is_transaction_control(sql: str) -> bool:
+    """Whether ``sql`` is a transaction control statement: ``BEGIN``, ``COMMIT``,
+    ``ROLLBACK``, ``SAVEPOINT``, ``RELEASE [SAVEPOINT]``, ``ROLLBACK TO SAVEPOINT``,
+    ``START TRANSACTION``, ``END``.
+
+    They are shown with the other statements but never count as duplicates,
+    similar queries or N+1 suspects: ``transaction.atomic()`` repeats them by design.
+    """
+    found = _verdicts.get(sql)
+    if found is None:
+        if len(_verdicts) > 10_000:
+            _verdicts.clear()
+        found = _verdicts[sql] = _TRANSACTION_CONTROL.match(sql) is not None
+    return found
 
 
 @dataclass(slots=True)
@@ -47,15 +70,18 @@ def analyze_sql(
     *Duplicate*: the same SQL with the same parameters more than once (a cache
     would help). *Similar*: the same SQL with different parameters. *N+1
     suspect*: a similar query run at least ``n_plus_one`` times (a loop that
-    should have been one query with a join or ``prefetch_related``).
+    should have been one query with a join or ``prefetch_related``). Transaction
+    control statements (:func:`is_transaction_control`) are counted and timed,
+    never grouped.
     """
     report = SqlReport()
     by_text: dict[str, list[SqlRec]] = defaultdict(list)
     stmts = list(statements)
     for rec in stmts:
-        by_text[rec.sql].append(rec)
         report.count += 1
         report.total_ms += rec.ms
+        if not is_transaction_control(rec.sql):
+            by_text[rec.sql].append(rec)
     for sql, recs in by_text.items():
         if len(recs) < 2:
             continue

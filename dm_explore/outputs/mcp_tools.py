@@ -47,6 +47,7 @@ def when(epoch: float | None) -> str | None:
 def _span_row(span: Span) -> dict[str, Any]:
     """What a list shows of a span."""
     row: dict[str, Any] = {
+        "ref": span.ref,  # <trace>-<span>: names the span even when a span id repeats
         "span": span.span_id,
         "trace": span.trace,
         "kind": span.kind,
@@ -106,7 +107,7 @@ class NewestFirst:
                 spans.insert(at, span)
         if len(self.spans) > len(model.requests) * 1.1 + 100:
             present = model.requests
-            kept = [present.get(s.span_id) is s for s in self.spans]
+            kept = [present.get(s.key) is s for s in self.spans]
             self._keys = list(compress(self._keys, kept))
             self.spans = list(compress(self.spans, kept))
 
@@ -152,7 +153,7 @@ def list_requests(
     timed_out = False
     for position in range(start, len(spans)):
         span = spans[-1 - position]
-        if present.get(span.span_id) is span and matches(span):
+        if present.get(span.key) is span and matches(span):
             found.append((position, span))
             if len(found) > limit:
                 break

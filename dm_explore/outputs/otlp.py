@@ -25,26 +25,25 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import IO, Any
 
 import orjson
 
-from ..model import Model, ProcessKey, Span, Trace
+from ..model import Model, ProcessKey, Span, SpanKey, Trace
 from .otlp_events import (
-    EXTRA_EVENTS,
-    EXTRA_KINDS,
     attributes,
+    cache_event,
     event_ts,
     exception_event,
     log_event,
     nanos,
+    profile_event,
     sql_event,
 )
 
 __all__ = [
-    "EXTRA_KINDS",
     "MAX_EVENTS_PER_SPAN",
     "MAX_ITEMS",
     "batch_requests",
@@ -136,38 +135,39 @@ def _name(span: Span, fields: Mapping[str, Any]) -> str:
     return span.target or span.kind
 
 
-def _span_events(span: Span, extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _span_events(span: Span) -> list[dict[str, Any]]:
     """sql, log, exception, cache and profile events of the span, in time order."""
     timed: list[tuple[float, dict[str, Any]]] = [
         (ts, sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
     ]
     timed += [(ts, log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
     timed += [(event_ts(e), exception_event(e)) for e in span.exceptions]
-    timed += [(event_ts(e), EXTRA_EVENTS[e["event"]](e)) for e in extra]
+    timed += [(r.ts, cache_event(r)) for r in span.cache]
+    if span.profiles:  # written as the span ends
+        at = span.end_ts or span.start_ts or 0.0
+        timed += [(at, profile_event(p, at)) for p in span.profiles]
     timed.sort(key=itemgetter(0))
     return [event for _, event in timed]
 
 
-def _last_seen(span: Span, extra: Sequence[Mapping[str, Any]]) -> float | None:
+def _last_seen(span: Span) -> float | None:
     """The newest time the model holds for a span: where an unfinished span is cut."""
-    times = [r.ts for r in span.sql] + [r.ts for r in span.logs]
-    times += [event_ts(e) for e in (*span.exceptions, *extra)]
+    times = [r.ts for r in span.sql] + [r.ts for r in span.logs] + [r.ts for r in span.cache]
+    times += [event_ts(e) for e in span.exceptions]
     times += [t for t in (span.start_ts, span.end_ts, span.heartbeat_ts) if t is not None]
     return max(times, default=None)
 
 
-def span_to_otlp(
-    span: Span, *, cut_parent: bool = False, extra: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, Any]:
+def span_to_otlp(span: Span, *, cut_parent: bool = False) -> dict[str, Any]:
     """One OTLP/JSON ``Span`` object for one model span.
 
     ``cut_parent``: the span's parent link closes a cycle, so it is left out (and kept as
-    ``dm.cyclic_parent``). ``extra``: the span's ``cache`` and ``profile`` events, as dicts.
+    ``dm.cyclic_parent``).
     """
     start, end = span.start, span.end or {}
     fields = {**start, **end}
     ms = span.ms if span.end_ts is not None else None
-    last = None if ms is not None and span.start_ts is not None else _last_seen(span, extra)
+    last = None if ms is not None and span.start_ts is not None else _last_seen(span)
     first = span.start_ts if span.start_ts is not None else last
     start_ns = nanos(first) if first is not None else 0
     if ms is not None:
@@ -192,7 +192,7 @@ def span_to_otlp(
         status = {"code": STATUS_OK}
     else:
         status = {"code": STATUS_ERROR, "message": str(end.get("error") or outcome)}
-    events = _span_events(span, extra)
+    events = _span_events(span)
     otlp: dict[str, Any] = {
         "traceId": span.trace,
         "spanId": span.span_id,
@@ -211,7 +211,7 @@ def span_to_otlp(
     return otlp
 
 
-def cyclic_links(spans: Iterable[Span], lookup: Mapping[str, Span]) -> set[str]:
+def cyclic_links(spans: Iterable[Span], lookup: Mapping[SpanKey, Span]) -> set[str]:
     """Ids of the spans whose parent link closes a cycle (A's parent B, B's parent A).
 
     Parent links make a graph where each span has at most one way out, so each
@@ -228,7 +228,7 @@ def cyclic_links(spans: Iterable[Span], lookup: Mapping[str, Span]) -> set[str]:
                 cut.add(node.span_id)
                 break
             path[node.span_id] = None
-            node = lookup.get(node.parent) if node.parent is not None else None
+            node = lookup.get((node.trace, node.parent)) if node.parent is not None else None
         done.update(path)
     return cut
 
@@ -264,19 +264,18 @@ def _request(by_process: Mapping[ProcessKey, list[dict[str, Any]]]) -> dict[str,
 
 
 def _trace_spans(
-    model: Model, trace: Trace, extra: Mapping[str, Sequence[Mapping[str, Any]]]
+    model: Model, trace: Trace
 ) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
     """``(process, OTLP span)`` for each span of one trace, cycles cut."""
     cut = cyclic_links(trace.spans, model.spans)
     for span in trace.spans:
-        otlp = span_to_otlp(span, cut_parent=span.span_id in cut, extra=extra.get(span.span_id, ()))
+        otlp = span_to_otlp(span, cut_parent=span.span_id in cut)
         yield span.process, otlp
 
 
 def export_requests(
     model: Model,
     *,
-    extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     max_items: int = MAX_ITEMS,
     per_trace: bool = True,
 ) -> Iterator[dict[str, Any]]:
@@ -285,27 +284,23 @@ def export_requests(
     ``per_trace`` (the file's way): one request per trace, or several of at most
     ``max_items`` spans and events for a big one. Otherwise (sending) small traces share
     a request, up to ``max_items``. Built as they are consumed: memory holds one request.
-    ``extra``: span id -> its ``cache`` and ``profile`` events (the model keeps none).
     """
-    extra = extra or {}
     traces = model.traces.values()
     if per_trace:
         for trace in traces:
-            yield from batch_requests(_trace_spans(model, trace, extra), max_items)
+            yield from batch_requests(_trace_spans(model, trace), max_items)
     else:
-        spans = (item for trace in traces for item in _trace_spans(model, trace, extra))
+        spans = (item for trace in traces for item in _trace_spans(model, trace))
         yield from batch_requests(spans, max_items)
 
 
 def write_otlp(
     model: Model,
     out: IO[bytes],
-    *,
-    extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> int:
     """Write the requests as JSON lines; returns how many lines were written."""
     count = 0
-    for request in export_requests(model, extra=extra):
+    for request in export_requests(model):
         out.write(orjson.dumps(request) + b"\n")
         count += 1
     return count

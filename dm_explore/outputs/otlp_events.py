@@ -9,7 +9,7 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -17,15 +17,16 @@ import orjson
 from dm_log.contract import epoch_seconds
 
 from ..model import LogRec, SqlRec
+from ..model.records import CacheRec
 
 __all__ = [
-    "EXTRA_EVENTS",
-    "EXTRA_KINDS",
     "attributes",
+    "cache_event",
     "event_ts",
     "exception_event",
     "log_event",
     "nanos",
+    "profile_event",
     "sql_event",
 ]
 
@@ -101,17 +102,6 @@ def _event(ts: float, name: str, pairs: Iterable[tuple[str, Any]]) -> dict[str, 
     return {"timeUnixNano": str(nanos(ts)), "name": name, "attributes": attributes(pairs)}
 
 
-def _site(site: Any) -> list[tuple[str, Any]]:
-    """``code.*`` attributes of a ``site`` object (file, line, func) read from a line."""
-    if not isinstance(site, Mapping):
-        return []
-    return [
-        ("code.file.path", site.get("file")),
-        ("code.line.number", site.get("line")),
-        ("code.function.name", site.get("func")),
-    ]
-
-
 def sql_event(rec: SqlRec, ts: float) -> dict[str, Any]:
     file, line, func = rec.site or (None, None, None)
     pairs = [
@@ -151,40 +141,35 @@ def exception_event(event: Mapping[str, Any]) -> dict[str, Any]:
     return _event(event_ts(event), "exception", pairs)
 
 
-def _cache_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    keys = event.get("keys")
+def cache_event(rec: CacheRec) -> dict[str, Any]:
+    file, line, func = rec.site or (None, None, None)
     pairs = [
-        ("dm.cache.op", event.get("op")),
-        ("dm.cache.key", event.get("key")),
-        ("dm.cache.keys", [str(k) for k in keys] if isinstance(keys, list) else None),
-        ("dm.cache.hit", event.get("hit")),
-        ("dm.cache.hits", event.get("hits")),
-        ("dm.cache.backend", event.get("backend")),
-        ("dm.ms", event.get("ms")),
-        *_site(event.get("site")),
+        ("dm.cache.op", rec.op),
+        ("dm.cache.key", rec.key),
+        ("dm.cache.keys", [str(k) for k in rec.keys] if rec.keys is not None else None),
+        ("dm.cache.hit", rec.hit),
+        ("dm.cache.hits", rec.hits),
+        ("dm.cache.backend", rec.backend),
+        ("dm.ms", rec.ms),
+        ("code.file.path", file),
+        ("code.line.number", line),
+        ("code.function.name", func),
     ]
-    return _event(event_ts(event), "cache", pairs)
+    return _event(rec.ts, "cache", pairs)
 
 
-def _profile_event(event: Mapping[str, Any]) -> dict[str, Any]:
+def profile_event(profile: Mapping[str, Any], ts: float) -> dict[str, Any]:
     """A profile's folded stacks, heaviest first, as ``stack count`` lines (flamegraph input)."""
-    stacks = event.get("stacks")
+    stacks = profile.get("stacks")
     folded = None
     if isinstance(stacks, Mapping):
         counted = [(k, v) for k, v in stacks.items() if isinstance(v, int)]
         counted.sort(key=lambda kv: -kv[1])
         folded = "\n".join(f"{k} {v}" for k, v in counted[:MAX_PROFILE_STACKS])
     pairs = [
-        ("dm.profile.samples", event.get("samples")),
-        ("dm.profile.interval", event.get("interval")),
-        ("dm.ms", event.get("ms")),
+        ("dm.profile.samples", profile.get("samples")),
+        ("dm.profile.interval", profile.get("interval")),
+        ("dm.ms", profile.get("ms")),
         ("dm.profile.stacks", folded),
     ]
-    return _event(event_ts(event), "profile", pairs)
-
-
-EXTRA_EVENTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "cache": _cache_event,
-    "profile": _profile_event,
-}
-EXTRA_KINDS = frozenset(EXTRA_EVENTS)  # point events the model does not keep: read beside it
+    return _event(ts, "profile", pairs)

@@ -58,6 +58,10 @@ def _verdict(report: dict[str, Any]) -> str:
         f"{s['tests']} tests ({s['failed_tests']} failing), {s['requests']} requests, "
         f"{s['tasks']} tasks, {s['queries']} queries, {s['exceptions']} exceptions"
     )
+    if s.get("cache_calls"):
+        counts += (
+            f", {s['cache_calls']} cache calls ({s['cache_hits']} hits, {s['cache_misses']} misses)"
+        )
     if s.get("findings"):
         counts += f", {s['findings']} findings"
     if s["unfinished_spans"]:

@@ -12,11 +12,14 @@ it (:mod:`dm_explore.outputs.render`). Definitions, all the model's:
   *N+1 suspect*: the same SQL with differing parameters at least
   ``model.n_plus_one`` times (:func:`~dm_explore.model.analyze_sql`).
 - *errors*: every ``exception`` event, grouped by fingerprint (``model.issues``);
-  Celery's ``Retry``, ``Ignore`` and ``Reject`` are flow control, not errors.
+  Celery's ``Retry``, ``Ignore`` and ``Reject`` are flow control, not errors, and a
+  request Django answered with a 4xx (``client_error``) writes none, so is not one.
 - *findings*: N+1 suspects, duplicate queries, repeated and consecutive outgoing
   calls and slow queries grouped by fingerprint across requests
   (:func:`~dm_explore.model.findings.find_findings`): one row however many
   requests showed it, with how many did and an example trace.
+- *cache*: a unit's ``cache`` calls (same process), keys found (``hits``) and not
+  (``misses``), and their time; the summary counts every call of the folder.
 
 Thresholds: ``max_queries`` (more queries than that in one request or task) and
 ``max_duplicates`` (one statement run more than that many times with the same
@@ -112,7 +115,19 @@ def _unit_row(model: Model, span: Span) -> dict[str, Any]:
         "ms": span.ms if span.end_ts is not None else None,
         "outcome": span.outcome,
         **_sql_stats(span_sql(model, span)[1]),
+        "cache": _cache_stats(spans),
         "errors": _errors_under(spans),
+    }
+
+
+def _cache_stats(spans: list[Span]) -> dict[str, Any]:
+    """Cache calls of the spans: how many, keys found and not found, time."""
+    calls = [rec for s in spans for rec in s.cache]
+    return {
+        "calls": len(calls),
+        "hits": sum(c.found for c in calls),
+        "misses": sum(c.misses for c in calls),
+        "ms": round(sum(c.ms for c in calls), 3),
     }
 
 
@@ -176,7 +191,7 @@ def build_report(
     units = [_unit_row(model, s) for s in spans if s.kind in ("request", "task")]
     tests = [_test_row(model, s) for s in spans if s.kind == "test"]
     slowest_requests = [s for s in filter_requests(model, order="slowest") if s.end_ts is not None]
-    by_span = {row["span"]: row for row in units}
+    by_span = {(row["trace"], row["span"]): row for row in units}
     sql = sorted(((r, s) for s in spans for r in s.sql), key=lambda pair: -pair[0].ms)[:TOP]
     issues = sorted(model.issues.values(), key=lambda i: (-i.count, i.fingerprint))
     crossed = _crossed(units, model, max_queries, max_duplicates, fail_on_error)
@@ -188,6 +203,9 @@ def build_report(
             "tasks": sum(r["kind"] == "task" for r in units),
             "queries": model.totals["sql"],
             "exceptions": model.totals["exceptions"],
+            "cache_calls": model.totals["cache"],
+            "cache_hits": model.totals["cache_hits"],
+            "cache_misses": model.totals["cache_misses"],
             "unfinished_spans": sum(s.end_ts is None for s in spans),
             "findings": len(findings),
             "retried_tasks": sum(s.kind == "task" and s.result == "RETRY" for s in spans),
@@ -196,7 +214,7 @@ def build_report(
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,
         "requests": units,
-        "slowest_requests": [by_span[s.span_id] for s in slowest_requests[:TOP]],
+        "slowest_requests": [by_span[s.key] for s in slowest_requests[:TOP]],
         "slowest_queries": [
             {
                 "ms": rec.ms,

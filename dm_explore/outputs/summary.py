@@ -3,7 +3,8 @@
 :func:`summarize` gives one JSON-ready dict. Keys (always present): ``files``
 (int), ``services`` (list of names), ``processes`` (int), ``events`` (int),
 ``requests`` (int), ``traces`` (int), ``issues`` (int), ``exceptions`` (int),
-``commands`` (status -> count), ``invalid_lines`` (int), ``dropped`` (int: events
+``commands`` (status -> count), ``cache`` (``{calls, hits, misses}``),
+``invalid_lines`` (int), ``dropped`` (int: events
 writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
 ``{path, line, reason}``, the first 100: paths never read, a folder that cannot be
 listed, bad lines, and a file whose last line is unfinished), ``unfinished_files``
@@ -65,6 +66,11 @@ def summarize(
         "issues": len(model.issues),
         "exceptions": model.totals["exceptions"],
         "commands": model.commands_by_status(),
+        "cache": {
+            "calls": model.totals["cache"],
+            "hits": model.totals["cache_hits"],
+            "misses": model.totals["cache_misses"],
+        },
         "invalid_lines": sum(info.invalid for info in model.files.values()),
         "dropped": model.totals["dropped"],
         "capped_files": [info.path for info in model.files.values() if info.capped],

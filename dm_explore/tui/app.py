@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 
 from dm_log.contract import zone_name
 
-from ..model import Model, RequestFilter
+from ..model import Model, RequestFilter, trace_id_of
+from ..model.queries import names_trace
 from ..outputs.textsafe import safe_line
 from .filters import parse_filter
 from .loader import Loader
@@ -276,7 +277,7 @@ class ExplorerApp(App[int]):
         if message.trace:
             self.open_trace(span.trace, span.span_id)
         else:
-            self.open_span(span.span_id)
+            self.open_span(span.ref)
 
     def on_issues_table_chosen(self, message: IssuesTable.Chosen) -> None:
         self.push_screen(IssueScreen(self.model, self.loader.ui_lock, message.fingerprint))
@@ -397,7 +398,7 @@ class ExplorerApp(App[int]):
         self.redraw(force=True)
 
     def action_next_match(self, step: int, from_current: bool = False) -> None:
-        term = self.search_term.lower()
+        term = trace_id_of(self.search_term).lower()  # a pasted traceresponse: its trace
         if not term:
             return
         active = self._main("#tabs", TabbedContent).active
@@ -408,7 +409,9 @@ class ExplorerApp(App[int]):
             for offset in range(len(rows)):
                 index = (start + offset * step) % len(rows)
                 span = rows[index]
-                if term in f"{span.name} {span.svc} {span.status}".lower():
+                if term in f"{span.name} {span.svc} {span.status}".lower() or names_trace(
+                    term, span
+                ):
                     listing.cursor = index
                     return
         else:

@@ -16,7 +16,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import overload
 
-from ..model import Model, RequestFilter, Span
+from ..model import Model, RequestFilter, Span, SpanKey
 
 __all__ = ["RequestRows"]
 
@@ -46,8 +46,8 @@ class RequestRows(Sequence[Span]):
         self._key: Callable[[Span], Key] = _slow_key if order == "slowest" else _time_key
         self._keys: list[Key] = []
         self._spans: list[Span] = []
-        self._known: dict[str, Span] = {}  # every request looked at so far
-        self._open: dict[str, tuple[Span, Key | None]] = {}  # in flight: key if shown
+        self._known: dict[SpanKey, Span] = {}  # every request looked at so far
+        self._open: dict[SpanKey, tuple[Span, Key | None]] = {}  # in flight: key if shown
         self._arrivals: deque[Span] = deque()  # the known requests, oldest arrival first
         self._evicted = -1
         self._static = self.flt == RequestFilter()  # matches every request, always
@@ -75,9 +75,9 @@ class RequestRows(Sequence[Span]):
 
     def index_of(self, span: Span) -> int | None:
         """The row of ``span``, or None when it is not shown."""
-        if self._known.get(span.span_id) is not span:
+        if self._known.get(span.key) is not span:
             return None
-        found = self._open.get(span.span_id)
+        found = self._open.get(span.key)
         key = found[1] if found is not None else self._key(span)
         if key is None:
             return None
@@ -106,14 +106,14 @@ class RequestRows(Sequence[Span]):
         self._recheck_open()
         fresh: list[Span] = []
         for span in reversed(model.requests.values()):  # newest arrivals first
-            if self._known.get(span.span_id) is span:
+            if self._known.get(span.key) is span:
                 break  # everything older was looked at before
             fresh.append(span)
         fresh.reverse()
         for span in fresh:
-            if span.span_id in self._known:  # evicted, then seen again: a new Span
-                self._forget(self._known[span.span_id])
-            self._known[span.span_id] = span
+            if span.key in self._known:  # evicted, then seen again: a new Span
+                self._forget(self._known[span.key])
+            self._known[span.key] = span
             self._arrivals.append(span)
         if self._merge_pays(fresh):
             self._merge(fresh)
@@ -131,7 +131,7 @@ class RequestRows(Sequence[Span]):
         if key is not None:
             self._insert(key, span)
         if span.end_ts is None and self._track_open:
-            self._open[span.span_id] = (span, key)
+            self._open[span.key] = (span, key)
 
     def _merge_pays(self, fresh: list[Span]) -> bool:
         """Whether one merge costs less than inserting ``fresh`` one by one.
@@ -161,7 +161,7 @@ class RequestRows(Sequence[Span]):
             if span_key is not None:
                 pairs.append((span_key, span))
             if track and span.end_ts is None:
-                self._open[span.span_id] = (span, span_key)
+                self._open[span.key] = (span, span_key)
         pairs.sort(key=itemgetter(0))  # two sorted runs: Timsort merges them
         self._keys = [k for k, _ in pairs]
         self._spans = [s for _, s in pairs]
@@ -184,45 +184,45 @@ class RequestRows(Sequence[Span]):
     def _recheck_open(self) -> None:
         """Spans in flight at the last look: ended ones may have a new key and match."""
         static = self._static
-        for span_id, (span, key) in list(self._open.items()):
+        for span_key, (span, key) in list(self._open.items()):
             if span.end_ts is None:
                 if static:
                     continue  # in flight: its key stays, and an empty filter matches it
             else:
-                del self._open[span_id]
+                del self._open[span_key]
             if key is not None:
                 self._remove(key, span)
             new_key = self._key(span) if self.flt.matches(span) else None
             if new_key is not None:
                 self._insert(new_key, span)
             if span.end_ts is None:
-                self._open[span_id] = (span, new_key)
+                self._open[span_key] = (span, new_key)
 
     def _forget(self, span: Span) -> None:
         """Take ``span`` out of the rows, wherever its key put it."""
-        found = self._open.pop(span.span_id, None)
+        found = self._open.pop(span.key, None)
         shown = found is not None or self.flt.matches(span)
         key = found[1] if found is not None else (self._key(span) if shown else None)
         if key is not None:
             self._remove(key, span)
-        self._known.pop(span.span_id, None)
+        self._known.pop(span.key, None)
 
-    def _drop_evicted(self, present: dict[str, Span]) -> None:
+    def _drop_evicted(self, present: dict[SpanKey, Span]) -> None:
         """The model evicted its oldest traces: forget their requests, oldest arrivals first."""
         arrivals, known = self._arrivals, self._known
-        while arrivals and present.get(arrivals[0].span_id) is not arrivals[0]:
+        while arrivals and present.get(arrivals[0].key) is not arrivals[0]:
             span = arrivals.popleft()
-            if known.get(span.span_id) is span:
+            if known.get(span.key) is span:
                 self._forget(span)
 
-    def _drop_missing(self, present: dict[str, Span]) -> None:
+    def _drop_missing(self, present: dict[SpanKey, Span]) -> None:
         """Forget every request the model no longer holds, wherever it arrived."""
         get = present.get
-        kept = [get(span.span_id) is span for span in self._spans]
+        kept = [get(span.key) is span for span in self._spans]
         self._keys = list(compress(self._keys, kept))
         self._spans = list(compress(self._spans, kept))
         self._known = {sid: s for sid, s in self._known.items() if present.get(sid) is s}
-        self._arrivals = deque(s for s in self._arrivals if self._known.get(s.span_id) is s)
+        self._arrivals = deque(s for s in self._arrivals if self._known.get(s.key) is s)
         self._open = {
             sid: entry for sid, entry in self._open.items() if present.get(sid) is entry[0]
         }

@@ -52,7 +52,8 @@ def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
     report = build_report(load_folder(folder, max_traces=ALL_TRACES).model)
     assert report["failed"] is False  # no threshold given: never fails
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
-                                 "queries": 12, "exceptions": 4, "unfinished_spans": 1,
+                                 "queries": 12, "exceptions": 4, "cache_calls": 0,
+                                 "cache_hits": 0, "cache_misses": 0, "unfinished_spans": 1,
                                  "findings": 2, "retried_tasks": 0}  # fmt: skip
     assert [(f["kind"], f["svc"], f["where"], f["units"], f["max_per_unit"])
             for f in report["findings"]] == [

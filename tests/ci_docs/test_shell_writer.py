@@ -70,7 +70,7 @@ def test_shell_spans_join_the_python_trace(
         (1, "backup", "backup", False),
         (2, "backup", "compress", False),
     ]
-    shell_root = model.spans[backup["span"]]
+    shell_root = model.span(backup["span"], backup["trace"])
     assert shell_root.parent == caller.span_id and shell_root.process[2] != os.getpid()
     assert shell_root.start["fields"] == {"source": str(source)}
     assert [rec.msg for rec in shell_root.logs] == [f"found 2 files in {source}"]

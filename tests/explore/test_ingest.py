@@ -71,7 +71,7 @@ def test_ids_not_in_lowercase_hex_are_refused_before_anything_is_made(tmp_path: 
     info = next(iter(model.files.values()))
     assert info.invalid == 3 and [p.line for p in info.problems] == [1, 2, 3]
     assert "lowercase hex" in info.problems[0].reason and "parent" in info.problems[2].reason
-    assert list(model.spans) == [CHILD] and len(model.traces) == 1
+    assert list(model.spans) == [(T1, CHILD)] and len(model.traces) == 1
 
 
 def test_point_events_of_a_known_span_are_refused_for_ids_not_in_lowercase_hex(

@@ -97,7 +97,7 @@ def test_issues_group_by_fingerprint_across_processes(model: Model) -> None:
     assert len(model.issues) == 1
     issue = next(iter(model.issues.values()))
     assert issue.count == 2 and issue.services == {"api", "worker"}
-    assert set(issue.spans) == {API_REQ, TASK}
+    assert set(issue.spans) == {f"{T1}-{API_REQ}", f"{T1}-{TASK}"}  # (trace-span refs)
     assert issue.example["frames"] == [] or issue.example["frames"][0]["func"] == "detail"
 
 

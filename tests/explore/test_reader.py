@@ -255,7 +255,7 @@ def test_panels_append_replace_in_order_per_span_and_per_process() -> None:
     fid = model.add_file("web.jsonl")
     for line in w.lines:
         apply_event(model, fid, orjson.loads(line))
-    panels = model.spans[span].panels
+    panels = model.span(span).panels
     assert [e["content"] for e in panels["Cache"]] == ["miss a", "miss b"]
     assert [e["content"] for e in panels["Flags"]] == [[["x", "2"]]]
     assert model.processes[("web", "h1", 1)].panels["Build"][0]["lang"] == "sh"

@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 import pytest
 
-from dm_explore.cli.otlp_tap import load_with_extras
+from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.outputs.otlp import export_requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,9 +142,9 @@ def _plain(value: dict[str, Any]) -> Any:
 
 def expected_spans(folder: Path, ended_only: bool = False) -> dict[str, dict[str, Any]]:
     """What the files say each span is, in the terms Phoenix gives back."""
-    model, extra = load_with_extras(folder)
+    model = load_folder(folder, max_traces=ALL_TRACES).model
     found = {}
-    for request in export_requests(model, extra=extra):
+    for request in export_requests(model):
         for rs in request["resourceSpans"]:
             for span in rs["scopeSpans"][0]["spans"]:
                 attrs = {a["key"]: _plain(a["value"]) for a in span["attributes"]}
@@ -197,7 +197,7 @@ def _load_pages(base: str, count: int) -> None:
 
 def _settled(folder: Path) -> bool:
     """Every request and task of the folder has ended (the worker is done)."""
-    model, _ = load_with_extras(folder)
+    model = load_folder(folder, max_traces=ALL_TRACES).model
     return bool(model.spans) and all(
         s.end_ts is not None for s in model.spans.values() if s.kind in ("request", "http", "task")
     )

@@ -104,7 +104,7 @@ async def test_every_view_shows_the_same_instant_for_any_offset(tmp_path: Path) 
     folder = _folder(tmp_path / "logs")
     model = load_folder(folder, max_traces=ALL_TRACES).model
     assert sum(info.invalid for info in model.files.values()) == 0
-    web, api, task = (model.spans[s] for s in (WEB, API, TASK))
+    web, api, task = (model.span(s) for s in (WEB, API, TASK))
     assert [web.start_ts, api.start_ts, task.start_ts] == [
         (START + timedelta(milliseconds=d)).timestamp() for d in (0, 100, 200)
     ]

@@ -1,10 +1,9 @@
-"""A span's detail: overview, headers, SQL, logs, exceptions and every panel."""
+"""A span's detail: overview, headers, SQL, templates, cache, profile, logs, exceptions, panels."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +13,6 @@ from textual.widgets import (
     DataTable,
     Footer,
     Header,
-    Markdown,
     Static,
     TabbedContent,
     TabPane,
@@ -24,31 +22,37 @@ from textual.widgets import (
 from dm_log.contract import format_time
 
 from ...model import Model, Span, SqlRec, span_sql, subtree
-from ...outputs.textsafe import safe
 from ..messages import ModelLock, OpenTrace
 from ..text import block, cell, duration, frames_text, status_text, tail_cell
+from ..widgets import detail_tabs as tabs
+from ..widgets.panels import panel_widget
 
-__all__ = ["DetailScreen"]
+__all__ = ["DetailScreen", "panel_widget"]
 
 SQL_ORDERS = ("time", "duration", "site")
 
 
 class DetailScreen(Screen[None]):
-    """Everything recorded under one span. ``s`` changes the SQL order, ``t`` opens the trace."""
+    """Everything recorded under one span. ``s`` changes the SQL order, ``p`` the profile's
+    top-functions order (self or total samples), ``t`` opens the trace."""
 
     CSS_PATH = "detail.tcss"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("t", "trace", "Trace"),
         Binding("s", "sort_sql", "Sort SQL"),
+        Binding("p", "sort_profile", "Profile order"),
     ]
 
-    def __init__(self, model: Model, model_lock: ModelLock, span_id: str) -> None:
+    def __init__(self, model: Model, model_lock: ModelLock, span_ref: str) -> None:
+        """``span_ref``: the span's :attr:`~Span.ref` (``trace-span``), or a bare span id."""
         super().__init__()
         self.model = model
         self.model_lock = model_lock
-        self.span_id = span_id
+        self.span_ref = span_ref
+        self.span_id = span_ref.rpartition("-")[2]
         self.sql_order = "time"
+        self.profile_order = "self"
         self._version = -1
         self._shown: tuple[object, ...] | None = None  # signature of what is drawn
         self._panels_shown: tuple[object, ...] | None = None
@@ -66,6 +70,15 @@ class DetailScreen(Screen[None]):
                 yield Static(id="sql-summary")
                 yield DataTable(id="sql-table", cursor_type="row", zebra_stripes=True)
                 yield VerticalScroll(Static(id="sql-full"), id="sql-full-box")
+            with TabPane("Templates", id="tab-templates"):
+                yield VerticalScroll(Static(id="templates"))
+            with TabPane("Cache", id="tab-cache"):
+                yield Static(id="cache-summary")
+                yield DataTable(id="cache-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Profile", id="tab-profile"):
+                yield Static(id="profile-summary")
+                yield DataTable(id="profile-top", cursor_type="row", zebra_stripes=True)
+                yield Tree(Text("profile"), id="profile-tree")
             with TabPane("Logs", id="tab-logs"):
                 yield VerticalScroll(Static(id="logs"))
             with TabPane("Exceptions", id="tab-exceptions"):
@@ -76,7 +89,7 @@ class DetailScreen(Screen[None]):
 
     @property
     def span(self) -> Span | None:
-        return self.model.span(self.span_id)
+        return self.model.span(self.span_ref)
 
     def on_mount(self) -> None:
         self.fill()
@@ -93,6 +106,9 @@ class DetailScreen(Screen[None]):
             len(family),
             sum(len(s.logs) for s in family),
             sum(len(s.exceptions) for s in family),
+            sum(len(s.cache) for s in family),
+            sum(s.end_ts is not None for s in family),
+            len(span.profiles),
             len(span.children),
             repr(span.progress),
         )
@@ -125,6 +141,11 @@ class DetailScreen(Screen[None]):
             self.query_one("#overview", Static).update(self._overview(span))
             self.query_one("#headers", Static).update(self._headers(span))
             self._fill_sql(span)
+            self.query_one("#templates", Static).update(tabs.templates_text(span))
+            calls = tabs.span_cache(span)
+            self.query_one("#cache-summary", Static).update(tabs.cache_summary(calls))
+            tabs.fill_cache_table(self.query_one("#cache-table", DataTable), calls)
+            self._fill_profile(span)
             self.query_one("#logs", Static).update(self._logs(span))
             self.query_one("#exceptions", Static).update(self._exceptions(span))
             if panels != self._panels_shown:
@@ -149,8 +170,13 @@ class DetailScreen(Screen[None]):
         row("started", format_time(span.start_ts, date=True) if span.start_ts else "?")
         row("duration", duration(span.ms))
         row("outcome", span.outcome)
+        shown: tuple[str, ...] = ()
+        if span.kind == "request":
+            for key, value in tabs.request_overview(span):
+                row(key, value)
+            shown = tabs.REQUEST_FIELDS
         for key, value in {**span.start, **(span.end or {})}.items():
-            if key in ("headers", "ms", "outcome"):
+            if key in ("headers", "ms", "outcome") or key in shown:
                 continue
             row(key, value)  # a dict or list shows as compact JSON
         row("sql", f"{span.queries} statements, {span.queries_ms:.1f} ms (with child spans)")
@@ -192,7 +218,7 @@ class DetailScreen(Screen[None]):
         if self.sql_order == "duration":
             statements = sorted(statements, key=lambda r: -r.ms)
         elif self.sql_order == "site":
-            statements = sorted(statements, key=lambda r: (r.site_text(), r.ts))
+            statements = sorted(statements, key=lambda r: (r.place_text(), r.ts))
         table = self.query_one("#sql-table", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
@@ -215,7 +241,7 @@ class DetailScreen(Screen[None]):
                 flags,
                 cell(rec.sql, 120),
                 cell(rec.params, 40),
-                tail_cell(rec.site_text(), 60),
+                tail_cell(rec.place_text(), 70),
             )
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
@@ -243,9 +269,17 @@ class DetailScreen(Screen[None]):
         out.append_text(cell(rec.params, 2000))
         out.append("\nat ", style="dim")
         out.append_text(cell(rec.site_text() or "?", 300))
+        if rec.in_app is False:
+            out.append("  (library: no frame of the project's own code)", style="dim")
+        if rec.template is not None:
+            out.append("\ntemplate ", style="dim")
+            out.append_text(cell(rec.template_text(), 300))
         if rec.error:
             out.append("\nerror ", style="bold red")
             out.append_text(block(rec.error))
+        if rec.plan:
+            out.append("\nplan\n", style="dim")
+            out.append_text(block(rec.plan))
         target.update(out)
 
     def _logs(self, span: Span) -> Text:
@@ -305,6 +339,13 @@ class DetailScreen(Screen[None]):
             for entry in entries:
                 container.mount(panel_widget(entry))
 
+    def _fill_profile(self, span: Span) -> None:
+        profiles, profile = tabs.latest_profile(span)
+        summary = tabs.profile_summary(span, profiles, self.profile_order)
+        self.query_one("#profile-summary", Static).update(summary)
+        tabs.fill_top_table(self.query_one("#profile-top", DataTable), profile, self.profile_order)
+        tabs.fill_call_tree(self.query_one("#profile-tree", Tree), profile)
+
     # -- actions ----------------------------------------------------------------------
 
     def action_trace(self) -> None:
@@ -312,71 +353,16 @@ class DetailScreen(Screen[None]):
         if span is not None:
             self.post_message(OpenTrace(span.trace, span.span_id))
 
+    def action_sort_profile(self) -> None:
+        self.profile_order = "total" if self.profile_order == "self" else "self"
+        with self.model_lock():
+            span = self.span
+            if span is not None:
+                self._fill_profile(span)
+
     def action_sort_sql(self) -> None:
         self.sql_order = SQL_ORDERS[(SQL_ORDERS.index(self.sql_order) + 1) % len(SQL_ORDERS)]
         with self.model_lock():
             span = self.span
             if span is not None:
                 self._fill_sql(span)
-
-
-def panel_widget(entry: dict[str, Any]) -> Static | Markdown | DataTable[Any] | Tree[Any]:
-    """A widget for one panel entry, by its content type; content is never markup."""
-    kind, content = entry.get("type"), entry.get("content")
-    if kind == "markdown" and isinstance(content, str):
-        return Markdown(safe(content), open_links=False, classes="panel-markdown")
-    if kind == "code" and isinstance(content, str):
-        lang = entry.get("lang") if isinstance(entry.get("lang"), str) else "text"
-        return Static(
-            Syntax(safe(content), lang or "text", theme="ansi_dark", word_wrap=True),
-            classes="panel-code",
-        )
-    if kind == "kv" and isinstance(content, dict):
-        table: DataTable[Any] = DataTable(show_cursor=False, classes="panel-table")
-        table.add_columns("key", "value")
-        for key, value in content.items():
-            table.add_row(cell(key, 60, "bold"), cell(value, 200))
-        return table
-    if kind == "table" and isinstance(content, list):
-        table = DataTable(show_cursor=False, classes="panel-table")
-        found = entry.get("columns")
-        columns: list[Any] = found if isinstance(found, list) else []
-        width = max([len(columns)] + [len(r) for r in content if isinstance(r, list)])
-        table.add_columns(*[cell(c, 40) for c in columns], *[""] * (width - len(columns)))
-        for row in content[:1000]:
-            cells = [cell(v, 100) for v in (row if isinstance(row, list) else [row])]
-            table.add_row(*cells, *[""] * (width - len(cells)))
-        return table
-    if kind == "json":
-        tree: Tree[Any] = Tree(Text("json"), classes="panel-json")
-        tree.root.expand()
-        _json_into(tree.root, content, 0)
-        return tree
-    return Static(
-        block(content if isinstance(content, str) else str(content)), classes="panel-text"
-    )
-
-
-def _json_into(node: Any, value: Any, depth: int) -> None:
-    if depth > 30:
-        node.add_leaf(Text("…", style="dim"))
-        return
-    if isinstance(value, dict):
-        for key, item in list(value.items())[:500]:
-            if isinstance(item, dict | list):
-                child = node.add(cell(key, 60, "bold"), expand=depth < 2)
-                _json_into(child, item, depth + 1)
-            else:
-                label = cell(key, 60, "bold")
-                label.append(": ")
-                label.append_text(cell(item, 200))
-                node.add_leaf(label)
-    elif isinstance(value, list):
-        for index, item in enumerate(value[:500]):
-            if isinstance(item, dict | list):
-                child = node.add(Text(f"[{index}]", end=""), expand=depth < 2)
-                _json_into(child, item, depth + 1)
-            else:
-                node.add_leaf(cell(item, 200))
-    else:
-        node.add_leaf(cell(value, 200))

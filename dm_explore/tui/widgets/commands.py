@@ -36,12 +36,12 @@ def progress_bar(done: float, total: float | None, width: int = 20) -> Text:
 
 
 class CommandsTable(DataTable[object]):
-    """Every retained run, newest first, grouped by command and host.
+    """Every retained run, newest first, whatever its command and host.
 
     ``e`` opens where a failed run raised (:meth:`location`).
     """
 
-    _locations: dict[str, Location]  # run span id -> where its exception was raised
+    _locations: dict[str, Location]  # run ref -> where its exception was raised
 
     class Chosen(Message):
         def __init__(self, span_id: str) -> None:
@@ -60,7 +60,7 @@ class CommandsTable(DataTable[object]):
         self._locations = {}
         now = model.now()
         runs = [run for runs in model.command_runs.values() for run in runs]
-        runs.sort(key=lambda r: (r.name, -(r.start_ts or 0.0)))
+        runs.sort(key=lambda r: (r.start_ts or r.end_ts or 0.0, r.seq), reverse=True)
         for run in runs:
             status = model.command_status(run, now)
             progress = run.progress or {}
@@ -89,7 +89,7 @@ class CommandsTable(DataTable[object]):
                 format_time(run.start_ts, date=True) if run.start_ts else "?",
                 cell(run.process[2], 12),
                 cell(run.start.get("params", ""), 60),
-                key=run.span_id,
+                key=run.ref,
             )
             where = next(
                 (
@@ -100,7 +100,7 @@ class CommandsTable(DataTable[object]):
                 None,
             )
             if where is not None:
-                self._locations[run.span_id] = where
+                self._locations[run.ref] = where
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 

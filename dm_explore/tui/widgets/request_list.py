@@ -176,11 +176,11 @@ class RequestList(ScrollView, can_focus=True):
 
     def action_choose(self) -> None:
         if self.current is not None:
-            self.post_message(self.Chosen(self.current.span_id, trace=False))
+            self.post_message(self.Chosen(self.current.ref, trace=False))
 
     def action_trace(self) -> None:
         if self.current is not None:
-            self.post_message(self.Chosen(self.current.span_id, trace=True))
+            self.post_message(self.Chosen(self.current.ref, trace=True))
 
     def on_click(self, event: object) -> None:
         y = getattr(event, "y", 0)
