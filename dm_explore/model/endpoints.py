@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from .findings import Finding, unit_where
 from .metrics import percentile
 from .model import Model
-from .records import Span
+from .records import TASK_FLOW_STATES, Span
 
 __all__ = ["ENDPOINT_KINDS", "NOT_FAILED_STATES", "EndpointStats", "endpoint_key", "endpoint_stats"]
 
 ENDPOINT_KINDS = ("request", "task", "command")
-NOT_FAILED_STATES = frozenset({"RETRY", "IGNORED", "REJECTED"})
+NOT_FAILED_STATES = TASK_FLOW_STATES
 
 
 @dataclass(slots=True)

@@ -12,8 +12,11 @@ import orjson
 
 from dm_log.contract import ENVELOPE
 
+TASK_FLOW_STATES = frozenset({"RETRY", "IGNORED", "REJECTED"})  # a task's flow control
+
 __all__ = [
     "MAX_DEPTH",
+    "TASK_FLOW_STATES",
     "CacheRec",
     "LogRec",
     "ProcessKey",
@@ -299,9 +302,17 @@ class Span:
 
     @property
     def outcome(self) -> str:
-        """``ok``, ``error``, ``in flight``, ``killed`` or ``unknown``."""
+        """``ok``, ``error``, ``retry``, ``cancelled``, ``in flight``, ``killed`` or ``unknown``.
+
+        A task attempt that asked to be run again (Celery's ``RETRY``) is a ``retry``,
+        one that stopped on purpose (``IGNORED``, ``REJECTED``) ``cancelled``: flow
+        control, not failures, whatever outcome an older writer gave them.
+        """
         if self.end_ts is not None:
-            return self.end_outcome or "ok"
+            outcome = self.end_outcome or "ok"
+            if outcome == "error" and self.kind == "task" and self.result in TASK_FLOW_STATES:
+                return "retry" if self.result == "RETRY" else "cancelled"
+            return outcome
         return (
             "killed" if self.killed else ("in flight" if self.start_ts is not None else "unknown")
         )

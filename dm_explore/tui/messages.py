@@ -14,7 +14,7 @@ ModelLock = Callable[[], AbstractContextManager[None]]
 
 
 class OpenSpan(Message):
-    """Show one span's detail."""
+    """Show one span's detail: ``span_id`` is its ref (``<trace>-<span>``) or its id."""
 
     def __init__(self, span_id: str) -> None:
         super().__init__()

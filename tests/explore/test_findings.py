@@ -155,3 +155,8 @@ def test_celery_retry_is_not_an_issue_nor_a_failure(tmp_path: Path) -> None:
     assert model.totals["exceptions"] == 1 and model.totals["control_flow"] == 1
     (task,) = endpoint_stats(model)
     assert (task.key, task.count, task.retries, task.errors) == ("worker task shop.flaky", 2, 1, 0)
+    # The attempt that asked to be run again is shown as a retry, not as a failure.
+    first, second = (model.span(_span(90 + n), trace) for n in range(2))
+    assert first is not None and second is not None
+    assert (first.outcome, first.has_error) == ("retry", False)
+    assert (second.outcome, second.errors) == ("ok", 1)  # the ValueError above

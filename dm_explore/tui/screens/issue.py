@@ -66,7 +66,7 @@ class IssueScreen(Screen[None]):
                 for _ in range(64):  # show the request the error happened in
                     if root.kind in ("request", "task", "command", "test") or not root.parent:
                         break
-                    parent = self.model.span(root.parent)
+                    parent = self.model.span(root.parent, root.trace)
                     if parent is None or parent.process != root.process:
                         break
                     root = parent
@@ -76,7 +76,7 @@ class IssueScreen(Screen[None]):
                     cell(f"{root.kind} {root.name}", 80),
                     cell(root.status or root.outcome, 20),
                     duration(root.ms),
-                    key=root.span_id,
+                    key=root.ref,
                 )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

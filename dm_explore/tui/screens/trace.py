@@ -171,7 +171,7 @@ class TraceScreen(Screen[None]):
     def on_trace_lines_selected(self, event: TraceLines.Selected) -> None:
         row = event.row
         if not row.more:
-            self.post_message(OpenSpan(row.span.span_id))
+            self.post_message(OpenSpan(row.span.ref))
             return
         folds = self.folds
         if row.fold == "depth":
