@@ -22,6 +22,30 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 
+@pytest.fixture(autouse=True)
+def utc_zone() -> Iterator[None]:
+    """The process zone is UTC for every test: views show local time, expected text is UTC.
+
+    Django sets the process zone from ``TIME_ZONE`` when it is set up in the same
+    worker (the in-process integration tests); this puts UTC back for each test,
+    and the zone found after it.
+    """
+    before = os.environ.get("TZ")
+    if before == "UTC":
+        yield
+        return
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--soak", action="store_true", default=False,

@@ -26,23 +26,21 @@ pytestmark = [
 
 
 def _start(session: str, command: str) -> None:
-    """A detached session of exactly 160x45 running ``command`` (after the resize)."""
-    subprocess.run(
-        [
-            *TMUX,
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "160",
-            "-y",
-            "45",
-            f"sleep 0.5; {command}",
-        ],
-        check=True,
-        env={**os.environ, "TMUX": ""},
-    )
+    """A detached session of exactly 160x45 running ``command`` (after the resize).
+
+    The tests of a worker share one tmux server, which exits with its last session:
+    a session started while it shuts down fails, and is started again.
+    """
+    argv = [*TMUX, "new-session", "-d", "-s", session, "-x", "160", "-y", "45"]
+    for attempt in range(5):
+        started = subprocess.run(
+            [*argv, f"sleep 0.5; {command}"], env={**os.environ, "TMUX": ""}, capture_output=True
+        )
+        if started.returncode == 0:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    else:
+        raise AssertionError(f"tmux new-session failed: {started.stderr.decode(errors='replace')}")
     subprocess.run([*TMUX, "set-option", "-t", session, "window-size", "manual"], check=True)
     subprocess.run([*TMUX, "resize-window", "-t", session, "-x", "160", "-y", "45"], check=True)
 

@@ -53,7 +53,6 @@ def test_a_chain_2000_deep_opens_unfolds_and_closes_in_a_terminal(tmp_path: Path
         assert "Traceback" not in _wait_for(session, "EXPLORER-EXITED")
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
-        subprocess.run([*TMUX, "kill-server"], capture_output=True)
     assert "RecursionError" not in _capture_safe(session)
 
 
