@@ -1,14 +1,19 @@
-"""What every subcommand shares: the folder argument, and how a command fails."""
+"""What every subcommand shares: the folder argument, how a command fails, files written whole."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn, TypeVar
 
 from ..outputs.textsafe import safe_line
 
-__all__ = ["fail", "folder_or_exit"]
+__all__ = ["fail", "folder_or_exit", "write_whole"]
+
+T = TypeVar("T")
 
 
 class FolderError(Exception):
@@ -35,3 +40,24 @@ def fail(message: str) -> NoReturn:
     """``dm-explore: message`` on standard error, and exit status 2."""
     print(f"dm-explore: {safe_line(message)}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def write_whole(target: Path, write: Callable[[IO[bytes]], T]) -> T:
+    """``write(out)`` into a file beside ``target``, then renamed into place.
+
+    A reader watching the folder (a Collector, a viewer) never sees half a file.
+    A ``target`` that cannot be written is a one-line error and exit status 2.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            result = write(out)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result

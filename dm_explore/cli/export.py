@@ -14,16 +14,14 @@ for speedscope (:mod:`dm_explore.cli.export_speedscope`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..ingest import ALL_TRACES, load_folder
 from ..outputs.otlp import write_otlp
 from ..outputs.textsafe import safe_line
 from . import export_speedscope
-from .common import folder_or_exit
+from .common import folder_or_exit, write_whole
 from .otlp_push import add_endpoint_arguments, endpoint_or_exit, push
 
 NAME = "export"
@@ -66,21 +64,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         return 0
     target = Path(args.output)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    except OSError as exc:
-        print(
-            f"dm-explore: cannot write {safe_line(target)}: {exc.strerror or exc}", file=sys.stderr
-        )
-        return 2
-    try:
-        with os.fdopen(fd, "wb") as out:
-            lines = write_otlp(model, out)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = write_whole(target, lambda out: write_otlp(model, out))
     print(
         f"wrote {len(model.traces)} traces ({len(model.spans)} spans, {lines} requests) "
         f"to {safe_line(target)}",

@@ -8,9 +8,7 @@ standard output. Exit 1 when no trace matches or it has no profile.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import orjson
@@ -20,7 +18,7 @@ from ..ingest import ALL_TRACES, load_folder
 from ..model import find_trace
 from ..outputs.speedscope import speedscope_document
 from ..outputs.textsafe import safe_line
-from .common import fail, folder_or_exit
+from .common import fail, folder_or_exit, write_whole
 
 __all__ = ["run"]
 
@@ -44,21 +42,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         return 0
     target = Path(args.output)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    except OSError as exc:
-        print(
-            f"dm-explore: cannot write {safe_line(target)}: {exc.strerror or exc}", file=sys.stderr
-        )
-        return 2
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(target, lambda out: out.write(data))
     count = len(document["profiles"])
     print(
         f"wrote {count} profiles of trace {trace.trace_id} to {safe_line(target)}", file=sys.stderr
