@@ -194,6 +194,22 @@ def _path(text: str, secrets: set[str]) -> str:
     return _PATH.sub(hide, text)
 
 
+def _may_name_a_link(lowered: str) -> bool:
+    """False when an ASCII text (lowered) cannot hold a :data:`_PATH` link: a few substring
+    tests instead of the case-blind regex, which costs several times more on every path.
+    Text that is not ASCII always goes to the regex (its case folding is wider than
+    ``lower()``: ``\\u017f`` matches ``s``)."""
+    return (
+        "reset" in lowered
+        or "activat" in lowered
+        or "confirm" in lowered
+        or "verif" in lowered
+        or "invit" in lowered
+        or "magic" in lowered
+        or "unsubscri" in lowered
+    )
+
+
 # Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
 # names), so most strings are looked up here once instead of searched again.
 _plain_texts: dict[str, bool] = {}
@@ -212,7 +228,7 @@ def _text(text: str, secrets: set[str]) -> str:
         shaped = _userinfo(shaped, secrets)
     if "=" in shaped:
         shaped = _name_values(shaped, secrets)
-    if "/" in shaped:
+    if "/" in shaped and (not shaped.isascii() or _may_name_a_link(shaped.lower())):
         shaped = _path(shaped, secrets)
     if shaped is text and len(text) <= _PLAIN_MAX_LEN:
         if len(_plain_texts) >= 4096:
