@@ -67,6 +67,10 @@ _NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
 # the kinds whose schema defines them; under any other kind these names are walked.
 _CODE_FIELDS = frozenset({"site", "call", "frames"})
 _CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid"})
+# Fields the instrumentation names after what they hold, not after a secret: a cache
+# event's ``key`` is the cache key (already redacted when its own text looks secret),
+# walked as text like any other string, by shape and by value.
+_TEXT_FIELDS = {"cache": frozenset({"key"})}
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -346,7 +350,7 @@ def _action(kind: Any, key: Any) -> int:
         return _PASS
     if type(key) is not str:
         return _WALK
-    if is_secret_key(key):
+    if is_secret_key(key) and not (type(kind) is str and key in _TEXT_FIELDS.get(kind, ())):
         return _SECRET
     if key == "argv":
         return _ARGV

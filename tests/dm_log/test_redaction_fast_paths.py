@@ -144,3 +144,17 @@ def test_containers_each_side_of_the_item_limit(log_dir: Path) -> None:
     assert exact["l"] == list(range(MAX_ITEMS))
     assert over["m"]["…"] == "…[truncated 1]" and len(over["m"]) == MAX_ITEMS + 1
     assert over["l"][-1] == "…[truncated 1]" and len(over["l"]) == MAX_ITEMS + 1
+
+
+def test_a_cache_key_is_text_not_a_secret_field(log_dir: Path) -> None:
+    # The cache event's "key" is the cache key (the integration redacts it when its own
+    # text looks secret); it is written, and cleaned by shape and by value like any text.
+    with dm_log.span("request-like"):
+        dm_log.record("x.login", password=TOKEN)
+        for key in ("shop:featured", f"user:{TOKEN}", f"link:/reset/{TOKEN}/x"):
+            dm_log.record("cache", op="get", key=key, backend="default", ms=0.1, hit=False)
+        dm_log.record("log", level="info", msg="shop:featured was a miss", logger="after")
+    assert TOKEN.encode() not in _raw(log_dir)
+    keys = [e["key"] for e in read_events(log_dir) if e["event"] == "cache"]
+    assert keys == ["shop:featured", f"user:{REDACTED}", f"link:/reset/{REDACTED}/{REDACTED}"]
+    assert _msgs(log_dir, "after") == ["shop:featured was a miss"]  # not remembered as secret
