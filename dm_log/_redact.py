@@ -346,11 +346,13 @@ _MAX_PLAN_KEYS = 512
 
 
 def _action(kind: Any, key: Any) -> int:
+    if type(kind) is not str:  # refused by validation; its fields are all walked
+        kind = None
     if key in _NOT_WALKED:
         return _PASS
     if type(key) is not str:
         return _WALK
-    if is_secret_key(key) and not (type(kind) is str and key in _TEXT_FIELDS.get(kind, ())):
+    if is_secret_key(key) and key not in _TEXT_FIELDS.get(kind, ()):
         return _SECRET
     if key == "argv":
         return _ARGV
@@ -362,17 +364,12 @@ def _action(kind: Any, key: Any) -> int:
 
 
 def _plan(kind: Any) -> dict[Any, int]:
+    """The (new) plan of ``kind``; raises TypeError for an unhashable kind."""
     plan = _plans.get(kind)
     if plan is None:
         if len(_plans) >= _MAX_PLANS:
             _plans.clear()
-        plan = {}
-        try:
-            _plans[kind] = plan
-        except TypeError:  # an unhashable kind: validation refuses it
-            pass
-    elif len(plan) >= _MAX_PLAN_KEYS:
-        plan.clear()
+        plan = _plans[kind] = {}
     return plan
 
 
@@ -389,11 +386,16 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     known = len(secrets)
     budget = [MAX_NODES]
     kind = ed.get("event")
-    plan = _plan(kind)
+    try:
+        plan = _plans.get(kind) or _plan(kind)
+    except TypeError:  # an unhashable kind: validation refuses it
+        plan = {}
     plain_texts, scalars = _plain_texts, _SCALARS
     for key, value in ed.items():  # values replaced in place: the keys do not change
         action = plan.get(key)
         if action is None:
+            if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
+                plan.clear()
             action = plan[key] = _action(kind, key)
         if action == _WALK:
             t = type(value)
