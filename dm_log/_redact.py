@@ -68,9 +68,10 @@ _NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
 _CODE_FIELDS = frozenset({"site", "call", "frames"})
 _CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid"})
 # Fields the instrumentation names after what they hold, not after a secret: a cache
-# event's ``key`` is the cache key (already redacted when its own text looks secret),
-# walked as text like any other string, by shape and by value.
-_TEXT_FIELDS = {"cache": frozenset({"key"})}
+# event's ``key`` is the cache key (already redacted when its own text looks secret), a
+# request end's ``session_keys`` the names of the session's keys (never their values);
+# walked like any other value, by key, by shape and by value.
+_TEXT_FIELDS = {"cache": frozenset({"key"}), "request.end": frozenset({"session_keys"})}
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:

@@ -2,7 +2,7 @@
 
 The pipeline is ``redact -> Envelope -> Validate -> Render -> FileSink.msg`` (see
 ``_processors``): structlog-style processors, called in turn on the one dict
-:func:`emit_kw` receives (no bound logger between them, so no copy of the dict
+:func:`emit` receives (no bound logger between them, so no copy of the dict
 and no call layers of its own per event). :func:`emit` never raises: a failure anywhere in it, a
 ``RecursionError`` from a nested signal handler included, is counted as a dropped
 line and reported as ``dm.dropped``.
@@ -79,12 +79,11 @@ def sink() -> FileSink | None:
 
 
 def emit(kind: str, fields: dict[str, Any]) -> None:
-    """Write one event of ``kind`` through the pipeline. Never raises."""
-    emit_kw(kind, **fields)
+    """Write one event of ``kind`` through the pipeline. Never raises.
 
-
-def emit_kw(kind: str, /, **fields: Any) -> None:
-    """:func:`emit` taking the fields as keywords (one dict built, not two)."""
+    ``fields`` is a dict built for this event: the pipeline takes it over (adds
+    ``event``, replaces values in place), so it is not copied.
+    """
     writer = _writer
     processors, s = writer.processors, writer.sink
     if processors is None or s is None:
@@ -97,3 +96,8 @@ def emit_kw(kind: str, /, **fields: Any) -> None:
         s.msg(ed)
     except Exception as exc:
         s.count_drop(f"pipeline error: {type(exc).__name__}: {exc}")
+
+
+def emit_kw(kind: str, /, **fields: Any) -> None:
+    """:func:`emit` taking the fields as keywords."""
+    emit(kind, fields)
