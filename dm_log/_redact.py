@@ -285,8 +285,8 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
             key = k
             if type(k) is not str:
                 key = _text(str(k), secrets)
-            elif len(k) > 200:
-                key = clip_text(k, 200)
+            elif len(k) > MAX_STRING:  # a key is text like any other (a folded stack)
+                key = clip_text(k, MAX_STRING)
             secret = verdicts.get(key)
             if secret is None or secret is _SKIP:
                 secret = is_secret_key(key)

@@ -158,3 +158,17 @@ def test_a_cache_key_is_text_not_a_secret_field(log_dir: Path) -> None:
     keys = [e["key"] for e in read_events(log_dir) if e["event"] == "cache"]
     assert keys == ["shop:featured", f"user:{REDACTED}", f"link:/reset/{REDACTED}/{REDACTED}"]
     assert _msgs(log_dir, "after") == ["shop:featured was a miss"]  # not remembered as secret
+
+
+def test_long_keys_are_kept_to_the_string_limit(log_dir: Path) -> None:
+    # A folded profiler stack is a key of a few kilobytes; only past the string limit
+    # is a key cut.
+    from dm_log._bounds import MAX_STRING
+
+    deep = ";".join(f"pkg.module{i}:function_{i}" for i in range(120))
+    huge = "k" * (MAX_STRING + 10)
+    dm_log.panel("Stacks", "json", {deep: 3, huge: 1})
+    content = next(e for e in read_events(log_dir) if e["event"] == "panel")["content"]
+    assert content[deep] == 3
+    (cut,) = [k for k in content if k.startswith("kkk")]
+    assert cut == "k" * MAX_STRING + "…[truncated 10 chars]"
