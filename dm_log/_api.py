@@ -19,7 +19,7 @@ from ._context import (
     parse_traceparent,
 )
 from ._frames import exception_fields
-from ._writer import emit, emit_kw, enabled
+from ._writer import emit, enabled
 
 __all__ = [
     "Span",
@@ -43,7 +43,7 @@ def record(kind: str, /, **fields: Any) -> None:
     The building block of the integrations; ``fields`` sit at top level beside
     the envelope. Kinds outside the hot path are validated before writing.
     """
-    emit_kw(kind, **fields)
+    emit(kind, fields)  # ``fields`` is this call's own dict
 
 
 class Span:

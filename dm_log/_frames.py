@@ -119,6 +119,7 @@ def call_site(
     frames: list[dict[str, Any]] | None = [] if stack else None
     probe_code = probe[0] if probe is not None else None
     probed: Any = None
+    known = _lib_cache  # looked up here: a call per frame costs more than the walk itself
     while frame is not None:
         code = frame.f_code
         if code is probe_code and probed is None:
@@ -131,7 +132,10 @@ def call_site(
             elif until_probe and site is None:
                 return {probe[1]: probed}
         filename = code.co_filename
-        if not is_library_file(filename) and not (extra_skip and filename.startswith(extra_skip)):
+        library = known.get(filename)
+        if library is None:
+            library = is_library_file(filename)
+        if not library and not (extra_skip and filename.startswith(extra_skip)):
             if site is None:
                 site = {"file": filename, "line": frame.f_lineno, "func": code.co_name}
                 if frames is None and (probe_code is None or probed is not None):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -63,24 +63,16 @@ _MAX_REMEMBERED = 1024
 
 # The kind and the API's instructions to the pipeline.
 _NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
-# Code locations the writer itself builds (call sites, stack frames, profiled stacks), never
-# user data, in the kinds whose schema defines them; under any other kind these names are walked.
-_CODE_FIELDS: dict[str, frozenset[str]] = {
-    "sql": frozenset({"site"}),
-    "log": frozenset({"site"}),
-    "cache": frozenset({"site"}),
-    "exception": frozenset({"frames"}),
-    "dm.invalid": frozenset({"call"}),
-    "profile": frozenset({"stacks"}),  # "module:func;module:func" -> samples
-}
-_NO_FIELDS: frozenset[str] = frozenset()
-# Fields the contract defines whose names only look secret: a cache call's ``key``, the
-# names of a request's session keys. Their values are walked like any text (remembered
-# secrets, URLs and ``name=value`` shapes are still redacted); the name alone is no verdict.
-_CONTRACT_NAMES: dict[str, frozenset[str]] = {
-    "cache": frozenset({"key", "keys"}),
-    "request.end": frozenset({"session_keys"}),
-}
+# Code locations the writer itself builds (call sites, stack frames, a profile's folded
+# stacks), never user data, in the kinds whose schema defines them; under any other kind
+# these names are walked.
+_CODE_FIELDS = frozenset({"site", "call", "frames", "stacks"})
+_CODE_KINDS = frozenset({"sql", "log", "exception", "dm.invalid", "cache", "profile"})
+# Fields the instrumentation names after what they hold, not after a secret: a cache
+# event's ``key`` is the cache key (already redacted when its own text looks secret), a
+# request end's ``session_keys`` the names of the session's keys (never their values);
+# walked like any other value, by key, by shape and by value.
+_TEXT_FIELDS = {"cache": frozenset({"key"}), "request.end": frozenset({"session_keys"})}
 
 
 def set_extra_keys(extra: Iterable[str]) -> None:
@@ -90,7 +82,8 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     _key_re = re.compile("|".join(parts), re.IGNORECASE)
     _verdicts.clear()
     _plain_texts.clear()
-    _sql_secret_slots.cache_clear()
+    _sql_slots.clear()
+    _plans.clear()
 
 
 # Verdicts per key, a plain dict (a lookup is cheaper than a cached call); the top-level
@@ -207,6 +200,22 @@ def _path(text: str, secrets: set[str]) -> str:
     return _PATH.sub(hide, text)
 
 
+def _may_name_a_link(lowered: str) -> bool:
+    """False when an ASCII text (lowered) cannot hold a :data:`_PATH` link: a few substring
+    tests instead of the case-blind regex, which costs several times more on every path.
+    Text that is not ASCII always goes to the regex (its case folding is wider than
+    ``lower()``: ``\\u017f`` matches ``s``)."""
+    return (
+        "reset" in lowered
+        or "activat" in lowered
+        or "confirm" in lowered
+        or "verif" in lowered
+        or "invit" in lowered
+        or "magic" in lowered
+        or "unsubscri" in lowered
+    )
+
+
 # Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
 # names), so most strings are looked up here once instead of searched again.
 _plain_texts: dict[str, bool] = {}
@@ -225,7 +234,7 @@ def _text(text: str, secrets: set[str]) -> str:
         shaped = _userinfo(shaped, secrets)
     if "=" in shaped:
         shaped = _name_values(shaped, secrets)
-    if "/" in shaped:
+    if "/" in shaped and (not shaped.isascii() or _may_name_a_link(shaped.lower())):
         shaped = _path(shaped, secrets)
     if shaped is text and len(text) <= _PLAIN_MAX_LEN:
         if len(_plain_texts) >= 4096:
@@ -242,7 +251,10 @@ _SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
-    """``value`` bounded, with secrets redacted by key, by shape and by value."""
+    """``value`` bounded, with secrets redacted by key, by shape and by value.
+
+    A list or mapping in which nothing changes is returned as it is, not copied.
+    """
     t = type(value)
     if t is str:
         return _text(value, secrets)
@@ -257,31 +269,63 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
             return value
     if depth <= 0 or budget[0] <= 0:
         return "…[too deep]" if depth <= 0 else TRUNCATED.format(len(value))
-    budget[0] -= len(value) if len(value) < MAX_ITEMS else MAX_ITEMS
+    size = len(value)
+    budget[0] -= size if size < MAX_ITEMS else MAX_ITEMS
     depth -= 1
+    plain_texts, scalars = _plain_texts, _SCALARS
     if t is dict:
-        out: dict[str, Any] = {}
-        for i, (k, v) in enumerate(value.items()):
+        verdicts = _verdicts
+        out: dict[str, Any] | None = None  # the copy, made at the first change
+        i = 0
+        for k, v in value.items():
             if i >= MAX_ITEMS:
-                out["…"] = TRUNCATED.format(len(value) - i)
+                if out is None:
+                    out = dict(islice(value.items(), i))
+                out["…"] = TRUNCATED.format(size - i)
                 break
+            key = k
             if type(k) is not str:
-                k = _text(str(k), secrets)
-            elif len(k) > 200:
-                k = clip_text(k, 200)
-            if is_secret_key(k):
-                if type(v) is str:
+                key = _text(str(k), secrets)
+            elif len(k) > MAX_STRING:  # a key is text like any other (a folded stack)
+                key = clip_text(k, MAX_STRING)
+            secret = verdicts.get(key)
+            if secret is None or secret is _SKIP:
+                secret = is_secret_key(key)
+            tv = type(v)
+            if secret:
+                if tv is str:
                     _remember(secrets, v)
-                out[k] = REDACTED
+                new: Any = REDACTED
+            elif tv is str:
+                new = v if not secrets and v in plain_texts else _text(v, secrets)
+            elif tv in scalars:
+                new = v
             else:
-                out[k] = v if type(v) in _SCALARS else _walk(v, secrets, depth, budget)
-        return out
-    items = [
-        v if type(v) in _SCALARS else _walk(v, secrets, depth, budget) for v in value[:MAX_ITEMS]
-    ]
-    if len(value) > MAX_ITEMS:
-        items.append(cut_mark(items, len(value) - MAX_ITEMS))
-    return items
+                new = _walk(v, secrets, depth, budget)
+            if out is None:
+                if new is v and key is k:
+                    i += 1
+                    continue
+                out = dict(islice(value.items(), i))
+            out[key] = new
+            i += 1
+        return value if out is None else out
+    items: list[Any] = []
+    changed = t is not list or size > MAX_ITEMS
+    for v in value[:MAX_ITEMS] if size > MAX_ITEMS else value:
+        tv = type(v)
+        if tv is str:
+            new = v if not secrets and v in plain_texts else _text(v, secrets)
+        elif tv in scalars:
+            new = v
+        else:
+            new = _walk(v, secrets, depth, budget)
+        if new is not v:
+            changed = True
+        items.append(new)
+    if size > MAX_ITEMS:
+        items.append(cut_mark(items, size - MAX_ITEMS))
+    return items if changed else value
 
 
 def _rescrub(value: Any, secrets: set[str]) -> Any:
@@ -294,6 +338,41 @@ def _rescrub(value: Any, secrets: set[str]) -> Any:
     if t is list:
         return [_rescrub(v, secrets) for v in value]
     return value
+
+
+# What the pass does with a top-level field, decided once per kind and key.
+_WALK, _SECRET, _PASS, _ARGV, _SQL_PARAMS = range(5)
+_plans: dict[Any, dict[Any, int]] = {}
+_MAX_PLANS = 256
+_MAX_PLAN_KEYS = 512
+
+
+def _action(kind: Any, key: Any) -> int:
+    if type(kind) is not str:  # refused by validation; its fields are all walked
+        kind = None
+    if key in _NOT_WALKED:
+        return _PASS
+    if type(key) is not str:
+        return _WALK
+    if is_secret_key(key) and key not in _TEXT_FIELDS.get(kind, ()):
+        return _SECRET
+    if key == "argv":
+        return _ARGV
+    if key == "params" and kind == "sql":
+        return _SQL_PARAMS
+    if key in _CODE_FIELDS and kind in _CODE_KINDS:
+        return _PASS
+    return _WALK
+
+
+def _plan(kind: Any) -> dict[Any, int]:
+    """The (new) plan of ``kind``; raises TypeError for an unhashable kind."""
+    plan = _plans.get(kind)
+    if plan is None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()
+        plan = _plans[kind] = {}
+    return plan
 
 
 def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]:
@@ -309,43 +388,39 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     known = len(secrets)
     budget = [MAX_NODES]
     kind = ed.get("event")
-    named = _CONTRACT_NAMES.get(kind)  # type: ignore[arg-type]
-    code = _CODE_FIELDS.get(kind, _NO_FIELDS)  # type: ignore[arg-type]
-    plain_texts, verdicts, scalars = _plain_texts, _verdicts, _SCALARS
+    try:
+        plan = _plans.get(kind) or _plan(kind)
+    except TypeError:  # an unhashable kind: validation refuses it
+        plan = {}
+    plain_texts, scalars = _plain_texts, _SCALARS
     for key, value in ed.items():  # values replaced in place: the keys do not change
-        secret_key = verdicts.get(key)  # one lookup: True, False, or _SKIP for _NOT_WALKED
-        if secret_key is None:
-            if key in _NOT_WALKED:
-                secret_key = verdicts[key] = _SKIP
-            else:
-                secret_key = type(key) is str and is_secret_key(key)
-        if secret_key is _SKIP:
-            continue
-        if secret_key and named is not None and key in named:
-            secret_key = False
-        t = type(value)
-        if secret_key:
+        action = plan.get(key)
+        if action is None:
+            if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
+                plan.clear()
+            action = plan[key] = _action(kind, key)
+        if action == _WALK:
+            t = type(value)
             if t is str:
+                if secrets or value not in plain_texts:
+                    ed[key] = _text(value, secrets)
+            elif t not in scalars:
+                ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
+        elif action == _PASS:
+            continue
+        elif action == _SECRET:
+            if type(value) is str:
                 _remember(secrets, value)
             ed[key] = REDACTED
-        elif t is str:
-            if secrets or value not in plain_texts:
-                ed[key] = _text(value, secrets)
-        elif t in scalars:
-            continue
-        elif key == "argv" and (t is list or t is tuple):
+        elif action == _SQL_PARAMS:
+            ed[key] = _sql_params(ed.get("sql"), value, secrets, budget)
+        elif type(value) is list or type(value) is tuple:  # _ARGV
             ed[key] = redact_argv(value, secrets)
-        elif key == "params" and kind == "sql":
-            if t is not list or len(value) > 16 or any(type(v) not in _SCALARS for v in value):
-                value = _walk(value, secrets, MAX_DEPTH, budget)  # else: nothing to bound
-            ed[key] = _redact_sql_params(str(ed.get("sql", "")), value, secrets)
-        elif key in code:
-            continue
         else:
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
     if len(secrets) > known:  # learnt in this event: look again at what came before
         for key in list(ed):
-            if key not in _NOT_WALKED and key not in code:
+            if plan.get(key, _WALK) != _PASS:
                 ed[key] = _rescrub(ed[key], secrets)
     return ed
 
@@ -357,7 +432,41 @@ _LHS = re.compile(r"""["`\[]?(\w+)["`\]]?\s*(?:=|<>|!=|<|>|<=|>=|\bLIKE|\bIN\s*\
 _INSERT = re.compile(r"INSERT\s+INTO\s+\S+\s*\(([^)]*)\)\s*VALUES", re.I)
 
 
-@lru_cache(maxsize=2048)
+_NO_SLOTS: tuple[frozenset[int], frozenset[str]] = (frozenset(), frozenset())
+# Per SQL text, the secret placeholders found in it: statements repeat, so the scan of
+# each text runs once (bounded; cleared when full).
+_sql_slots: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
+_MAX_SQL_TEXTS = 2048
+
+
+def _slots_of(sql: str) -> tuple[frozenset[int], frozenset[str]]:
+    found = _sql_slots.get(sql)
+    if found is None:
+        found = _sql_secret_slots(sql[:MAX_STRING])
+        if not found[0] and not found[1]:
+            found = _NO_SLOTS
+        if len(_sql_slots) >= _MAX_SQL_TEXTS:
+            _sql_slots.clear()
+        if len(sql) <= MAX_STRING:
+            _sql_slots[sql] = found
+    return found
+
+
+def _sql_params(sql: Any, params: Any, secrets: set[str], budget: list[int]) -> Any:
+    """The ``params`` field of an ``sql`` event: bounded, then redacted by column."""
+    if type(params) is list and len(params) <= 16:
+        for v in params:
+            if type(v) not in _SCALARS:  # a string, a row, a date: walked (and copied)
+                params = _walk(params, secrets, MAX_DEPTH, budget)
+                break
+    else:
+        params = _walk(params, secrets, MAX_DEPTH, budget)
+    slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
+    if slots is _NO_SLOTS:
+        return params
+    return _redact_sql_params(slots, params, secrets)
+
+
 def _sql_secret_slots(sql: str) -> tuple[frozenset[int], frozenset[str]]:
     """Positions (and names, for named styles) of placeholders bound to secret columns."""
     positions: set[int] = set()
@@ -388,20 +497,21 @@ def _hide(value: Any, secrets: set[str]) -> str:
     return REDACTED
 
 
-def _redact_sql_params(sql: str, params: Any, secrets: set[str]) -> Any:
+def _redact_sql_params(
+    slots: tuple[frozenset[int], frozenset[str]], params: Any, secrets: set[str]
+) -> Any:
     """Bounded SQL parameters with the values bound to secret-looking columns redacted.
 
     ``params`` is a list (``%s``/``?`` styles), a list of lists (executemany), or
-    a mapping (named styles), already walked by :func:`_walk`.
+    a mapping (named styles), already walked by :func:`_walk`; ``slots`` are the
+    statement's secret positions and names.
     """
-    positions, names = _sql_secret_slots(sql[:MAX_STRING])
-    if not positions and not names:
-        return params
+    positions, names = slots
     if type(params) is dict:
         return {k: _hide(v, secrets) if k in names else v for k, v in params.items()}
     if type(params) is list:
         if params and type(params[0]) in (list, dict):  # executemany: rows
-            return [_redact_sql_params(sql, row, secrets) for row in params]
+            return [_redact_sql_params(slots, row, secrets) for row in params]
         return [_hide(v, secrets) if i in positions else v for i, v in enumerate(params)]
     return params
 

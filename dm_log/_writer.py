@@ -1,7 +1,9 @@
 """Assembles the structlog pipeline over the file sink and keeps it in step with the config.
 
 The pipeline is ``redact -> Envelope -> Validate -> Render -> FileSink.msg`` (see
-``_processors``). :func:`emit` never raises: a failure anywhere in it, a
+``_processors``): structlog-style processors, called in turn on the one dict
+:func:`emit` receives (no bound logger between them, so no copy of the dict
+and no call layers of its own per event). :func:`emit` never raises: a failure anywhere in it, a
 ``RecursionError`` from a nested signal handler included, is counted as a dropped
 line and reported as ``dm.dropped``.
 """
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-
-import structlog
 
 from . import _config
 from ._config import Config
@@ -23,30 +23,26 @@ __all__ = ["emit", "emit_kw", "enabled", "sink"]
 
 
 class _Writer:
-    """The process's one writer: a sink and the bound structlog logger feeding it."""
+    """The process's one writer: a sink and the processors feeding it."""
 
-    __slots__ = ("config", "logger", "sink")
+    __slots__ = ("config", "processors", "sink")
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.sink: FileSink | None = None
-        self.logger: Any = None
+        self.processors: tuple[Any, ...] | None = None
         if config.enabled:
             self._build()
 
     def _build(self, sink: FileSink | None = None) -> None:
         sink = sink or FileSink(self.config)
         self.sink = sink
-        self.logger = structlog.wrap_logger(
-            sink,
-            processors=[
-                redact,
-                Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
-                Validate(self.config.validate_all),
-                Render(self.config.max_line_bytes),
-            ],
-            wrapper_class=structlog.make_filtering_bound_logger(0),
-        ).bind()
+        self.processors = (
+            redact,
+            Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
+            Validate(self.config.validate_all),
+            Render(self.config.max_line_bytes),
+        )
 
     def after_fork_in_child(self) -> None:
         """The child keeps the configuration and opens a file of its own."""
@@ -74,7 +70,7 @@ os.register_at_fork(after_in_child=lambda: _writer.after_fork_in_child())
 
 def enabled() -> bool:
     """True when ``DM_LOG_DIR`` (or :func:`dm_log.configure`) has turned recording on."""
-    return _writer.logger is not None
+    return _writer.processors is not None
 
 
 def sink() -> FileSink | None:
@@ -83,18 +79,25 @@ def sink() -> FileSink | None:
 
 
 def emit(kind: str, fields: dict[str, Any]) -> None:
-    """Write one event of ``kind`` through the pipeline. Never raises."""
-    emit_kw(kind, **fields)
+    """Write one event of ``kind`` through the pipeline. Never raises.
+
+    ``fields`` is a dict built for this event: the pipeline takes it over (adds
+    ``event``, replaces values in place), so it is not copied.
+    """
+    writer = _writer
+    processors, s = writer.processors, writer.sink
+    if processors is None or s is None:
+        return
+    try:
+        fields["event"] = kind
+        ed: Any = fields
+        for processor in processors:
+            ed = processor(None, "msg", ed)
+        s.msg(ed)
+    except Exception as exc:
+        s.count_drop(f"pipeline error: {type(exc).__name__}: {exc}")
 
 
 def emit_kw(kind: str, /, **fields: Any) -> None:
-    """:func:`emit` taking the fields as keywords (one dict built, not two)."""
-    logger = _writer.logger
-    if logger is None:
-        return
-    try:
-        logger.msg(kind, **fields)
-    except Exception as exc:
-        s = _writer.sink
-        if s is not None:
-            s.count_drop(f"pipeline error: {type(exc).__name__}: {exc}")
+    """:func:`emit` taking the fields as keywords."""
+    emit(kind, fields)

@@ -181,3 +181,16 @@ def test_user_fields_named_like_code_locations_are_redacted_too(log_dir: Path) -
     )
     raw = b"".join(p.read_bytes() for p in log_dir.rglob("*.jsonl"))
     assert b"pw-site-SECRET" not in raw and b"tk-SECRET" not in raw
+
+
+def test_code_locations_are_not_judged_by_their_names(log_dir: Path) -> None:
+    """A profile's folded stacks and a cache call's site name code, not secrets."""
+    stack = "django.contrib.sessions.middleware:process_request;auth.tokens:check_token"
+    with dm_log.span("profiled"):
+        dm_log.record("profile", interval=0.001, samples=7, ms=7.5, stacks={stack: 7})
+        dm_log.record("cache", op="get", key="session:42", hit=True, backend="default", ms=0.1,
+                      site={"file": "/srv/app/tokens.py", "line": 3, "func": "password_reset"})  # fmt: skip
+    events = {e["event"]: e for e in read_events(log_dir)}
+    assert events["profile"]["stacks"] == {stack: 7}
+    assert events["cache"]["key"] == "session:42"
+    assert events["cache"]["site"]["func"] == "password_reset"
