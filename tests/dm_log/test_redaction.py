@@ -188,8 +188,9 @@ def test_code_locations_are_not_judged_by_their_names(log_dir: Path) -> None:
     stack = "django.contrib.sessions.middleware:process_request;auth.tokens:check_token"
     with dm_log.span("profiled"):
         dm_log.record("profile", interval=0.001, samples=7, ms=7.5, stacks={stack: 7})
+        site = {"file": "/srv/app/tokens.py", "line": 3, "func": "password_reset"}
         dm_log.record("cache", op="get", key="session:42", hit=True, backend="default", ms=0.1,
-                      site={"file": "/srv/app/tokens.py", "line": 3, "func": "password_reset"})  # fmt: skip
+                      site=site)  # fmt: skip
     events = {e["event"]: e for e in read_events(log_dir)}
     assert events["profile"]["stacks"] == {stack: 7}
     assert events["cache"]["key"] == "session:42"
