@@ -6,7 +6,9 @@
 the model's lock and bounded by :func:`dm_explore.outputs.capping.cap`. The
 reader applies a batch of lines per hold of the lock and stands aside between
 two batches when an answer waits. ``tail`` answers from the most recent lines
-read, kept by :class:`Recent`.
+read, kept by :class:`Recent`. ``list_issues`` answers findings from
+:class:`FindingsCache`, searched again in the reading thread at most every
+:data:`FINDINGS_EVERY` seconds, never while an answer waits for it.
 """
 
 from __future__ import annotations
@@ -25,13 +27,25 @@ from ..ingest import FolderReader
 from ..ingest.apply import Applier
 from ..ingest.follow import follow
 from ..model import Model, Problem
+from ..model.findings import Finding, FindingOptions, find_findings
 from ..outputs.capping import DEFAULT_MAX_CHARS, cap
 from ..outputs.mcp_tools import NewestFirst
 
-__all__ = ["DATA_NOTE", "INSTRUCTIONS", "TAIL_KEEP", "LiveFolder", "Recent", "RecordingApplier"]
+__all__ = [
+    "DATA_NOTE",
+    "FINDINGS_EVERY",
+    "INSTRUCTIONS",
+    "TAIL_KEEP",
+    "FindingsCache",
+    "LiveFolder",
+    "Recent",
+    "RecordingApplier",
+]
 
 TAIL_KEEP = 20_000  # the most recent lines ``tail`` can return
 _YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting answer, seconds
+FINDINGS_EVERY = 2.0  # seconds between two searches for findings while the model changes
+COST_FACTOR = 5  # ... and at least this many times what the last one took
 _FREEZE_PAST = 200_000  # events loaded past which the loaded objects are frozen for gc
 
 DATA_NOTE = (
@@ -42,9 +56,10 @@ DATA_NOTE = (
 INSTRUCTIONS = (
     "debug-monitor: requests, SQL, logs, errors, traces and management commands recorded by"
     " the instrumented services of one folder, followed live. Start with list_requests or"
-    " list_issues, then get_request / get_trace / get_issue on an id from them; tail gives"
-    " the newest events since a cursor. Answers are JSON; times are UTC, durations ms; an"
-    " answer too large is cut, and says what was cut under 'truncated'." + DATA_NOTE
+    " list_issues (errors and performance findings), then get_request / get_trace /"
+    " get_issue on an id from them; tail gives the newest events since a cursor. Answers"
+    " are JSON; times are UTC, durations ms; an answer too large is cut, and says what was"
+    " cut under 'truncated'." + DATA_NOTE
 )
 
 
@@ -94,6 +109,42 @@ class Recent:
         }
 
 
+class FindingsCache:
+    """The model's findings as last searched, and when to search again.
+
+    :func:`~dm_explore.model.findings.find_findings` reads every span, so it runs
+    in the reading thread (the model's lock held), only when the model changed,
+    and at most every :data:`FINDINGS_EVERY` seconds and :data:`COST_FACTOR`
+    times what the search before took: the answers read :attr:`findings`.
+    """
+
+    def __init__(self, options: FindingOptions) -> None:
+        self.options = options
+        self.findings: list[Finding] = []
+        self.version = -1  # the model version searched; -1: never
+        self.searched_at: float | None = None  # wall clock of the last search, epoch seconds
+        self._at = 0.0  # monotonic clock of the last search
+        self._cost = 0.0  # seconds the last search took
+
+    def wait(self, model: Model) -> float | None:
+        """Seconds until a search is due: 0 now, None when the findings are up to date."""
+        if model.version == self.version:
+            return None
+        if self.version < 0:
+            return 0.0
+        interval = max(FINDINGS_EVERY, COST_FACTOR * self._cost)
+        return max(interval - (time.monotonic() - self._at), 0.0)
+
+    def search(self, model: Model) -> None:
+        """Search the model now (the model's lock held)."""
+        started = time.monotonic()
+        self.findings = find_findings(model, self.options)
+        self.version = model.version
+        self.searched_at = time.time()
+        self._at = time.monotonic()
+        self._cost = self._at - started
+
+
 class RecordingApplier(Applier):
     """An :class:`Applier` that also keeps the lines it applied in a :class:`Recent`."""
 
@@ -129,6 +180,8 @@ class LiveFolder:
         self.reader = FolderReader(folder, self.model)
         self.recent = Recent()
         self.newest_first = NewestFirst()  # the requests in list_requests' order
+        self.findings = FindingsCache(FindingOptions(n_plus_one=self.model.n_plus_one))
+        self._catch_up: threading.Timer | None = None  # a search put off by the throttle
         self.reader.applier = RecordingApplier(self.model, self.recent)
         self.max_chars = max_chars or DEFAULT_MAX_CHARS
         self.lock = threading.Lock()
@@ -143,6 +196,9 @@ class LiveFolder:
 
     def stop(self) -> None:
         self._stop.set()
+        timer = self._catch_up
+        if timer is not None:
+            timer.cancel()
 
     # -- the reading thread ----------------------------------------------------------
 
@@ -165,6 +221,7 @@ class LiveFolder:
                     gc.enable()
             with self.lock:
                 self.newest_first.update(self.model)  # sorted once, not at the first question
+                self.findings.search(self.model)
             self.loaded = True
             self.model.live = True
             follow(self.folder, self._read_now, self._stop, poll=self.poll)
@@ -175,6 +232,24 @@ class LiveFolder:
         with self.lock:
             self.reader.read(on_slice=self._stand_aside)
             self.newest_first.update(self.model)
+            self._update_findings()
+
+    def _update_findings(self) -> None:
+        """Search for findings when due; else have a timer search once it is (lock held)."""
+        wait = self.findings.wait(self.model)
+        if wait is None or self._stop.is_set():
+            return
+        if wait == 0.0:
+            self.findings.search(self.model)
+        elif self._catch_up is None:  # the last change is searched, even if none follows
+            self._catch_up = threading.Timer(wait, self._caught_up)
+            self._catch_up.daemon = True
+            self._catch_up.start()
+
+    def _caught_up(self) -> None:
+        with self.lock:
+            self._catch_up = None
+            self._update_findings()
 
     def _stand_aside(self) -> None:
         """Between two slices, with the lock held: let a waiting answer have it, briefly."""

@@ -106,6 +106,50 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         assert "error" in await agent.call("get_request", span_id="ffffffffffffffff")
 
 
+async def test_issues_list_findings_beside_errors_and_follow_new_ones(folder: Path) -> None:
+    async with mcp_server(folder) as agent:
+        both = await agent.until("list_issues", lambda a: a["source"]["loaded"])
+        assert {i["type"] for i in both["issues"]} >= {"KeyError", "ValueError"}
+        assert both["findings_searched"] is not None
+        n_plus_one = [f for f in both["findings"] if f["kind"] == "n_plus_one"]
+        assert [(f["svc"], f["where"]) for f in n_plus_one] == [("web", "GET courses/<int:pk>/")]
+        assert n_plus_one[0]["site"].startswith("/srv/web/courses/views.py:")
+        assert n_plus_one[0]["per_unit"] == [5, 5]
+        before = {(f["kind"], f["svc"]) for f in both["findings"]}
+        assert ("duplicate_query", "reports") not in before
+
+        errors = await agent.call("list_issues", kind="errors")
+        assert "findings" not in errors and errors["issues"] == both["issues"]
+        findings = await agent.call("list_issues", kind="findings")
+        assert "issues" not in findings and findings["findings"] == both["findings"]
+
+        detail = await agent.call("get_issue", fingerprint=n_plus_one[0]["fingerprint"][:10])
+        assert detail["example_span"]["name"] == "GET /courses/42/"
+        assert detail["traces"] == [fixture.TRACE_PAGE]
+        assert all("n+1" in s["flags"] for s in detail["example_sql"]["statements"])
+
+        w = Writer("reports", 4242)
+        trace, span = "5" * 32, "5" * 16
+        w.ev("request.start", 0.0, trace, span, method="GET", path="/totals/", route="totals/")
+        for n in range(3):
+            sql = "SELECT SUM(amount) FROM ledger WHERE year = %s"
+            w.ev("sql", 0.01 * (n + 1), trace, span, sql=sql, params=[2026], ms=2.0)
+        w.ev("request.end", 0.1, trace, span, ms=100.0, outcome="ok", status=200)
+        w.write(folder / "reports.jsonl")
+
+        def duplicates(answer: dict) -> list[dict]:
+            return [
+                f
+                for f in answer["findings"]
+                if f["kind"] == "duplicate_query" and f["svc"] == "reports"
+            ]
+
+        later = await agent.until("list_issues", duplicates, kind="findings")
+        found = duplicates(later)
+        assert [(f["where"], f["occurrences"]) for f in found] == [("GET totals/", 3)]
+        assert found[0]["example"] == f"{trace}-{span}"
+
+
 async def test_follows_the_folder_live_and_tails_from_a_cursor(folder: Path) -> None:
     async with mcp_server(folder) as agent:
         first = await agent.until("tail", lambda a: a["source"]["loaded"], limit=5)
