@@ -27,7 +27,14 @@ from ..ingest import FolderReader
 from ..ingest.apply import Applier
 from ..ingest.follow import follow
 from ..model import Model, Problem
-from ..model.findings import Finding, FindingOptions, find_findings
+from ..model.findings import (
+    MAX_TRACES_PER_FINDING,
+    UNIT_KINDS,
+    Finding,
+    FindingOptions,
+    find_findings,
+)
+from ..model.records import Span
 from ..outputs.capping import DEFAULT_MAX_CHARS, cap
 from ..outputs.mcp_tools import NewestFirst
 
@@ -46,6 +53,8 @@ TAIL_KEEP = 20_000  # the most recent lines ``tail`` can return
 _YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting answer, seconds
 FINDINGS_EVERY = 2.0  # seconds between two searches for findings while the model changes
 COST_FACTOR = 5  # ... and at least this many times what the last one took
+_SEARCH_SLICE = 0.02  # seconds of searching between two chances for a waiting answer
+_UNITS_PER_CALL = 256  # units searched per find_findings call, whole traces at a time
 _FREEZE_PAST = 200_000  # events loaded past which the loaded objects are frozen for gc
 
 DATA_NOTE = (
@@ -112,10 +121,12 @@ class Recent:
 class FindingsCache:
     """The model's findings as last searched, and when to search again.
 
-    :func:`~dm_explore.model.findings.find_findings` reads every span, so it runs
-    in the reading thread (the model's lock held), only when the model changed,
-    and at most every :data:`FINDINGS_EVERY` seconds and :data:`COST_FACTOR`
-    times what the search before took: the answers read :attr:`findings`.
+    :func:`~dm_explore.model.findings.find_findings` reads every span (seconds at
+    a million events), so it runs in the reading thread (the model's lock held),
+    only when the model changed, and at most every :data:`FINDINGS_EVERY` seconds
+    and :data:`COST_FACTOR` times what the search before took; the answers read
+    :attr:`findings`. A search goes a few traces at a time and merges what each
+    step found, so an answer waiting for the lock gets it between two steps.
     """
 
     def __init__(self, options: FindingOptions) -> None:
@@ -135,14 +146,51 @@ class FindingsCache:
         interval = max(FINDINGS_EVERY, COST_FACTOR * self._cost)
         return max(interval - (time.monotonic() - self._at), 0.0)
 
-    def search(self, model: Model) -> None:
-        """Search the model now (the model's lock held)."""
+    def search(self, model: Model, stand_aside: Callable[[], None] | None = None) -> None:
+        """Search the model now (the model's lock held; ``stand_aside()`` between steps)."""
         started = time.monotonic()
-        self.findings = find_findings(model, self.options)
-        self.version = model.version
+        version = model.version  # the reader may apply lines while an answer has the lock
+        merged: dict[str, Finding] = {}
+        units: list[Span] = []
+        deadline = time.perf_counter() + _SEARCH_SLICE
+        for trace in list(model.traces.values()):
+            units.extend(span for span in trace.spans if span.kind in UNIT_KINDS)
+            if len(units) < _UNITS_PER_CALL:
+                continue
+            _merge(merged, find_findings(model, self.options, spans=units))
+            units = []
+            if stand_aside is not None and time.perf_counter() > deadline:
+                stand_aside()
+                deadline = time.perf_counter() + _SEARCH_SLICE
+        if units:
+            _merge(merged, find_findings(model, self.options, spans=units))
+        self.findings = sorted(
+            merged.values(), key=lambda f: (-f.units, -f.max_per_unit, f.fingerprint)
+        )
+        self.version = version
         self.searched_at = time.time()
         self._at = time.monotonic()
         self._cost = self._at - started
+
+
+def _merge(into: dict[str, Finding], found: list[Finding]) -> None:
+    """Add findings of some traces to those of others (no trace in both), by fingerprint."""
+    for finding in found:
+        known = into.get(finding.fingerprint)
+        if known is None:
+            into[finding.fingerprint] = finding
+            continue
+        known.min_per_unit = min(known.min_per_unit, finding.min_per_unit)
+        if finding.max_per_unit > known.max_per_unit:  # the worst case is the example
+            known.max_per_unit = finding.max_per_unit
+            known.example_trace, known.example_span = finding.example_trace, finding.example_span
+        known.units += finding.units
+        known.occurrences += finding.occurrences
+        known.total_ms += finding.total_ms
+        known.first_seen = min(known.first_seen, finding.first_seen)
+        known.last_seen = max(known.last_seen, finding.last_seen)
+        known.traces.extend(finding.traces)
+        del known.traces[:-MAX_TRACES_PER_FINDING]
 
 
 class RecordingApplier(Applier):
@@ -221,7 +269,7 @@ class LiveFolder:
                     gc.enable()
             with self.lock:
                 self.newest_first.update(self.model)  # sorted once, not at the first question
-                self.findings.search(self.model)
+                self.findings.search(self.model, self._stand_aside)
             self.loaded = True
             self.model.live = True
             follow(self.folder, self._read_now, self._stop, poll=self.poll)
@@ -240,7 +288,7 @@ class LiveFolder:
         if wait is None or self._stop.is_set():
             return
         if wait == 0.0:
-            self.findings.search(self.model)
+            self.findings.search(self.model, self._stand_aside)
         elif self._catch_up is None:  # the last change is searched, even if none follows
             self._catch_up = threading.Timer(wait, self._caught_up)
             self._catch_up.daemon = True

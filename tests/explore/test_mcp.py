@@ -12,8 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dm_explore.cli.mcp_live import Recent
+from dm_explore.cli import mcp_live
+from dm_explore.cli.mcp_live import FindingsCache, Recent
 from dm_explore.ingest import load_folder
+from dm_explore.model.findings import Finding, FindingOptions, find_findings
 from dm_explore.outputs.capping import cap
 from dm_explore.outputs.mcp_tools import NewestFirst, list_requests
 from tests.ci_docs import fixture
@@ -33,6 +35,12 @@ TOOLS = {
     "list_commands",
     "tail",
 }
+
+
+SAME_AFTER_MERGING = (
+    "fingerprint", "kind", "svc", "where", "site", "subject", "units", "occurrences",
+    "min_per_unit", "max_per_unit", "first_seen", "last_seen", "example_trace",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -237,6 +245,41 @@ def test_cap_leaves_a_small_answer_alone_and_bounds_any_other() -> None:
         assert len(text) <= limit
         assert "truncated" in orjson.loads(text)
     assert len(big["rows"]) == 200, "the caller's data is not changed"
+
+
+def test_findings_searched_a_few_traces_at_a_time_are_those_of_one_search(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Writer("reports", 4242)
+    site = {"file": "/srv/reports/views.py", "line": 12, "func": "totals", "in_app": True}
+    for n, repeats in enumerate((2, 4, 3)):
+        trace, span = f"{n + 1:032x}", f"{n + 1:016x}"
+        w.ev("request.start", n, trace, span, method="GET", path="/totals/", route="totals/")
+        for k in range(repeats):
+            sql = "SELECT SUM(amount) FROM ledger WHERE year = %s"
+            w.ev("sql", n + 0.01 * (k + 1), trace, span, sql=sql, params=[2026], ms=1.0, site=site)
+        w.ev("request.end", n + 0.5, trace, span, ms=500.0, outcome="ok", status=200)
+    w.write(folder / "reports.jsonl")
+    model = load_folder(folder).model
+    monkeypatch.setattr(mcp_live, "_UNITS_PER_CALL", 1)  # a step per trace
+    monkeypatch.setattr(mcp_live, "_SEARCH_SLICE", 0.0)
+    steps: list[int] = []
+    cache = FindingsCache(FindingOptions())
+    cache.search(model, lambda: steps.append(1))
+    assert len(steps) >= len(model.traces) - 1, "a waiting answer had a chance after each step"
+    whole = find_findings(model, FindingOptions())
+
+    def summary(f: Finding) -> tuple[object, ...]:
+        fields = [getattr(f, name) for name in SAME_AFTER_MERGING]
+        return (*fields, round(f.total_ms, 6), sorted(f.traces))
+
+    assert [summary(f) for f in cache.findings] == [summary(f) for f in whole]
+    merged = [f for f in cache.findings if f.svc == "reports"]
+    assert [(f.kind, f.units, f.occurrences, f.min_per_unit, f.max_per_unit) for f in merged] == [
+        ("duplicate_query", 3, 9, 2, 4)
+    ]
+    assert merged[0].example_trace == f"{2:032x}", "the worst unit is the example"
+    assert cache.wait(model) is None, "up to date until the model changes"
 
 
 def test_recent_cursor_newest_and_skipped() -> None:
