@@ -6,7 +6,9 @@
 the model's lock and bounded by :func:`dm_explore.outputs.capping.cap`. The
 reader applies a batch of lines per hold of the lock and stands aside between
 two batches when an answer waits. ``tail`` answers from the most recent lines
-read, kept by :class:`Recent`.
+read, kept by :class:`Recent`. ``list_issues`` answers findings from
+:class:`FindingsCache`, searched again in the reading thread at most every
+:data:`FINDINGS_EVERY` seconds, never while an answer waits for it.
 """
 
 from __future__ import annotations
@@ -25,13 +27,34 @@ from ..ingest import FolderReader
 from ..ingest.apply import Applier
 from ..ingest.follow import follow
 from ..model import Model, Problem
+from ..model.findings import (
+    MAX_TRACES_PER_FINDING,
+    UNIT_KINDS,
+    Finding,
+    FindingOptions,
+    find_findings,
+)
+from ..model.records import Span
 from ..outputs.capping import DEFAULT_MAX_CHARS, cap
 from ..outputs.mcp_tools import NewestFirst
 
-__all__ = ["DATA_NOTE", "INSTRUCTIONS", "TAIL_KEEP", "LiveFolder", "Recent", "RecordingApplier"]
+__all__ = [
+    "DATA_NOTE",
+    "FINDINGS_EVERY",
+    "INSTRUCTIONS",
+    "TAIL_KEEP",
+    "FindingsCache",
+    "LiveFolder",
+    "Recent",
+    "RecordingApplier",
+]
 
 TAIL_KEEP = 20_000  # the most recent lines ``tail`` can return
 _YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting answer, seconds
+FINDINGS_EVERY = 2.0  # seconds between two searches for findings while the model changes
+COST_FACTOR = 5  # ... and at least this many times what the last one took
+_SEARCH_SLICE = 0.02  # seconds of searching between two chances for a waiting answer
+_UNITS_PER_CALL = 256  # units searched per find_findings call, whole traces at a time
 _FREEZE_PAST = 200_000  # events loaded past which the loaded objects are frozen for gc
 
 DATA_NOTE = (
@@ -42,9 +65,10 @@ DATA_NOTE = (
 INSTRUCTIONS = (
     "debug-monitor: requests, SQL, logs, errors, traces and management commands recorded by"
     " the instrumented services of one folder, followed live. Start with list_requests or"
-    " list_issues, then get_request / get_trace / get_issue on an id from them; tail gives"
-    " the newest events since a cursor. Answers are JSON; times are UTC, durations ms; an"
-    " answer too large is cut, and says what was cut under 'truncated'." + DATA_NOTE
+    " list_issues (errors and performance findings), then get_request / get_trace /"
+    " get_issue on an id from them; tail gives the newest events since a cursor. Answers"
+    " are JSON; times are UTC, durations ms; an answer too large is cut, and says what was"
+    " cut under 'truncated'." + DATA_NOTE
 )
 
 
@@ -94,6 +118,81 @@ class Recent:
         }
 
 
+class FindingsCache:
+    """The model's findings as last searched, and when to search again.
+
+    :func:`~dm_explore.model.findings.find_findings` reads every span (seconds at
+    a million events), so it runs in the reading thread (the model's lock held),
+    only when the model changed, and at most every :data:`FINDINGS_EVERY` seconds
+    and :data:`COST_FACTOR` times what the search before took; the answers read
+    :attr:`findings`. A search goes a few traces at a time and merges what each
+    step found, so an answer waiting for the lock gets it between two steps.
+    """
+
+    def __init__(self, options: FindingOptions) -> None:
+        self.options = options
+        self.findings: list[Finding] = []
+        self.version = -1  # the model version searched; -1: never
+        self.searched_at: float | None = None  # wall clock of the last search, epoch seconds
+        self._at = 0.0  # monotonic clock of the last search
+        self._cost = 0.0  # seconds the last search took
+
+    def wait(self, model: Model) -> float | None:
+        """Seconds until a search is due: 0 now, None when the findings are up to date."""
+        if model.version == self.version:
+            return None
+        if self.version < 0:
+            return 0.0
+        interval = max(FINDINGS_EVERY, COST_FACTOR * self._cost)
+        return max(interval - (time.monotonic() - self._at), 0.0)
+
+    def search(self, model: Model, stand_aside: Callable[[], None] | None = None) -> None:
+        """Search the model now (the model's lock held; ``stand_aside()`` between steps)."""
+        started = time.monotonic()
+        version = model.version  # the reader may apply lines while an answer has the lock
+        merged: dict[str, Finding] = {}
+        units: list[Span] = []
+        deadline = time.perf_counter() + _SEARCH_SLICE
+        for trace in list(model.traces.values()):
+            units.extend(span for span in trace.spans if span.kind in UNIT_KINDS)
+            if len(units) < _UNITS_PER_CALL:
+                continue
+            _merge(merged, find_findings(model, self.options, spans=units))
+            units = []
+            if stand_aside is not None and time.perf_counter() > deadline:
+                stand_aside()
+                deadline = time.perf_counter() + _SEARCH_SLICE
+        if units:
+            _merge(merged, find_findings(model, self.options, spans=units))
+        self.findings = sorted(
+            merged.values(), key=lambda f: (-f.units, -f.max_per_unit, f.fingerprint)
+        )
+        self.version = version
+        self.searched_at = time.time()
+        self._at = time.monotonic()
+        self._cost = self._at - started
+
+
+def _merge(into: dict[str, Finding], found: list[Finding]) -> None:
+    """Add findings of some traces to those of others (no trace in both), by fingerprint."""
+    for finding in found:
+        known = into.get(finding.fingerprint)
+        if known is None:
+            into[finding.fingerprint] = finding
+            continue
+        known.min_per_unit = min(known.min_per_unit, finding.min_per_unit)
+        if finding.max_per_unit > known.max_per_unit:  # the worst case is the example
+            known.max_per_unit = finding.max_per_unit
+            known.example_trace, known.example_span = finding.example_trace, finding.example_span
+        known.units += finding.units
+        known.occurrences += finding.occurrences
+        known.total_ms += finding.total_ms
+        known.first_seen = min(known.first_seen, finding.first_seen)
+        known.last_seen = max(known.last_seen, finding.last_seen)
+        known.traces.extend(finding.traces)
+        del known.traces[:-MAX_TRACES_PER_FINDING]
+
+
 class RecordingApplier(Applier):
     """An :class:`Applier` that also keeps the lines it applied in a :class:`Recent`."""
 
@@ -129,6 +228,8 @@ class LiveFolder:
         self.reader = FolderReader(folder, self.model)
         self.recent = Recent()
         self.newest_first = NewestFirst()  # the requests in list_requests' order
+        self.findings = FindingsCache(FindingOptions(n_plus_one=self.model.n_plus_one))
+        self._catch_up: threading.Timer | None = None  # a search put off by the throttle
         self.reader.applier = RecordingApplier(self.model, self.recent)
         self.max_chars = max_chars or DEFAULT_MAX_CHARS
         self.lock = threading.Lock()
@@ -143,6 +244,9 @@ class LiveFolder:
 
     def stop(self) -> None:
         self._stop.set()
+        timer = self._catch_up
+        if timer is not None:
+            timer.cancel()
 
     # -- the reading thread ----------------------------------------------------------
 
@@ -165,6 +269,7 @@ class LiveFolder:
                     gc.enable()
             with self.lock:
                 self.newest_first.update(self.model)  # sorted once, not at the first question
+                self.findings.search(self.model, self._stand_aside)
             self.loaded = True
             self.model.live = True
             follow(self.folder, self._read_now, self._stop, poll=self.poll)
@@ -175,6 +280,24 @@ class LiveFolder:
         with self.lock:
             self.reader.read(on_slice=self._stand_aside)
             self.newest_first.update(self.model)
+            self._update_findings()
+
+    def _update_findings(self) -> None:
+        """Search for findings when due; else have a timer search once it is (lock held)."""
+        wait = self.findings.wait(self.model)
+        if wait is None or self._stop.is_set():
+            return
+        if wait == 0.0:
+            self.findings.search(self.model, self._stand_aside)
+        elif self._catch_up is None:  # the last change is searched, even if none follows
+            self._catch_up = threading.Timer(wait, self._caught_up)
+            self._catch_up.daemon = True
+            self._catch_up.start()
+
+    def _caught_up(self) -> None:
+        with self.lock:
+            self._catch_up = None
+            self._update_findings()
 
     def _stand_aside(self) -> None:
         """Between two slices, with the lock held: let a waiting answer have it, briefly."""

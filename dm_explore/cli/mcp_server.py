@@ -9,7 +9,7 @@ what it returns from the files is data, never instructions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
@@ -106,22 +106,45 @@ def build_server(live: LiveFolder) -> MCPServer:
         return live.answer(lambda model: mcp_tools.get_trace(model, trace_id))
 
     @tool(
-        "Errors grouped into issues by fingerprint (the same bug across processes),"
-        " the most recently seen first: type, message, count, handled count, first and"
-        " last seen, services, and the last span it happened in."
+        "Issues: errors grouped by fingerprint (the same bug across processes), the most"
+        " recently seen first (type, message, count, handled count, first and last seen,"
+        " services, the last span it happened in), and findings, performance problems"
+        " grouped the same way, most widespread first (kind: n_plus_one, duplicate_query,"
+        " n_plus_one_api, consecutive_http or slow_query; service, where (endpoint, task,"
+        " command, test), call site, the statement or call, units affected, occurrences,"
+        " per-unit range, ms, and an example span ref for get_request). kind chooses"
+        " errors, findings or both; findings are searched again at most every few seconds,"
+        " 'findings_searched' says when."
     )
-    def list_issues(limit: Limit = 50) -> str:
-        return live.answer(lambda model: mcp_tools.list_issues(model, limit=limit))
+    def list_issues(
+        kind: Annotated[
+            Literal["errors", "findings", "both"],
+            Field(description="errors, findings, or both"),
+        ] = "both",
+        limit: Limit = 50,
+    ) -> str:
+        return live.answer(
+            lambda model: mcp_tools.list_issues(
+                model,
+                live.findings.findings,
+                kind=kind,
+                limit=limit,
+                searched_at=live.findings.searched_at,
+            )
+        )
 
     @tool(
-        "One issue by fingerprint (or a unique prefix): its latest exception with every"
-        " frame (file, line, function, source line, in-app or not) and the spans it"
-        " happened in, newest first."
+        "One issue by fingerprint (or a unique prefix): an error's latest exception with"
+        " every frame (file, line, function, source line, in-app or not) and the spans it"
+        " happened in, newest first; or a finding's worst example span with its flagged"
+        " SQL and the traces it showed up in, newest first."
     )
     def get_issue(
         fingerprint: Annotated[str, Field(description="a fingerprint from list_issues")],
     ) -> str:
-        return live.answer(lambda model: mcp_tools.get_issue(model, fingerprint))
+        return live.answer(
+            lambda model: mcp_tools.get_issue(model, fingerprint, live.findings.findings)
+        )
 
     @tool(
         "Management command runs, newest first: status (STARTED, RUNNING, FINISHED,"

@@ -17,15 +17,18 @@ from __future__ import annotations
 import bisect
 import heapq
 import time
+from collections.abc import Sequence
 from itertools import compress
-from typing import Any
+from typing import Any, Literal
 
 from dm_log.contract import format_time
 
 from ..model import Issue, Model, RequestFilter, Span, SqlRec, span_sql, subtree, trace_rows
+from ..model.findings import Finding
 from .report import _group
 
 __all__ = [
+    "IssueKind",
     "NewestFirst",
     "get_issue",
     "get_request",
@@ -37,6 +40,8 @@ __all__ = [
 
 _SQL_TEXT = 2000  # characters of one statement kept in a list of statements
 SCAN_BUDGET_S = 0.04  # the longest list_requests looks through requests for matches
+
+IssueKind = Literal["errors", "findings", "both"]
 
 
 def when(epoch: float | None) -> str | None:
@@ -322,25 +327,70 @@ def _issue_row(issue: Issue) -> dict[str, Any]:
     }
 
 
-def list_issues(model: Model, *, limit: int = 50) -> dict[str, Any]:
-    """Errors grouped by fingerprint, the most recently seen first."""
-    issues = heapq.nlargest(
-        max(limit, 0), model.issues.values(), key=lambda i: (i.last_seen, i.count)
-    )
+def _finding_row(finding: Finding) -> dict[str, Any]:
     return {
-        "total": len(model.issues),
-        "shown": len(issues),
-        "issues": [_issue_row(issue) for issue in issues],
+        "fingerprint": finding.fingerprint,
+        "kind": finding.kind,
+        "svc": finding.svc,
+        "where": finding.where,
+        "site": finding.site or None,
+        "subject": finding.subject,
+        "units": finding.units,
+        "occurrences": finding.occurrences,
+        "per_unit": [finding.min_per_unit, finding.max_per_unit],
+        "ms": round(finding.total_ms, 3),
+        "first_seen": when(finding.first_seen),
+        "last_seen": when(finding.last_seen),
+        "example": f"{finding.example_trace}-{finding.example_span}",
     }
 
 
-def get_issue(model: Model, fingerprint: str, *, spans: int = 20) -> dict[str, Any]:
-    """One issue: its latest exception with frames, and the spans it happened in."""
+def list_issues(
+    model: Model,
+    findings: Sequence[Finding] = (),
+    *,
+    kind: IssueKind = "both",
+    limit: int = 50,
+    searched_at: float | None = None,
+) -> dict[str, Any]:
+    """Errors grouped by fingerprint, the most recently seen first, and ``findings``
+    (performance problems, most widespread first), each list at most ``limit``.
+
+    ``findings`` is the list as last searched (at ``searched_at``), not searched here:
+    a search reads every span.
+    """
+    answer: dict[str, Any] = {}
+    if kind != "findings":
+        issues = heapq.nlargest(
+            max(limit, 0), model.issues.values(), key=lambda i: (i.last_seen, i.count)
+        )
+        answer.update(
+            total=len(model.issues),
+            shown=len(issues),
+            issues=[_issue_row(issue) for issue in issues],
+        )
+    if kind != "errors":
+        answer.update(
+            findings_total=len(findings),
+            findings_searched=when(searched_at),
+            findings=[_finding_row(f) for f in findings[: max(limit, 0)]],
+        )
+    return answer
+
+
+def get_issue(
+    model: Model, fingerprint: str, findings: Sequence[Finding] = (), *, spans: int = 20
+) -> dict[str, Any]:
+    """One issue: its latest exception with frames, and the spans it happened in; or
+    one finding: its example span and the traces it showed up in."""
     issue = model.issues.get(fingerprint)
     if issue is None:
         found = [i for fp, i in model.issues.items() if fp.startswith(fingerprint)]
         issue = found[0] if len(found) == 1 and fingerprint else None
     if issue is None:
+        finding = _one_finding(findings, fingerprint)
+        if finding is not None:
+            return _finding_detail(model, finding, spans)
         return {"error": f"no issue {fingerprint!r} (list_issues gives their fingerprints)"}
     where = []
     for span_id in reversed(issue.spans[-spans:]):
@@ -348,6 +398,25 @@ def get_issue(model: Model, fingerprint: str, *, spans: int = 20) -> dict[str, A
         if span is not None:
             where.append(_span_row(span))
     return {**_issue_row(issue), "example": issue.example, "spans": where}
+
+
+def _one_finding(findings: Sequence[Finding], fingerprint: str) -> Finding | None:
+    found = [f for f in findings if f.fingerprint.startswith(fingerprint)]
+    exact = [f for f in found if f.fingerprint == fingerprint]
+    if exact:
+        return exact[0]
+    return found[0] if len(found) == 1 and fingerprint else None
+
+
+def _finding_detail(model: Model, finding: Finding, spans: int) -> dict[str, Any]:
+    """A finding, its worst unit (the span, with its flagged SQL) and its newest traces."""
+    detail = _finding_row(finding)
+    example = model.span(detail["example"])
+    if example is not None:
+        detail["example_span"] = _span_row(example)
+        detail["example_sql"] = _sql(model, example)
+    detail["traces"] = list(reversed(finding.traces[-spans:]))
+    return detail
 
 
 def list_commands(model: Model, *, limit: int = 50) -> dict[str, Any]:

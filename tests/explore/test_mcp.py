@@ -12,8 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dm_explore.cli.mcp_live import Recent
+from dm_explore.cli import mcp_live
+from dm_explore.cli.mcp_live import FindingsCache, Recent
 from dm_explore.ingest import load_folder
+from dm_explore.model.findings import Finding, FindingOptions, find_findings
 from dm_explore.outputs.capping import cap
 from dm_explore.outputs.mcp_tools import NewestFirst, list_requests
 from tests.ci_docs import fixture
@@ -33,6 +35,12 @@ TOOLS = {
     "list_commands",
     "tail",
 }
+
+
+SAME_AFTER_MERGING = (
+    "fingerprint", "kind", "svc", "where", "site", "subject", "units", "occurrences",
+    "min_per_unit", "max_per_unit", "first_seen", "last_seen", "example_trace",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -104,6 +112,50 @@ async def test_requests_request_trace_issues_from_the_model(folder: Path) -> Non
         failing = await agent.call("get_request", span_id=fixture.TRACE_GRADES)  # a trace id
         assert failing["exceptions"][0]["type"] == "ValueError"
         assert "error" in await agent.call("get_request", span_id="ffffffffffffffff")
+
+
+async def test_issues_list_findings_beside_errors_and_follow_new_ones(folder: Path) -> None:
+    async with mcp_server(folder) as agent:
+        both = await agent.until("list_issues", lambda a: a["source"]["loaded"])
+        assert {i["type"] for i in both["issues"]} >= {"KeyError", "ValueError"}
+        assert both["findings_searched"] is not None
+        n_plus_one = [f for f in both["findings"] if f["kind"] == "n_plus_one"]
+        assert [(f["svc"], f["where"]) for f in n_plus_one] == [("web", "GET courses/<int:pk>/")]
+        assert n_plus_one[0]["site"].startswith("/srv/web/courses/views.py:")
+        assert n_plus_one[0]["per_unit"] == [5, 5]
+        before = {(f["kind"], f["svc"]) for f in both["findings"]}
+        assert ("duplicate_query", "reports") not in before
+
+        errors = await agent.call("list_issues", kind="errors")
+        assert "findings" not in errors and errors["issues"] == both["issues"]
+        findings = await agent.call("list_issues", kind="findings")
+        assert "issues" not in findings and findings["findings"] == both["findings"]
+
+        detail = await agent.call("get_issue", fingerprint=n_plus_one[0]["fingerprint"][:10])
+        assert detail["example_span"]["name"] == "GET /courses/42/"
+        assert detail["traces"] == [fixture.TRACE_PAGE]
+        assert all("n+1" in s["flags"] for s in detail["example_sql"]["statements"])
+
+        w = Writer("reports", 4242)
+        trace, span = "5" * 32, "5" * 16
+        w.ev("request.start", 0.0, trace, span, method="GET", path="/totals/", route="totals/")
+        for n in range(3):
+            sql = "SELECT SUM(amount) FROM ledger WHERE year = %s"
+            w.ev("sql", 0.01 * (n + 1), trace, span, sql=sql, params=[2026], ms=2.0)
+        w.ev("request.end", 0.1, trace, span, ms=100.0, outcome="ok", status=200)
+        w.write(folder / "reports.jsonl")
+
+        def duplicates(answer: dict) -> list[dict]:
+            return [
+                f
+                for f in answer["findings"]
+                if f["kind"] == "duplicate_query" and f["svc"] == "reports"
+            ]
+
+        later = await agent.until("list_issues", duplicates, kind="findings")
+        found = duplicates(later)
+        assert [(f["where"], f["occurrences"]) for f in found] == [("GET totals/", 3)]
+        assert found[0]["example"] == f"{trace}-{span}"
 
 
 async def test_follows_the_folder_live_and_tails_from_a_cursor(folder: Path) -> None:
@@ -193,6 +245,41 @@ def test_cap_leaves_a_small_answer_alone_and_bounds_any_other() -> None:
         assert len(text) <= limit
         assert "truncated" in orjson.loads(text)
     assert len(big["rows"]) == 200, "the caller's data is not changed"
+
+
+def test_findings_searched_a_few_traces_at_a_time_are_those_of_one_search(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Writer("reports", 4242)
+    site = {"file": "/srv/reports/views.py", "line": 12, "func": "totals", "in_app": True}
+    for n, repeats in enumerate((2, 4, 3)):
+        trace, span = f"{n + 1:032x}", f"{n + 1:016x}"
+        w.ev("request.start", n, trace, span, method="GET", path="/totals/", route="totals/")
+        for k in range(repeats):
+            sql = "SELECT SUM(amount) FROM ledger WHERE year = %s"
+            w.ev("sql", n + 0.01 * (k + 1), trace, span, sql=sql, params=[2026], ms=1.0, site=site)
+        w.ev("request.end", n + 0.5, trace, span, ms=500.0, outcome="ok", status=200)
+    w.write(folder / "reports.jsonl")
+    model = load_folder(folder).model
+    monkeypatch.setattr(mcp_live, "_UNITS_PER_CALL", 1)  # a step per trace
+    monkeypatch.setattr(mcp_live, "_SEARCH_SLICE", 0.0)
+    steps: list[int] = []
+    cache = FindingsCache(FindingOptions())
+    cache.search(model, lambda: steps.append(1))
+    assert len(steps) >= len(model.traces) - 1, "a waiting answer had a chance after each step"
+    whole = find_findings(model, FindingOptions())
+
+    def summary(f: Finding) -> tuple[object, ...]:
+        fields = [getattr(f, name) for name in SAME_AFTER_MERGING]
+        return (*fields, round(f.total_ms, 6), sorted(f.traces))
+
+    assert [summary(f) for f in cache.findings] == [summary(f) for f in whole]
+    merged = [f for f in cache.findings if f.svc == "reports"]
+    assert [(f.kind, f.units, f.occurrences, f.min_per_unit, f.max_per_unit) for f in merged] == [
+        ("duplicate_query", 3, 9, 2, 4)
+    ]
+    assert merged[0].example_trace == f"{2:032x}", "the worst unit is the example"
+    assert cache.wait(model) is None, "up to date until the model changes"
 
 
 def test_recent_cursor_newest_and_skipped() -> None:
