@@ -1,11 +1,11 @@
-"""Assembles the structlog pipeline over the file sink and keeps it in step with the config.
+"""Assembles the writer's processor pipeline over the file sink, in step with the config.
 
 The pipeline is ``redact -> Envelope -> Validate -> Render -> FileSink.msg`` (see
-``_processors``): structlog-style processors, called in turn on the one dict
-:func:`emit` receives (no bound logger between them, so no copy of the dict
-and no call layers of its own per event). :func:`emit` never raises: a failure anywhere in it, a
-``RecursionError`` from a nested signal handler included, is counted as a dropped
-line and reported as ``dm.dropped``.
+``_processors``): structlog processors (``(logger, method, event_dict)``), called in
+turn on the one dict :func:`emit` receives, with no bound logger between them (which
+would copy the dict and add call layers to every event). :func:`emit` never raises: a
+failure anywhere in it, a ``RecursionError`` from a nested signal handler included, is
+counted as a dropped line and reported as ``dm.dropped``.
 """
 
 from __future__ import annotations
