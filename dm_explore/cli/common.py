@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 from ..outputs.textsafe import safe_line
 
-__all__ = ["fail", "folder_or_exit", "write_whole"]
+__all__ = ["at_least", "fail", "folder_or_exit", "write_whole"]
 
 T = TypeVar("T")
 
@@ -61,3 +62,19 @@ def write_whole(target: Path, write: Callable[[IO[bytes]], T]) -> T:
         Path(tmp).unlink(missing_ok=True)
         raise
     return result
+
+
+def at_least(minimum: int | float) -> Callable[[str], Any]:
+    """An argparse ``type`` taking a number no smaller than ``minimum``.
+
+    A whole number when ``minimum`` is an ``int``, else any finite number.
+    """
+    convert = int if isinstance(minimum, int) else float
+
+    def number(text: str) -> Any:
+        value = convert(text)
+        if not value >= minimum or value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"must be {minimum:g} or more: {text}")
+        return value
+
+    return number

@@ -15,32 +15,11 @@ from ..ingest import ALL_TRACES, load_folder
 from ..outputs.diff import DEFAULT_MIN_MS, Thresholds, compare, run_stats
 from ..outputs.diff_render import render_diff_markdown, render_diff_text
 from ..outputs.textsafe import safe_json
-from .common import folder_or_exit
+from .common import at_least, folder_or_exit
 from .finding_options import add_finding_arguments, finding_options
 
 NAME = "diff"
 HELP = "compare two folders (two runs): queries, findings, errors and timings per endpoint and test"
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
-
-
-def _ratio(text: str) -> float:
-    value = float(text)
-    if not value >= 1.0:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text}")
-    return value
-
-
-def _ms(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,17 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="text (default), markdown (a pull-request comment) or one JSON document",
     )  # fmt: skip
     parser.add_argument(
-        "--max-query-increase", type=_count, metavar="N",
+        "--max-query-increase", type=at_least(0), metavar="N",
         help="exit 1 when an endpoint's median queries per request, or a test's queries, "
         "grew by more than N (query counts are stable: 0 is a fair gate)",
     )  # fmt: skip
     parser.add_argument(
-        "--max-slowdown", type=_ratio, metavar="R",
+        "--max-slowdown", type=at_least(1.0), metavar="R",
         help="exit 1 when an endpoint's or test's p50 grew more than R times "
         "(times are noisy on shared machines: leave a margin, e.g. 2)",
     )  # fmt: skip
     parser.add_argument(
-        "--min-ms", type=_ms, default=DEFAULT_MIN_MS, metavar="MS",
+        "--min-ms", type=at_least(0.0), default=DEFAULT_MIN_MS, metavar="MS",
         help=f"a p50 under MS counts as MS for --max-slowdown (default {DEFAULT_MIN_MS:g})",
     )  # fmt: skip
     parser.add_argument(

@@ -6,22 +6,9 @@ from __future__ import annotations
 import argparse
 
 from ..model.findings import FindingOptions
+from .common import at_least
 
 __all__ = ["add_finding_arguments", "finding_options"]
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text}")
-    return value
-
-
-def _ms(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
 
 
 def add_finding_arguments(parser: argparse.ArgumentParser, *, n_plus_one: bool = False) -> None:
@@ -31,27 +18,27 @@ def add_finding_arguments(parser: argparse.ArgumentParser, *, n_plus_one: bool =
     group = parser.add_argument_group("findings")
     if n_plus_one:
         group.add_argument(
-            "--n-plus-one", type=_positive, default=defaults.n_plus_one, metavar="N",
+            "--n-plus-one", type=at_least(1), default=defaults.n_plus_one, metavar="N",
             help="one statement shape from one site N times in one request, with differing "
             f"parameters, is an N+1 (default {defaults.n_plus_one})",
         )  # fmt: skip
     group.add_argument(
-        "--duplicates", type=_positive, default=defaults.duplicates, metavar="N",
+        "--duplicates", type=at_least(1), default=defaults.duplicates, metavar="N",
         help="the same statement with the same parameters N times in one request is a "
         f"duplicate query (default {defaults.duplicates})",
     )  # fmt: skip
     group.add_argument(
-        "--n-plus-one-api", type=_positive, default=defaults.n_plus_one_api, metavar="N",
+        "--n-plus-one-api", type=at_least(1), default=defaults.n_plus_one_api, metavar="N",
         help="one outgoing method and URL pattern N times in one trace is an N+1 of API "
         f"calls (default {defaults.n_plus_one_api})",
     )  # fmt: skip
     group.add_argument(
-        "--consecutive-http", type=_positive, default=defaults.consecutive_http, metavar="N",
+        "--consecutive-http", type=at_least(1), default=defaults.consecutive_http, metavar="N",
         help="N outgoing calls one after the other from one span could have run "
         f"concurrently (default {defaults.consecutive_http})",
     )  # fmt: skip
     group.add_argument(
-        "--slow-query-ms", type=_ms, default=defaults.slow_query_ms, metavar="MS",
+        "--slow-query-ms", type=at_least(0.0), default=defaults.slow_query_ms, metavar="MS",
         help=f"a statement slower than MS is a slow query (default {defaults.slow_query_ms:g})",
     )  # fmt: skip
 

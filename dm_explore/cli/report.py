@@ -15,18 +15,11 @@ from ..ingest import ALL_TRACES, load_folder
 from ..outputs.render import render_markdown, render_text
 from ..outputs.report import build_report
 from ..outputs.textsafe import safe_json
-from .common import folder_or_exit
+from .common import at_least, folder_or_exit
 from .finding_options import add_finding_arguments, finding_options
 
 NAME = "report"
 HELP = "query counts, duplicates, N+1 suspects, slow spots and errors per test and request"
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,13 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-queries",
-        type=_count,
+        type=at_least(0),
         metavar="N",
         help="exit 1 when a request or task ran more than N queries",
     )
     parser.add_argument(
         "--max-duplicates",
-        type=_count,
+        type=at_least(0),
         metavar="N",
         help="exit 1 when a request or task ran one statement with the same "
         "parameters more than N times",
@@ -55,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--n-plus-one",
-        type=_count,
+        type=at_least(0),
         default=5,
         metavar="N",
         help="the same statement with differing parameters N times in one "
