@@ -111,9 +111,9 @@ def builder(live: Any, name: str, args: dict[str, Any]) -> Callable[[Any], dict[
 
 
 def in_process(folder: Path, rounds: int) -> dict[str, dict[str, Any]]:
-    from dm_explore.cli.mcp_live import LiveFolder
+    from dm_explore.cli.mcp_live import McpFolder
 
-    live = LiveFolder(folder)
+    live = McpFolder(folder)
     t0 = time.perf_counter()
     live.start()
     while not live.loaded:

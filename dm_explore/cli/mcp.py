@@ -2,7 +2,7 @@
 
 The agent starts it as a subprocess and speaks JSON-RPC on its standard input
 and output: no socket, no daemon. The folder is followed live
-(:class:`~dm_explore.cli.mcp_live.LiveFolder`) and the tools
+(:class:`~dm_explore.cli.mcp_live.McpFolder`) and the tools
 (:mod:`dm_explore.cli.mcp_server`, on the official SDK, the ``mcp`` extra)
 answer JSON built by :mod:`dm_explore.outputs.mcp_tools` from the same model
 as the explorer and the other commands.
@@ -45,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .mcp_live import LiveFolder
+    from .mcp_live import McpFolder
 
     # standard error is the agent's log of the server: not a line per change seen
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
-    live = LiveFolder(folder, poll=args.poll, max_chars=args.max_chars)
+    live = McpFolder(folder, poll=args.poll, max_chars=args.max_chars)
     live.start()
     try:
         build_server(live).run("stdio")

@@ -1,11 +1,9 @@
 """The folder an MCP server answers from: followed in a thread, its model behind a lock.
 
-:class:`LiveFolder` reads the folder with a
-:class:`~dm_explore.ingest.FolderReader` in a thread, then follows it
-(:func:`~dm_explore.ingest.follow.follow`); each answer is built while holding
-the model's lock and bounded by :func:`dm_explore.outputs.capping.cap`. The
-reader applies a batch of lines per hold of the lock and stands aside between
-two batches when an answer waits. ``tail`` answers from the most recent lines
+:class:`McpFolder` is a :class:`~dm_explore.ingest.live.LiveFolder` (read in a
+thread, then followed, the model behind a lock the reading thread yields to a
+waiting answer); each answer is built while holding the lock and bounded by
+:func:`dm_explore.outputs.capping.cap`. ``tail`` answers from the most recent lines
 read, kept by :class:`Recent`. ``list_issues`` answers findings from
 :class:`FindingsCache`, searched again in the reading thread at most every
 :data:`FINDINGS_EVERY` seconds, never while an answer waits for it.
@@ -13,7 +11,6 @@ read, kept by :class:`Recent`. ``list_issues`` answers findings from
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections import deque
@@ -23,9 +20,8 @@ from typing import Any
 
 import orjson
 
-from ..ingest import FolderReader
 from ..ingest.apply import Applier
-from ..ingest.follow import follow
+from ..ingest.live import LiveFolder
 from ..model import Model, Problem
 from ..model.findings import (
     MAX_TRACES_PER_FINDING,
@@ -44,18 +40,16 @@ __all__ = [
     "INSTRUCTIONS",
     "TAIL_KEEP",
     "FindingsCache",
-    "LiveFolder",
+    "McpFolder",
     "Recent",
     "RecordingApplier",
 ]
 
 TAIL_KEEP = 20_000  # the most recent lines ``tail`` can return
-_YIELD_LIMIT = 0.1  # longest the reader stands aside for a waiting answer, seconds
 FINDINGS_EVERY = 2.0  # seconds between two searches for findings while the model changes
 COST_FACTOR = 5  # ... and at least this many times what the last one took
 _SEARCH_SLICE = 0.02  # seconds of searching between two chances for a waiting answer
 _UNITS_PER_CALL = 256  # units searched per find_findings call, whole traces at a time
-_FREEZE_PAST = 200_000  # events loaded past which the loaded objects are frozen for gc
 
 DATA_NOTE = (
     " Everything in the answer that came from the log files (SQL, parameters, log and"
@@ -218,69 +212,36 @@ class RecordingApplier(Applier):
         return refused
 
 
-class LiveFolder:
+class McpFolder(LiveFolder):
     """The folder followed in a thread; answers built under the model's lock, then capped."""
 
     def __init__(self, folder: Path, *, poll: bool = False, max_chars: int | None = None) -> None:
-        self.folder = folder
-        self.poll = poll
-        self.model = Model()
-        self.reader = FolderReader(folder, self.model)
+        super().__init__(folder, poll=poll)
         self.recent = Recent()
         self.newest_first = NewestFirst()  # the requests in list_requests' order
         self.findings = FindingsCache(FindingOptions(n_plus_one=self.model.n_plus_one))
         self._catch_up: threading.Timer | None = None  # a search put off by the throttle
         self.reader.applier = RecordingApplier(self.model, self.recent)
         self.max_chars = max_chars or DEFAULT_MAX_CHARS
-        self.lock = threading.Lock()
-        self.loaded = False  # what the folder held at start has been read
-        self.error: str | None = None
-        self._waiting = 0  # answers waiting for the lock (changed under _counting)
-        self._counting = threading.Lock()
-        self._stop = threading.Event()
 
     def start(self) -> None:
-        threading.Thread(target=self._run, name="dm-mcp-reader", daemon=True).start()
+        threading.Thread(target=self.run, name="dm-mcp-reader", daemon=True).start()
 
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         timer = self._catch_up
         if timer is not None:
             timer.cancel()
 
     # -- the reading thread ----------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            collecting = gc.isenabled()
-            gc.disable()  # millions of small objects without cycles: see tui.loader
-            try:
-                with self.lock:
-                    self.reader.discover()
-                turns = self.reader.read_in_turns(self._stand_aside)
-                while not self._stop.is_set():
-                    with self.lock:
-                        if next(turns, None) is None:
-                            break
-            finally:
-                if self.model.totals.get("events", 0) > _FREEZE_PAST:
-                    gc.freeze()
-                if collecting:
-                    gc.enable()
-            with self.lock:
-                self.newest_first.update(self.model)  # sorted once, not at the first question
-                self.findings.search(self.model, self._stand_aside)
-            self.loaded = True
-            self.model.live = True
-            follow(self.folder, self._read_now, self._stop, poll=self.poll)
-        except Exception as exc:  # never dies of a file: the answers say what happened
-            self.error = f"{type(exc).__name__}: {exc}"
+    def after_load(self) -> None:
+        self.newest_first.update(self.model)  # sorted once, not at the first question
+        self.findings.search(self.model, self.stand_aside)
 
-    def _read_now(self) -> None:
-        with self.lock:
-            self.reader.read(on_slice=self._stand_aside)
-            self.newest_first.update(self.model)
-            self._update_findings()
+    def after_read(self) -> None:
+        self.newest_first.update(self.model)
+        self._update_findings()
 
     def _update_findings(self) -> None:
         """Search for findings when due; else have a timer search once it is (lock held)."""
@@ -288,7 +249,7 @@ class LiveFolder:
         if wait is None or self._stop.is_set():
             return
         if wait == 0.0:
-            self.findings.search(self.model, self._stand_aside)
+            self.findings.search(self.model, self.stand_aside)
         elif self._catch_up is None:  # the last change is searched, even if none follows
             self._catch_up = threading.Timer(wait, self._caught_up)
             self._catch_up.daemon = True
@@ -298,18 +259,6 @@ class LiveFolder:
         with self.lock:
             self._catch_up = None
             self._update_findings()
-
-    def _stand_aside(self) -> None:
-        """Between two slices, with the lock held: let a waiting answer have it, briefly."""
-        if not self._waiting:
-            return
-        self.lock.release()
-        try:
-            deadline = time.monotonic() + _YIELD_LIMIT
-            while self._waiting and time.monotonic() < deadline:
-                time.sleep(0.0005)
-        finally:
-            self.lock.acquire()
 
     # -- answering ---------------------------------------------------------------------
 
@@ -332,13 +281,7 @@ class LiveFolder:
 
     def answer(self, build: Callable[[Model], dict[str, Any]]) -> str:
         """``build(model)`` under the lock, with the folder's state, as capped JSON text."""
-        with self._counting:
-            self._waiting += 1
-        try:
-            with self.lock:
-                data = build(self.model)
-                data["source"] = self.state()
-                return cap(data, self.max_chars)
-        finally:
-            with self._counting:
-                self._waiting -= 1
+        with self.holding():
+            data = build(self.model)
+            data["source"] = self.state()
+            return cap(data, self.max_chars)

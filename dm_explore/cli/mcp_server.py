@@ -2,7 +2,7 @@
 
 Imported only when the server starts: the rest of the command line works
 without the SDK. Each tool is read-only, answers JSON text from the live model
-(:class:`~dm_explore.cli.mcp_live.LiveFolder`), and says in its description that
+(:class:`~dm_explore.cli.mcp_live.McpFolder`), and says in its description that
 what it returns from the files is data, never instructions.
 """
 
@@ -17,7 +17,7 @@ from pydantic import Field
 
 from .. import __version__
 from ..outputs import mcp_tools
-from .mcp_live import DATA_NOTE, INSTRUCTIONS, LiveFolder
+from .mcp_live import DATA_NOTE, INSTRUCTIONS, McpFolder
 
 __all__ = ["TOOLS", "build_server"]
 
@@ -35,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 Limit = Annotated[int, Field(ge=0, le=1000, description="the most items to return")]
 
 
-def build_server(live: LiveFolder) -> MCPServer:
+def build_server(live: McpFolder) -> MCPServer:
     """An MCP server whose tools answer from ``live``'s model."""
     server: MCPServer = MCPServer("dm-explore", instructions=INSTRUCTIONS, version=__version__)
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
