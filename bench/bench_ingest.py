@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -266,6 +267,7 @@ def live_latency(samples: int = 200) -> tuple[float, float]:
         time.sleep(0.05)
     stop.set()
     follower.join(5)
+    shutil.rmtree(folder, ignore_errors=True)
     results = sorted((s - w) * 1000 for s, w in zip(seen_at, written, strict=False))
     if not results:
         return float("nan"), float("nan")

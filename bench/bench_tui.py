@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import threading
@@ -110,6 +111,7 @@ async def live_latency(samples: int = 60) -> tuple[float, float]:
                     await asyncio.sleep(0.001)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 await asyncio.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
     latencies.sort()
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95) - 1]
 
