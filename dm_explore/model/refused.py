@@ -11,9 +11,21 @@ and ``data`` (a truncated repr of what was refused, or None).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["REFUSED", "UNTITLED", "is_refused", "refused_entry", "refused_panels", "site_text"]
+if TYPE_CHECKING:
+    from .model import Model
+
+__all__ = [
+    "REFUSED",
+    "UNTITLED",
+    "is_refused",
+    "refused_entry",
+    "refused_panels",
+    "refused_rows",
+    "refused_words",
+    "site_text",
+]
 
 REFUSED = "refused"
 UNTITLED = "(refused panel)"
@@ -55,3 +67,31 @@ def site_text(call: Any) -> str:
         return ""
     where = f"{call.get('file')}:{call.get('line', '?')}"
     return f"{where} in {call['func']}" if call.get("func") else where
+
+
+def refused_rows(model: Model, most: int) -> list[dict[str, Any]]:
+    """The first ``most`` refused events (``dm.invalid``) still kept, oldest process first."""
+    rows: list[dict[str, Any]] = []
+    for proc in model.processes.values():
+        for event in proc.invalid_events:
+            if len(rows) >= most:
+                return rows
+            entry = refused_entry(event)
+            rows.append(
+                {
+                    "kind": entry["kind"],
+                    "panel": event.get("panel") if entry["kind"] == "panel" else None,
+                    "errors": entry["errors"],
+                    "call": entry["call"],
+                    "svc": proc.key[0],
+                    "trace": event.get("trace"),
+                    "span": event.get("span"),
+                }
+            )
+    return rows
+
+
+def refused_words(total: int, by_kind: dict[str, int]) -> str:
+    """``refused events 2 (panel 2)``: the writer's refusals, by kind."""
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(by_kind.items(), key=lambda p: -p[1]))
+    return f"refused events {total}" + (f" ({kinds})" if kinds else "")
