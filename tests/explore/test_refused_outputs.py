@@ -137,3 +137,38 @@ async def test_mcp_get_request_has_them_in_place_among_the_panels(
         ["student", "mode"],
         [["ann", "audit"], ["bob", None]],
     )
+
+
+def test_a_replace_keeps_the_refusals_and_an_untitled_one_has_a_place(log_dir: Path) -> None:
+    import dm_log
+    from dm_explore.ingest import load_folder
+
+    with dm_log.span("plugin") as span:
+        dm_log.panel("Seats", "text", "3 left")
+        dm_log.panel("Seats", "kv", "not a mapping")
+        dm_log.panel("Seats", "text", "2 left", op="replace")
+        dm_log.panel("", "text", "no title")
+    panels = load_folder(log_dir).model.span(span.span_id).panels  # type: ignore[union-attr]
+    assert list(panels) == ["Seats", "(refused panel)"]
+    assert [e["type"] for e in panels["Seats"]] == ["refused", "text"]
+    assert panels["Seats"][1]["content"] == "2 left"
+    (untitled,) = panels["(refused panel)"]
+    assert untitled["type"] == "refused" and untitled["call"]["file"] == __file__
+
+
+def test_a_refusal_of_odd_shape_from_another_writer_is_shown_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    odd = {
+        "v": 1, "ts": "2026-11-23T09:00:03.000000Z", "event": "dm.invalid", "svc": "go",
+        "host": "h", "pid": 7, "seq": 0, "trace": "ab" * 16, "span": "cd" * 8, "kind": "panel",
+        "errors": ["\x1b[31mred\x1b[0m"], "panel": 5, "call": "not a site", "data": ["x"],
+    }  # fmt: skip
+    (folder / "go.jsonl").write_bytes(orjson.dumps(odd) + b"\n")
+    for args in (["summary"], ["summary", "--json"], ["report"], ["tree"]):
+        code, out = _run(capsys, *args, str(folder), *(["ab" * 16] if args == ["tree"] else []))
+        assert code == 0 and "\x1b" not in out, args
+    _, text = _run(capsys, "tree", str(folder), "ab" * 16)
+    assert '! refused panel "(refused panel)" at (calling line not known)' in text
