@@ -19,6 +19,7 @@ from ._context import (
     parse_traceparent,
 )
 from ._frames import exception_fields
+from ._panels import table_rows
 from ._writer import emit, enabled
 
 __all__ = [
@@ -244,7 +245,9 @@ def panel(title: str, type: PanelType, content: Any, *, op: str = "append", **op
     """Show ``content`` in the panel ``title`` of the current span (or the process).
 
     ``type`` is ``text``, ``markdown``, ``code`` (``lang=``), ``kv`` (a mapping),
-    ``table`` (rows, with ``columns=``) or ``json`` (any JSON value). ``op`` is
+    ``table`` (rows as lists, with ``columns=``; or rows as mappings, the columns then
+    their keys in first-seen order unless ``columns=`` picks them) or ``json`` (any
+    JSON value). ``op`` is
     ``append`` (add below what the panel holds) or ``replace``. An invalid call
     is written as ``dm.invalid`` for the plugin author to see, never raised.
     """
@@ -254,6 +257,14 @@ def panel(title: str, type: PanelType, content: Any, *, op: str = "append", **op
     # content and makes it plain JSON before anything else looks at it.
     fields: dict[str, Any] = {"panel": title, "op": op, "type": type, "content": content}
     fields.update(options)
+    if type == "table":
+        try:
+            columns, fields["content"] = table_rows(content, fields.get("columns"))
+        except Exception:  # a row mapping that cannot be read: the schema refuses it
+            pass
+        else:
+            if columns is not None:
+                fields["columns"] = columns
     emit("panel", fields)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from types import CodeType, FrameType, TracebackType
 from typing import Any
 
-__all__ = ["call_site", "exception_fields", "fingerprint", "is_library_file"]
+__all__ = ["api_caller", "call_site", "exception_fields", "fingerprint", "is_library_file"]
 
 _DM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -162,6 +162,29 @@ def _first_outside(frame: FrameType | None, skip: tuple[str, ...]) -> dict[str, 
         filename = code.co_filename
         if not _is_std_or_own(filename) and not filename.startswith(skip):
             return {"file": filename, "line": frame.f_lineno, "func": code.co_name, "in_app": False}
+        frame = frame.f_back
+    return None
+
+
+def api_caller(skip: int = 1) -> dict[str, Any] | None:
+    """The line that called into dm_log: ``{"file", "line", "func"}``, or None.
+
+    The first frame outside dm_log and the standard library, ``skip`` frames up
+    or further: the caller's own ``dm_log.panel(...)`` line, even when that caller
+    is an installed package (a plugin), which is then marked ``"in_app": false``.
+    """
+    frame: FrameType | None = sys._getframe(skip + 1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not _is_std_or_own(filename):
+            site: dict[str, Any] = {
+                "file": filename,
+                "line": frame.f_lineno,
+                "func": frame.f_code.co_name,
+            }
+            if is_library_file(filename):
+                site["in_app"] = False
+            return site
         frame = frame.f_back
     return None
 

@@ -23,7 +23,7 @@ import orjson
 from ._bounds import MAX_STRING, clip, plain, printable
 from ._clock import now_ts
 from ._context import SpanContext, current_span
-from ._frames import call_site
+from ._frames import api_caller
 from ._redact import redact_event
 from ._schema import validator_for
 
@@ -95,10 +95,13 @@ def _invalid(ed: EventDict, kind: str, errors: list[str], data: Any) -> EventDic
     out["event"] = "dm.invalid"
     out["kind"] = printable(str(kind)[:100])
     out["errors"] = [printable(str(e)[:2000]) for e in errors]
-    site = call_site(3)
+    site = api_caller(2)  # the line that called dm_log, never a frame of dm_log
     if site is not None:
         out["call"] = site
     if isinstance(data, dict):
+        title = data.get("panel")
+        if kind == "panel" and type(title) is str and title:
+            out["panel"] = printable(title[:200])  # a reader shows the refusal in its place
         data = {k: v for k, v in data.items() if k not in keep and k != "event"}
     try:
         text = repr(data)

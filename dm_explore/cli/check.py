@@ -1,10 +1,16 @@
-"""``dm-explore check DIR``: every line against the schema; exit 1 if anything is invalid."""
+"""``dm-explore check DIR``: every line against the schema; exit 1 if anything is invalid.
+
+A problem is an invalid line (not JSON, not a valid event, unfinished), a path that
+cannot be read, or a refused event: a valid ``dm.invalid`` line, the writer's report
+of a call it refused (a plugin's mistake), printed with the line that made the call.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import fastjsonschema
 import orjson
@@ -14,11 +20,13 @@ from dm_log.contract import kind_refs, validator_for
 from ..ingest import FolderReader
 from ..ingest.tail import Tail
 from ..model import Problem
+from ..model.refused import site_text
 from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
 
 NAME = "check"
 HELP = "validate every line of every file against the event schema"
+REFUSED_PREFIX = "the writer refused a"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,9 +57,18 @@ def _schema_problem(raw: bytes) -> str | None:
     except (RecursionError, ValueError, TypeError) as exc:
         return f"cannot be checked: {type(exc).__name__}"
     if event.get("event") == "dm.invalid":
-        errors = "; ".join(map(str, event.get("errors", [])))
-        return f"the writer refused a {event.get('kind')} event: {errors}"
+        return refusal(event)
     return None
+
+
+def refusal(event: dict[str, Any]) -> str:
+    """``the writer refused a panel event ("Grades") sent at app.py:12 in f: errors``."""
+    errors = "; ".join(map(str, event.get("errors") or []))
+    title = event.get("panel")
+    named = f' ("{title}")' if isinstance(title, str) else ""
+    where = site_text(event.get("call"))
+    sent = f" sent at {where}" if where else ""
+    return f"{REFUSED_PREFIX} {event.get('kind')} event{named}{sent}: {errors}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     reader = FolderReader(folder)  # discovery only: the same rules as the explorer
     reader.discover()
     out = sys.stdout
-    files = lines = invalid = 0
+    files = lines = invalid = refused_events = 0
     for skipped in reader.problems:
         invalid += 1
         if not args.quiet:
@@ -72,16 +89,24 @@ def run(args: argparse.Namespace) -> int:
         found = list(problems)
         for line in new_lines:
             lines += 1
-            refused = check_line(line.raw, path_text, line.number)
-            if refused is not None:
-                found.append(refused)
+            problem = check_line(line.raw, path_text, line.number)
+            if problem is not None:
+                found.append(problem)
         if tail.partial:
             reason = "unfinished last line (no newline yet, or cut off)"
             found.append(Problem(path_text, tail.line_number + 1, "line", reason))
         for problem in sorted(found, key=lambda p: (p.line, p.reason)):
             invalid += 1
+            refused_events += problem.reason.startswith(REFUSED_PREFIX)
             if not args.quiet:
                 print(f"{name}:{problem.line}: {safe_line(problem.reason, 300)}", file=out)
     status = "OK" if invalid == 0 else "INVALID"
-    print(f"{status}: {files} files, {lines} lines, {invalid} problems", file=out)
+    paths = len(reader.problems)
+    split = ""
+    if refused_events:
+        split = (
+            f" (invalid lines {invalid - refused_events - paths}, refused events {refused_events}"
+        )
+        split += f", unreadable paths {paths})" if paths else ")"
+    print(f"{status}: {files} files, {lines} lines, {invalid} problems{split}", file=out)
     return 0 if invalid == 0 else 1

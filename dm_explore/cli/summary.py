@@ -1,7 +1,9 @@
 """``dm-explore summary DIR [--json]``: what a folder holds, in numbers.
 
 ``--json`` prints one object: :func:`dm_explore.outputs.summary.summarize`'s dict.
-Invalid lines are counted, not fatal: the exit status is 0 (``check`` is the gate).
+Invalid lines (not JSON, or not a valid event) and refused events (calls the writer
+refused and wrote as ``dm.invalid``, with the calling line) are counted apart, not
+fatal: the exit status is 0 (``check`` is the gate, and fails on both).
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ import argparse
 import sys
 
 from ..ingest import load_folder
+from ..model.refused import refused_words, site_text
 from ..outputs.summary import summarize
 from ..outputs.textsafe import safe_json, safe_line
 from .common import folder_or_exit
 from .finding_options import add_finding_arguments, finding_options
 
 NAME = "summary"
-HELP = "count files, services, requests, traces, issues, commands and invalid lines"
+HELP = (
+    "count files, services, requests, traces, issues, commands, invalid lines"
+    " and the events the writer refused"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             f"cache       {cache['calls']} calls, {cache['hits']} hits, {cache['misses']} misses"
         )
     out.append(
-        f"invalid     {data['invalid_lines']} lines"
+        f"invalid     lines {data['invalid_lines']}, "
+        + refused_words(data["refused_events"], data["refused_by_kind"])
         + (f", {len(path_problems)} unreadable paths" if path_problems else "")
         + (
             f", {len(data['unfinished_files'])} unfinished files"
@@ -63,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
     )
+    for r in data["refused"]:
+        title = f' "{r["panel"]}"' if r["panel"] is not None else ""
+        where = site_text(r["call"]) or "(calling line not known)"
+        out.append(f"refused     {r['kind']}{title} at {where}: {'; '.join(r['errors'])}")
     if data["dropped"]:
         out.append(f"dropped     {data['dropped']} events (reported by writers)")
     for path in data["capped_files"]:

@@ -2,7 +2,9 @@
 
 Spans whose parent links form a cycle (hostile files) come after the tree, marked
 cyclic; a chain deeper than :data:`MAX_INDENT` levels keeps its indentation and
-says its depth, so a line's length does not grow with the depth.
+says its depth, so a line's length does not grow with the depth. A panel the
+writer refused is a line of its own under its span (``! refused panel``), with the
+reason and the line that sent it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 
 from ..ingest import load_folder
 from ..model import find_trace, trace_rows
+from ..model.refused import refused_panels, site_text
 from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
 
@@ -54,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         where = f"[{span.svc}] +{row.offset_ms:.1f} ms"
         line = f"{indent}{span.kind} {span.name}{status}  {where}  {ms}{flags}"
         print(safe_line(line, 400))
+        for title, entry in refused_panels(span.panels):
+            sent = site_text(entry["call"]) or "(calling line not known)"
+            why = "; ".join(entry["errors"])
+            print(safe_line(f'{indent}  ! refused panel "{title}" at {sent}: {why}', 400))
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from dm_log.contract import ENVELOPE
 
 from ..model import CacheRec, FileInfo, LogRec, Model, ProcessInfo, Span, SqlRec
+from ..model.refused import is_refused, panel_title, refused_entry
 from . import events as ev
 
 __all__ = ["DICT_HANDLERS", "cache", "heartbeat", "log", "metric", "progress", "shared", "sql"]
@@ -170,10 +171,13 @@ def panel(
     panels = span.own_panels() if span is not None else proc.panels
     title = str(event["panel"])
     entry = {k: v for k, v in event.items() if k not in ENVELOPE}
-    if event.get("op") == "replace" or title not in panels:
+    before = panels.get(title)
+    if before is None:
         panels[title] = [entry]
+    elif event.get("op") == "replace":  # the content goes; what was refused stays in view
+        panels[title] = [e for e in before if is_refused(e)] + [entry]
     else:
-        panels[title].append(entry)
+        before.append(entry)
 
 
 def profile(
@@ -254,8 +258,19 @@ def invalid(
     proc: ProcessInfo,
     info: FileInfo,
 ) -> None:
+    """A refused event: kept by its process and counted by kind; a refused panel is
+    also shown where the panel would have been (see :mod:`dm_explore.model.refused`)."""
     proc.invalid_events.append(event)
-    model.count("dm_invalid")
+    kind = event.get("kind")
+    model.count_refused(kind if isinstance(kind, str) else "?")
+    if kind == "panel":
+        panels = span.own_panels() if span is not None else proc.panels
+        title = panel_title(event)
+        entries = panels.get(title)
+        if entries is None:
+            panels[title] = [refused_entry(event)]
+        else:
+            entries.append(refused_entry(event))
 
 
 DictHandler = Callable[

@@ -25,6 +25,7 @@ __all__ = ["FileInfo", "Model", "Trace"]
 
 MAX_PROBLEMS = 1000
 MAX_PROCESS_ITEMS = 2000
+MAX_REFUSED_KINDS = 50
 
 
 @dataclass(slots=True)
@@ -113,6 +114,7 @@ class Model:
         self.span_durations: dict[str, Series] = {}  # custom span name -> ms
         self.request_latency: dict[str, Series] = {}  # service -> request ms
         self.totals: dict[str, int] = defaultdict(int)  # survive eviction
+        self.refused: dict[str, int] = {}  # refused events (dm.invalid) by kind, see count_refused
         self.last_ts = 0.0  # the newest event's time
         self._arrivals = 0  # spans created so far: their seq
 
@@ -180,6 +182,19 @@ class Model:
     def count(self, total: str, n: int = 1) -> None:
         """Add ``n`` to one of :attr:`totals`."""
         self.totals[total] += n
+
+    def count_refused(self, kind: str) -> None:
+        """Count one event the writer refused (``dm.invalid``) of ``kind`` (``panel``...).
+
+        ``totals["refused"]`` counts them all, :attr:`refused` by kind (the first
+        :data:`MAX_REFUSED_KINDS` kinds; later ones under ``"other"``).
+        """
+        self.totals["refused"] += 1
+        refused = self.refused
+        if kind not in refused and len(refused) >= MAX_REFUSED_KINDS:
+            kind = "other"
+        refused[kind] = refused.get(kind, 0) + 1
+        self.version += 1
 
     # -- spans ------------------------------------------------------------------
 

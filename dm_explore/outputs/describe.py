@@ -6,6 +6,7 @@ from typing import Any
 
 from dm_log.contract import epoch_seconds, format_time
 
+from ..model.refused import site_text
 from .textsafe import safe_line
 
 __all__ = ["describe"]
@@ -71,7 +72,11 @@ def _summary(e: dict[str, Any]) -> str:
     if kind == "dm.dropped":
         return f"writer dropped {e.get('count')} events: {e.get('reason')}"
     if kind == "dm.invalid":
-        return f"invalid {e.get('kind')} event: {'; '.join(str(x) for x in e.get('errors') or [])}"
+        title = f' "{e["panel"]}"' if e.get("panel") is not None else ""
+        where = site_text(e.get("call"))
+        sent = f" sent at {where}" if where else ""
+        why = "; ".join(str(x) for x in e.get("errors") or [])
+        return f"refused {e.get('kind')} event{title}{sent}: {why}"
     if kind == "dm.capped":
         return f"writer reached its cap ({e.get('action')})"
     return kind

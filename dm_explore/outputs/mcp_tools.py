@@ -236,7 +236,9 @@ def get_request(model: Model, span_id: str) -> dict[str, Any]:
 
     SQL, logs, exceptions and panels are those of the span and of the spans under it
     in the same process (what the TUI's request detail shows); calls into other
-    services are listed under ``calls`` (see ``get_trace`` for their work).
+    services are listed under ``calls`` (see ``get_trace`` for their work). A panel
+    the writer refused is an entry of type ``refused`` in its place among the panel's
+    entries, with ``errors`` and ``call`` (the line that sent it).
     """
     span = model.span(span_id)
     if span is None:

@@ -2,7 +2,8 @@
 
 The markdown is meant for a CI job summary (``>> $GITHUB_STEP_SUMMARY``): a
 verdict line first, then failing tests with what ran under them, thresholds
-crossed, errors, findings (N+1 queries and API calls, duplicate and slow
+crossed, errors, the calls the writer refused (a plugin's mistakes, each with the
+line that made it), findings (N+1 queries and API calls, duplicate and slow
 queries, consecutive calls, each once with the number of runs it showed in),
 the slowest requests and queries, and a table of requests by query count.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model.refused import refused_words, site_text
 from .textsafe import safe_line
 
 __all__ = ["KIND_TITLES", "render_markdown", "render_text"]
@@ -52,6 +54,15 @@ def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _refusal(row: dict[str, Any]) -> str:
+    """``panel "Grades" at app.py:12 in f: why`` for one refused event, one safe line."""
+    title = f' "{_cell(row["panel"], 100)}"' if row.get("panel") is not None else ""
+    where = _cell(site_text(row.get("call")) or "(calling line not known)", 200)
+    trace = f"  (trace {_cell(str(row['trace'])[:12])})" if row.get("trace") else ""
+    why = _cell("; ".join(row["errors"]), 300)
+    return f"{_cell(row['kind'])}{title} at {where}: {why}{trace}"
+
+
 def _verdict(report: dict[str, Any]) -> str:
     s = report["summary"]
     counts = (
@@ -66,6 +77,9 @@ def _verdict(report: dict[str, Any]) -> str:
         counts += f", {s['findings']} findings"
     if s["unfinished_spans"]:
         counts += f", {s['unfinished_spans']} unfinished spans"
+    if s.get("invalid_lines") or s.get("refused_events"):
+        counts += f", invalid lines {s['invalid_lines']}, "
+        counts += refused_words(s["refused_events"], s["refused_by_kind"])
     return ("FAILED: " if report["failed"] else "OK: ") + counts
 
 
@@ -103,6 +117,20 @@ def render_markdown(report: dict[str, Any]) -> str:
                     _cell(e["fingerprint"]),
                 ]
                 for e in report["errors"][:_ROWS]
+            ],
+        )
+    if report["refused"]:
+        out += ["### Refused by the writer (not written)", ""]
+        out += _table(
+            ["kind", "panel", "sent at", "why"],
+            [
+                [
+                    _cell(r["kind"]),
+                    _cell(r["panel"]),
+                    _code(site_text(r["call"]) or "?", 200),
+                    _cell("; ".join(r["errors"]), 300),
+                ]
+                for r in report["refused"][:_ROWS]
             ],
         )
     if report["findings"]:
@@ -187,6 +215,9 @@ def render_text(report: dict[str, Any]) -> str:
             f"{_cell(e['message'], 200)} [{_cell(', '.join(e['services']))}]"
             for e in report["errors"]
         ]
+    if report["refused"]:
+        out += ["", "Refused by the writer (not written; each with the line that sent it):"]
+        out += [f"  {_refusal(r)}" for r in report["refused"]]
     if report["findings"]:
         out += ["", "Findings (grouped by fingerprint):"]
         out += [

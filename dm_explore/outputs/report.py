@@ -18,6 +18,11 @@ it (:mod:`dm_explore.outputs.render`). Definitions, all the model's:
   calls and slow queries grouped by fingerprint across requests
   (:func:`~dm_explore.model.findings.find_findings`): one row however many
   requests showed it, with how many did and an example trace.
+- *invalid lines*: lines of the files that are not JSON or not a valid event;
+  *refused events*: valid ``dm.invalid`` lines, calls the writer refused (a
+  plugin's mistakes), counted by kind, the first ones listed under ``refused``
+  with the line that made the call; a request's or task's refused panels are
+  under its ``refused_panels``. Neither fails the report (``check`` does).
 - *cache*: a unit's ``cache`` calls (same process), keys found (``hits``) and not
   (``misses``), and their time; the summary counts every call of the folder.
 
@@ -37,10 +42,12 @@ from dm_log.contract import epoch_seconds
 
 from ..model import Model, Span, SqlGroup, SqlReport, filter_requests, span_sql, subtree
 from ..model.findings import Finding, FindingOptions, find_findings
+from ..model.refused import refused_panels, refused_rows
 
 __all__ = ["TOP", "build_report", "finding_row"]
 
 TOP = 10
+TOP_REFUSED = 20
 _SQL_TEXT = 200
 _FAILED_RESULTS = ("failed", "error")
 
@@ -117,7 +124,17 @@ def _unit_row(model: Model, span: Span) -> dict[str, Any]:
         **_sql_stats(span_sql(model, span)[1]),
         "cache": _cache_stats(spans),
         "errors": _errors_under(spans),
+        "refused_panels": _refused_under(spans),
     }
+
+
+def _refused_under(spans: list[Span]) -> list[dict[str, Any]]:
+    """The panels the writer refused in ``spans``: title, errors and the calling line."""
+    return [
+        {"panel": title, "errors": entry["errors"], "call": entry["call"]}
+        for s in spans
+        for title, entry in refused_panels(s.panels)
+    ]
 
 
 def _cache_stats(spans: list[Span]) -> dict[str, Any]:
@@ -209,7 +226,11 @@ def build_report(
             "unfinished_spans": sum(s.end_ts is None for s in spans),
             "findings": len(findings),
             "retried_tasks": sum(s.kind == "task" and s.result == "RETRY" for s in spans),
+            "invalid_lines": model.totals["invalid_lines"],
+            "refused_events": model.totals["refused"],
+            "refused_by_kind": dict(model.refused),
         },
+        "refused": refused_rows(model, TOP_REFUSED),
         "findings": [finding_row(f) for f in findings],
         "failing_tests": [t for t in tests if t["result"] in _FAILED_RESULTS],
         "tests": tests,

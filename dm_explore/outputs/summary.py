@@ -4,7 +4,11 @@
 (int), ``services`` (list of names), ``processes`` (int), ``events`` (int),
 ``requests`` (int), ``traces`` (int), ``issues`` (int), ``exceptions`` (int),
 ``commands`` (status -> count), ``cache`` (``{calls, hits, misses}``),
-``invalid_lines`` (int), ``dropped`` (int: events
+``invalid_lines`` (int: lines that are not JSON or not a valid event, in the
+files), ``refused_events`` (int: calls the writer refused and wrote as
+``dm.invalid``: a plugin's mistakes, valid lines themselves), ``refused_by_kind``
+(kind -> count), ``refused`` (list of ``{kind, panel, errors, call, svc, trace,
+span}``, the first 20), ``dropped`` (int: events
 writers reported lost), ``capped_files`` (list of paths), ``problems`` (list of
 ``{path, line, reason}``, the first 100: paths never read, a folder that cannot be
 listed, bad lines, and a file whose last line is unfinished), ``unfinished_files``
@@ -21,11 +25,13 @@ from typing import Any
 
 from ..model import Model, Problem, filter_requests, span_sql
 from ..model.findings import FindingOptions, find_findings
+from ..model.refused import refused_rows
 from .report import finding_row
 
 __all__ = ["TOP", "summarize"]
 
 TOP = 10
+TOP_REFUSED = 20
 UNFINISHED = "unfinished last line (no newline yet, or cut off): not read"
 
 
@@ -72,6 +78,9 @@ def summarize(
             "misses": model.totals["cache_misses"],
         },
         "invalid_lines": sum(info.invalid for info in model.files.values()),
+        "refused_events": model.totals["refused"],
+        "refused_by_kind": dict(model.refused),
+        "refused": refused_rows(model, TOP_REFUSED),
         "dropped": model.totals["dropped"],
         "capped_files": [info.path for info in model.files.values() if info.capped],
         "unfinished_files": unfinished,

@@ -54,7 +54,8 @@ def test_counts_duplicates_n_plus_one_and_errors(folder: Path) -> None:
     assert report["summary"] == {"tests": 2, "failed_tests": 1, "requests": 6, "tasks": 2,
                                  "queries": 12, "exceptions": 4, "cache_calls": 0,
                                  "cache_hits": 0, "cache_misses": 0, "unfinished_spans": 1,
-                                 "findings": 2, "retried_tasks": 0}  # fmt: skip
+                                 "findings": 2, "retried_tasks": 0, "invalid_lines": 0,
+                                 "refused_events": 0, "refused_by_kind": {}}  # fmt: skip
     assert [(f["kind"], f["svc"], f["where"], f["units"], f["max_per_unit"])
             for f in report["findings"]] == [
         ("n_plus_one", "web", "GET courses/<int:pk>/", 1, 5),

@@ -8,15 +8,18 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import DataTable, Markdown, Static, Tree
 
+from ...model.refused import is_refused, site_text
 from ...outputs.textsafe import safe
 from ..text import block, cell
 
-__all__ = ["panel_widget"]
+__all__ = ["panel_widget", "refused_text"]
 
 
 def panel_widget(entry: dict[str, Any]) -> Static | Markdown | DataTable[Any] | Tree[Any]:
     """A widget for one panel entry, by its content type; content is never markup."""
     kind, content = entry.get("type"), entry.get("content")
+    if is_refused(entry):
+        return Static(refused_text(entry), classes="panel-refused")
     if kind == "markdown" and isinstance(content, str):
         return Markdown(safe(content), open_links=False, classes="panel-markdown")
     if kind == "code" and isinstance(content, str):
@@ -49,6 +52,22 @@ def panel_widget(entry: dict[str, Any]) -> Static | Markdown | DataTable[Any] | 
     return Static(
         block(content if isinstance(content, str) else str(content)), classes="panel-text"
     )
+
+
+def refused_text(entry: dict[str, Any]) -> Text:
+    """A refused panel for its author: that it was refused, why, and the line that sent it."""
+    out = Text("refused by the writer: this panel was not written\n", style="bold red", end="")
+    for error in entry.get("errors") or ["(no reason given)"]:
+        out.append("  ")
+        out.append_text(cell(error, 300, "red"))
+        out.append("\n")
+    where = site_text(entry.get("call"))
+    out.append("  at ", style="dim")
+    out.append_text(cell(where or "(the calling line is not known)", 300, "bold"))
+    if entry.get("data"):
+        out.append("\n  sent ", style="dim")
+        out.append_text(cell(entry["data"], 300, "dim"))
+    return out
 
 
 def _json_into(node: Any, value: Any, depth: int) -> None:
