@@ -271,6 +271,7 @@ class McpFolder(LiveFolder):
             "events": model.totals.get("events", 0),
             "files": len(model.files),
             "invalid_lines": model.totals.get("invalid_lines", 0),
+            "refused_events": model.totals.get("refused", 0),
         }
         if not self.loaded:
             total = self.reader.bytes_total

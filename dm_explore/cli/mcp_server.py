@@ -87,6 +87,8 @@ def build_server(live: McpFolder) -> MCPServer:
         " parameters more than once; similar: same SQL, other parameters; n+1: similar, run"
         " at least N times), the groups of those, logs with their sites, exceptions with"
         " their frames and source lines, panels, and the calls it made to other services."
+        " A panel entry of type 'refused' is one the writer refused to write (a plugin's"
+        " mistake): it has the errors, the calling line ('call') and what was sent."
     )
     def get_request(
         span_id: Annotated[

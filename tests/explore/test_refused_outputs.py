@@ -129,6 +129,7 @@ async def test_mcp_get_request_has_them_in_place_among_the_panels(
         ("Grades", ["refused"]),
         ("Notes", ["markdown"]),
     ]
+    assert answer["source"]["refused_events"] == 2
     refused = answer["panels"][0]["entries"][1]
     assert refused["errors"] == [SEATS_WHY]
     assert refused["call"]["line"] == written.refused_lines["Seats"]
