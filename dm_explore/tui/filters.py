@@ -8,12 +8,15 @@ the request. The same test serves ``/`` in the request list.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model import RequestFilter, Span
 from ..model.queries import names_trace
 
 __all__ = ["SearchFilter", "parse_filter", "request_matches"]
+
+_SEPARATORS = re.compile(r"[?:\s]+")
 
 
 def request_matches(needle: str, span: Span) -> bool:
@@ -30,8 +33,11 @@ def _in_fields(needle: str, span: Span) -> bool:
     if not raws:
         return False
     if needle.isascii() and '"' not in needle and "\\" not in needle:  # written as is
-        wanted = needle.encode()
-        if not any(wanted in raw.lower() for raw in raws):
+        # Each piece between the separators of "path?query" and "name: value" is in the
+        # line as it was written, if the request is to match.
+        pieces = [p.encode() for p in _SEPARATORS.split(needle) if p]
+        lowered = [raw.lower() for raw in raws]
+        if not all(any(piece in raw for raw in lowered) for piece in pieces):
             return False
     start, end = span.start, span.end or {}
     query = start.get("query")

@@ -51,7 +51,8 @@ class DetailScreen(Screen[None]):
         Binding("t", "trace", "Trace"),
         Binding("s", "sort_sql", "Sort SQL"),
         Binding("p", "sort_profile", "Profile order"),
-        Binding("right_square_bracket,tab", "switch_tab(1)", "Next tab", key_display="]"),
+        Binding("right_square_bracket", "switch_tab(1)", "Next tab"),
+        Binding("tab", "switch_tab(1)", "Next tab", show=False),
         Binding("left_square_bracket,shift+tab", "switch_tab(-1)", "Previous tab", show=False),
     ]
 

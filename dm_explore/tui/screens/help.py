@@ -56,16 +56,16 @@ def _where(node: DOMNode) -> str:
 
 def _rows(app: Any, bindings: Iterable[Binding]) -> list[tuple[str, str]]:
     """One row per action: every key bound to it, and what it does."""
-    keys: dict[tuple[str, str], list[str]] = {}
+    keys: dict[str, tuple[list[str], str]] = {}  # action -> its keys, what it does
     for binding in bindings:
         if binding.system and not binding.description:
             continue
         what = binding.description or binding.action.replace("_", " ")
         shown = app.get_key_display(binding)
-        found = keys.setdefault((binding.action, what), [])
+        found, _what = keys.setdefault(binding.action, ([], what))
         if shown not in found:
             found.append(shown)
-    return [(" ".join(found), what) for (_action, what), found in keys.items()]
+    return [(" ".join(found), what) for found, what in keys.values()]
 
 
 def screen_keys(screen: Screen[Any]) -> list[Section]:
@@ -85,8 +85,8 @@ def screen_keys(screen: Screen[Any]) -> list[Section]:
         bindings = [b for found in widgets[0]._bindings.key_to_bindings.values() for b in found]
         rows = _rows(app, bindings)
         if rows:
-            names = ", ".join(f"#{w.id}" for w in widgets if w.id) or "-"
-            sections.append((f"in {kind.__name__} ({names})", rows))
+            names = ", ".join(f"#{w.id}" for w in widgets if w.id)
+            sections.append((f"in {names} ({kind.__name__})" if names else kind.__name__, rows))
     return sections
 
 

@@ -30,8 +30,8 @@ class NavTable(DataTable[object]):
     """A row-cursor table with ``j k g G`` and Home / End on rows."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Cursor down", show=False),
+        Binding("k", "cursor_up", "Cursor up", show=False),
         Binding("home,g", "scroll_top", "First row", show=False),
         Binding("end,G", "scroll_bottom", "Last row", show=False),
     ]
