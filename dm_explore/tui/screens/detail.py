@@ -18,6 +18,7 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
     Tree,
 )
 
@@ -325,15 +326,10 @@ class DetailScreen(Screen[None]):
             return
         at = panes.index(tabbed.active) if tabbed.active in panes else 0
         tabbed.active = panes[(at + step) % len(panes)]
-        self.call_after_refresh(self._focus_pane)
-
-    def _focus_pane(self) -> None:
-        pane = self.query_one("#detail-tabs", TabbedContent).active_pane
-        if pane is None:
-            return
-        target = next((w for w in pane.query(Widget) if w.focusable), None)
-        if target is not None:
-            target.focus()
+        pane = tabbed.get_pane(tabbed.active)
+        # At once: focus left on a widget of the hidden tab would bring that tab back.
+        target = next((w for w in pane.query(Widget) if w.can_focus and not w.disabled), None)
+        self.set_focus(target if target is not None else tabbed.query_one(Tabs))
 
     def location(self) -> Location | None:
         """For ``e``: what the active tab has under its cursor (lists answer for themselves)."""
