@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable
 
 from dm_explore.tui.app import ExplorerApp
-from dm_explore.tui.screens.detail import DetailScreen
 from dm_explore.tui.screens.issue import IssueScreen
 from dm_explore.tui.screens.trace import TraceScreen
 from dm_explore.tui.widgets.nav import LocatedList
 from dm_explore.tui.widgets.trace_lines import TraceLines
 from tests.tui.keys_folder import RICH, RICH_TRACE, keys_folder
 from tests.tui.test_editor import stand_in
+from tests.tui.test_keys import open_rich_detail
 from tests.tui.test_tmux import ROOT, TMUX, _eventually, _start, _wait_for
 
 pytestmark = pytest.mark.tui
@@ -81,12 +81,7 @@ def _notices(app: ExplorerApp) -> list[str]:
 async def test_e_in_every_tab_of_the_request_detail(folder: Path, editor: Editor) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
-        app.open_span(f"{RICH_TRACE}-{RICH}")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, DetailScreen)
-        tabbed = screen.query_one("#detail-tabs", TabbedContent)
+        screen, tabbed = await open_rich_detail(app, pilot)
 
         await _e(pilot)  # the overview: nothing to open, and the user is told
         assert editor.opened() is None

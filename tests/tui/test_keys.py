@@ -66,6 +66,16 @@ def last(widget: Widget) -> int:
     return round(widget.max_scroll_y)
 
 
+async def open_rich_detail(app: ExplorerApp, pilot: Any) -> tuple[DetailScreen, TabbedContent]:
+    """The rich request's detail, once the folder is read: the screen and its tabs."""
+    await pilot.pause(0.2)
+    app.open_span(f"{RICH_TRACE}-{RICH}")
+    await pilot.pause(0.3)
+    screen = app.screen
+    assert isinstance(screen, DetailScreen)
+    return screen, screen.query_one("#detail-tabs", TabbedContent)
+
+
 async def press(pilot: Any, key: str) -> None:
     await pilot.press(key)
     await pilot.wait_for_scheduled_animations()
@@ -167,12 +177,7 @@ async def test_brackets_and_tab_switch_the_detail_tabs_wherever_the_focus_is(
 ) -> None:
     app = ExplorerApp(folder, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
-        app.open_span(f"{RICH_TRACE}-{RICH}")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, DetailScreen)
-        tabbed = screen.query_one("#detail-tabs", TabbedContent)
+        screen, tabbed = await open_rich_detail(app, pilot)
         assert tabbed.active == "tab-overview"
         for step in range(1, len(DETAIL_TABS) + 1):  # all the way round, and back to the start
             await press(pilot, "right_square_bracket")
