@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.containers import ScrollableContainer
 from textual.widget import Widget
-from textual.widgets import DataTable, OptionList, Static, TabbedContent
+from textual.widgets import DataTable, OptionList, Static, TabbedContent, Tree
 
 from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.screens.detail import DetailScreen
@@ -50,6 +50,8 @@ def position(widget: Widget) -> int:
         return widget.highlighted if widget.highlighted is not None else -1
     if isinstance(widget, RequestList | TraceLines):
         return widget.cursor
+    if isinstance(widget, Tree):
+        return widget.cursor_line
     assert isinstance(widget, ScrollableContainer), widget
     return round(widget.scroll_y)
 
@@ -62,6 +64,8 @@ def last(widget: Widget) -> int:
         return widget.option_count - 1
     if isinstance(widget, RequestList | TraceLines):
         return len(widget.rows) - 1
+    if isinstance(widget, Tree):
+        return widget.last_line
     assert isinstance(widget, ScrollableContainer)
     return round(widget.max_scroll_y)
 
@@ -76,10 +80,10 @@ async def open_rich_detail(app: ExplorerApp, pilot: Any) -> tuple[DetailScreen, 
     return screen, screen.query_one("#detail-tabs", TabbedContent)
 
 
-async def press(pilot: Any, key: str) -> None:
+async def press(pilot: Any, key: str, scrolls: bool = False) -> None:
+    """Press ``key`` and let it take effect (a scroll: drawn)."""
     await pilot.press(key)
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.02)
+    await pilot.pause(0.05 if scrolls else None)
 
 
 async def walk(pilot: Any, widget: Widget) -> None:
@@ -87,24 +91,26 @@ async def walk(pilot: Any, widget: Widget) -> None:
     widget.focus()
     await pilot.pause(0.05)
     name = f"#{widget.id} ({type(widget).__name__})"
+    scrolls = isinstance(widget, ScrollableContainer)
     end = last(widget)
     assert end >= 3, f"{name}: too few rows for the walk ({end + 1})"
-    await press(pilot, "home")
+    await press(pilot, "home", scrolls)
     assert position(widget) == 0, name
     expected = [("j", 1), ("down", 2), ("k", 1), ("up", 0), ("G", end), ("g", 0)]
     expected += [("end", end), ("home", 0)]
     for key, where in expected:
-        await press(pilot, key)
+        await press(pilot, key, scrolls)
         assert position(widget) == where, f"{name}: {key} went to {position(widget)}, not {where}"
-    await press(pilot, "pagedown")
+    await press(pilot, "pagedown", scrolls)
     paged = position(widget)
     assert paged >= min(3, end), f"{name}: pagedown went to {paged}"
-    await press(pilot, "pageup")
+    await press(pilot, "pageup", scrolls)
     assert position(widget) < paged, f"{name}: pageup stayed at {paged}"
 
 
 async def test_every_view_and_screen_answers_every_navigation_key(folder: Path) -> None:
     app = ExplorerApp(folder, follow_files=False)
+    app.animation_level = "none"  # a scroll lands at once (what TEXTUAL_ANIMATIONS=none does)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         await press(pilot, "f")  # paused: the cursor is the user's
@@ -134,6 +140,7 @@ async def test_every_view_and_screen_answers_every_navigation_key(folder: Path) 
             ("tab-templates", "#templates"),
             ("tab-cache", "#cache-table"),
             ("tab-profile", "#profile-top"),
+            ("tab-profile", "#profile-tree"),
             ("tab-logs", "#logs"),
             ("tab-exceptions", "#exceptions"),
         ):

@@ -30,7 +30,7 @@ from ..messages import ModelLock, OpenTrace
 from ..text import block, cell, duration, status_text, tail_cell
 from ..widgets import detail_tabs as tabs
 from ..widgets import located
-from ..widgets.nav import LocatedList, NavScroll, NavTable
+from ..widgets.nav import LocatedList, NavScroll, NavTable, NavTree
 from ..widgets.panels import panel_widget
 
 __all__ = ["DetailScreen", "panel_widget"]
@@ -93,7 +93,7 @@ class DetailScreen(Screen[None]):
             with TabPane("Profile", id="tab-profile"):
                 yield Static(id="profile-summary")
                 yield NavTable(id="profile-top", zebra_stripes=True)
-                yield Tree(Text("profile"), id="profile-tree")
+                yield NavTree(Text("profile"), id="profile-tree")
             with TabPane("Logs", id="tab-logs"):
                 yield LocatedList(id="logs")
             with TabPane("Exceptions", id="tab-exceptions"):

@@ -15,12 +15,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, OptionList, Tree
 from textual.widgets.option_list import Option
 
 from ..editor import Location
 
-__all__ = ["LocatedItem", "LocatedList", "NavScroll", "NavTable"]
+__all__ = ["LocatedItem", "LocatedList", "NavScroll", "NavTable", "NavTree"]
 
 LocatedItem = tuple[Text, Location | None]
 """One entry of a :class:`LocatedList`: what it shows, and the file and line it is about."""
@@ -45,6 +45,17 @@ class NavTable(DataTable[object]):
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return str(key) if key else None
+
+
+class NavTree(Tree[object]):
+    """A tree with ``j k g G`` beside the arrows, Page Up / Down and Home / End."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Cursor down", show=False),
+        Binding("k", "cursor_up", "Cursor up", show=False),
+        Binding("g", "scroll_home", "First line", show=False),
+        Binding("G", "scroll_end", "Last line", show=False),
+    ]
 
 
 class NavScroll(VerticalScroll):
