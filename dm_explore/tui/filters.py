@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..model import RequestFilter, Span
 from ..model.queries import names_trace
@@ -29,15 +30,12 @@ def request_matches(needle: str, span: Span) -> bool:
 def _in_fields(needle: str, span: Span) -> bool:
     """``needle`` in the query string or a header, reading the start and end lines only
     when their raw bytes hold it (most requests are ruled out without decoding)."""
-    raws = [raw for raw in (span.start_raw, span.end_raw) if raw]
-    if not raws:
+    start_raw, end_raw = span.start_raw, span.end_raw
+    if start_raw is None and end_raw is None:
         return False
-    if needle.isascii() and '"' not in needle and "\\" not in needle:  # written as is
-        # Each piece between the separators of "path?query" and "name: value" is in the
-        # line as it was written, if the request is to match.
-        pieces = [p.encode() for p in _SEPARATORS.split(needle) if p]
-        lowered = [raw.lower() for raw in raws]
-        if not all(any(piece in raw for raw in lowered) for piece in pieces):
+    lines = ((start_raw or b"") + (end_raw or b"")).lower()
+    for piece in _pieces(needle):
+        if piece not in lines:
             return False
     start, end = span.start, span.end or {}
     query = start.get("query")
@@ -52,6 +50,16 @@ def _in_fields(needle: str, span: Span) -> bool:
                 if needle in f"{name}: {value}".lower():
                     return True
     return False
+
+
+@lru_cache(maxsize=32)
+def _pieces(needle: str) -> tuple[bytes, ...]:
+    """What a lowercased line must hold for ``needle`` (lowercase) to match in it: each
+    piece between the separators of ``path?query`` and ``name: value``, as JSON writes
+    it. None for a needle JSON may write otherwise (quotes, backslashes, not ASCII)."""
+    if not needle.isascii() or '"' in needle or "\\" in needle:
+        return ()
+    return tuple(p.encode() for p in _SEPARATORS.split(needle) if p)
 
 
 @dataclass(slots=True, frozen=True)
