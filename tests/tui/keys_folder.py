@@ -34,6 +34,7 @@ def _span(n: int) -> str:
 def _rich_request(web: Writer) -> None:
     headers = {f"x-header-{i:02d}": f"value {i}" for i in range(40)}
     headers["x-request-id"] = "4f2a-needle"
+    headers["x-note"] = "café au lait"
     web.ev("request.start", 1.0, RICH_TRACE, RICH, method="GET", path="/shop/", query="q=wagtail",
            headers=headers)  # fmt: skip
     second = 1.001
