@@ -51,7 +51,7 @@ PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Search", "in the current list (/ then n, N)", "search"),
     ("Follow on/off", "keep the newest request in view (f)", "toggle_follow"),
     ("Order newest/slowest", "the request list order (o)", "toggle_order"),
-    ("Keys", "every key of the explorer (?)", "help"),
+    ("Keys", "every key of the screen in front (?)", "help"),
 )
 
 

@@ -120,6 +120,8 @@ def log_items(span: Span) -> list[LocatedItem]:
         out.append(" ")
         out.append_text(block(rec.msg))
         items.append((out, site_location(rec.site)))
+    if len(records) > MAX_ROWS:
+        items.append((Text(f"… {len(records) - MAX_ROWS} more log lines", style="dim"), None))
     return items or [(Text("(no logs)", style="dim"), None)]
 
 
@@ -135,7 +137,8 @@ def frame_items(frames: Any, indent: str = "  ") -> list[LocatedItem]:
 def exception_items(span: Span) -> list[LocatedItem]:
     """Each exception under ``span``: a heading (opening where it was raised), then its frames."""
     items: list[LocatedItem] = []
-    for exc, owner in [(exc, s) for s in subtree(span) for exc in s.exceptions][:MAX_ROWS]:
+    found = [(exc, s) for s in subtree(span) for exc in s.exceptions]
+    for exc, owner in found[:MAX_ROWS]:
         out = Text(end="")
         if owner is not span:  # raised inside a child span of this process
             out.append_text(cell(f"in {owner.kind} {owner.name}", 120, "dim italic"))
@@ -152,6 +155,8 @@ def exception_items(span: Span) -> list[LocatedItem]:
             cause = Text("  caused by ", style="dim", end="")
             cause.append_text(cell(exc.get("cause"), 200))
             items.append((cause, None))
+    if len(found) > MAX_ROWS:
+        items.append((Text(f"… {len(found) - MAX_ROWS} more exceptions", style="dim"), None))
     return items or [(Text("(no exceptions)", style="dim"), None)]
 
 
