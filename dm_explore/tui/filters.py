@@ -37,18 +37,25 @@ def _in_fields(needle: str, span: Span) -> bool:
     for piece in _pieces(needle):
         if piece not in lines:
             return False
-    start, end = span.start, span.end or {}
+    start = span.start
     query = start.get("query")
     if isinstance(query, str) and needle in f"{span.target or ''}?{query}".lower():
         return True
+    if _in_headers(needle, start.get("headers")):
+        return True
+    end = span.end or {}  # decoded only when the start line did not match
     view = end.get("view") or start.get("view")
     if isinstance(view, str) and needle in view.lower():
         return True
-    for headers in (start.get("headers"), end.get("headers")):
-        if isinstance(headers, dict):
-            for name, value in headers.items():
-                if needle in f"{name}: {value}".lower():
-                    return True
+    return _in_headers(needle, end.get("headers"))
+
+
+def _in_headers(needle: str, headers: object) -> bool:
+    """``needle`` in one of the ``name: value`` lines of ``headers`` (lowercased)."""
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if needle in f"{name}: {value}".lower():
+                return True
     return False
 
 
