@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
@@ -20,15 +19,14 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from dm_log.contract import zone_name
 
 from ..model import Model, RequestFilter, trace_id_of
-from ..model.queries import names_trace
 from ..outputs.textsafe import safe_line
-from .filters import parse_filter
+from .filters import parse_filter, request_matches
 from .loader import Loader
 from .messages import OpenSpan, OpenTrace
 from .open_editor import open_in_editor
 from .screens.detail import DetailScreen
 from .screens.file import FileScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, screen_keys
 from .screens.issue import IssueScreen
 from .screens.trace import TraceScreen
 from .widgets.commands import CommandsTable, progress_bar
@@ -36,6 +34,7 @@ from .widgets.endpoints import EndpointsTable
 from .widgets.files import FilesTable
 from .widgets.issues import IssuesTable
 from .widgets.metrics import MetricsView
+from .widgets.nav import NavScroll
 from .widgets.request_list import RequestList
 
 __all__ = ["ExplorerApp", "run"]
@@ -52,7 +51,7 @@ PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Search", "in the current list (/ then n, N)", "search"),
     ("Follow on/off", "keep the newest request in view (f)", "toggle_follow"),
     ("Order newest/slowest", "the request list order (o)", "toggle_order"),
-    ("Keys", "every key of the explorer (?)", "help"),
+    ("Keys", "every key of the screen in front (?)", "help"),
 )
 
 
@@ -65,16 +64,16 @@ class ExplorerApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("slash", "search", "Search"),
-        Binding("n", "next_match(1)", "Next", show=False),
-        Binding("N", "next_match(-1)", "Previous", show=False),
+        Binding("n", "next_match(1)", "Next match", show=False),
+        Binding("N", "next_match(-1)", "Previous match", show=False),
         Binding("ctrl+f", "filter", "Filter"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("o", "toggle_order", "Order"),
-        Binding("e", "open_in_editor", "Editor", show=False),
-        Binding("E", "toggle_word('errors')", "Errors", show=False),
-        Binding("i", "toggle_word('inflight')", "In flight", show=False),
-        Binding("x", "clear_filter", "Clear filter", show=False),
-        Binding("m", "toggle_per", "Per s/min", show=False),
+        Binding("e", "open_in_editor", "Open the file and line in the editor", show=False),
+        Binding("E", "toggle_word('errors')", "Requests with errors only (on/off)", show=False),
+        Binding("i", "toggle_word('inflight')", "Requests in flight only (on/off)", show=False),
+        Binding("x", "clear_filter", "Clear the filter", show=False),
+        Binding("m", "toggle_per", "Metrics per second / per minute", show=False),
         Binding("escape", "leave_input", "Back", show=False),
         *(
             Binding(str(i + 1), f"tab('{name}')", name.title(), show=False)
@@ -129,7 +128,7 @@ class ExplorerApp(App[int]):
                 yield IssuesTable(id="issues-table")
             with TabPane("3 Commands", id="commands"):
                 yield CommandsTable(id="commands-table")
-            with TabPane("4 Metrics", id="metrics"), VerticalScroll():
+            with TabPane("4 Metrics", id="metrics"), NavScroll(id="metrics-scroll"):
                 yield MetricsView(id="metrics-view")
             with TabPane("5 Files", id="files"):
                 yield FilesTable(id="files-table")
@@ -315,6 +314,7 @@ class ExplorerApp(App[int]):
             "requests": "#request-list",
             "issues": "#issues-table",
             "commands": "#commands-table",
+            "metrics": "#metrics-scroll",
             "files": "#files-table",
             "endpoints": "#endpoints-table",
         }.get(active)
@@ -348,7 +348,16 @@ class ExplorerApp(App[int]):
         open_in_editor(self)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        """``?``: every key of the screen in front, from its bindings and its widgets'."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = (
+            f"the {self._main('#tabs', TabbedContent).active} view"
+            if screen is self.screen_stack[0]
+            else type(screen).__name__.removesuffix("Screen").lower() + " screen"
+        )
+        self.push_screen(HelpScreen(screen_keys(screen), title))
 
     def action_tab(self, name: str) -> None:
         self._main("#tabs", TabbedContent).active = name
@@ -409,9 +418,7 @@ class ExplorerApp(App[int]):
             for offset in range(len(rows)):
                 index = (start + offset * step) % len(rows)
                 span = rows[index]
-                if term in f"{span.name} {span.svc} {span.status}".lower() or names_trace(
-                    term, span
-                ):
+                if term == str(span.status) or request_matches(term, span):
                     listing.cursor = index
                     return
         else:

@@ -23,6 +23,7 @@ its cursor; the app asks the focused widget, then its parents.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
@@ -35,6 +36,7 @@ __all__ = [
     "frame_location",
     "is_installed",
     "map_path",
+    "site_location",
 ]
 
 Location = tuple[str, int]
@@ -154,3 +156,16 @@ def frame_location(frames: Any) -> Location | None:
     in_app = [u for u in usable if u[2]]
     file, line, _ = (in_app or usable)[-1]
     return file, line
+
+
+_SITE = re.compile(r"(.+?):(\d+)(?: in .*)?")
+
+
+def site_location(text: Any) -> Location | None:
+    """``file:line`` or ``file:line in func`` (how sites are written as text) as a location."""
+    if not isinstance(text, str):
+        return None
+    found = _SITE.fullmatch(text.strip())
+    if found is None or not found.group(1):
+        return None
+    return found.group(1), int(found.group(2))

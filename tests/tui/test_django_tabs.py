@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static, TabbedContent, Tree
 
 from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.screens.detail import DetailScreen
+from dm_explore.tui.widgets.nav import LocatedList
 from dm_explore.tui.widgets.request_list import RequestList
 from tests.explore.django_page import PLAN, REQ, TD, TRACERESPONSE, django_page
 
@@ -66,7 +67,7 @@ async def test_templates_tab_nests_includes_with_their_context(folder: Path) -> 
         screen = await _open_page(app, pilot)
         screen.query_one(TabbedContent).active = "tab-templates"
         await pilot.pause(0.1)
-        lines = _text(screen.query_one("#templates", Static)).splitlines()
+        lines = screen.query_one("#templates", LocatedList).plain_text().splitlines()
         assert lines[0] == "4 templates rendered"
         names = [line for line in lines if ".html" in line and "=" not in line]
         assert names[0].startswith("courses/page.html  11.0ms")

@@ -16,6 +16,7 @@ from dm_explore.model import Model
 from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.screens.detail import DetailScreen
 from dm_explore.tui.screens.trace import TraceScreen
+from dm_explore.tui.widgets.nav import LocatedList
 from dm_explore.tui.widgets.request_list import RequestList
 from dm_explore.tui.widgets.trace_lines import TraceLines
 from tests.explore.fixtures import T1, Writer
@@ -134,9 +135,9 @@ async def test_every_panel_type_and_child_span_logs_and_exceptions(tmp_path: Pat
         app.open_span(REQ)
         await pilot.pause(0.1)
         screen = app.screen
-        logs = str(screen.query_one("#logs", Static).render())  # the child span's, marked
+        logs = screen.query_one("#logs", LocatedList).plain_text()  # the child span's, marked
         assert "report half empty" in logs and "[build.report]" in logs
-        exceptions = str(screen.query_one("#exceptions", Static).render())
+        exceptions = screen.query_one("#exceptions", LocatedList).plain_text()
         assert "in span build.report" in exceptions and "ValueError" in exceptions
         screen.query_one(TabbedContent).active = "tab-panels"
         await pilot.pause(0.1)

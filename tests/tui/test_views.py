@@ -14,6 +14,7 @@ from dm_explore.tui.screens.file import FileScreen
 from dm_explore.tui.screens.help import HelpScreen
 from dm_explore.tui.screens.issue import IssueScreen
 from dm_explore.tui.screens.trace import TraceScreen
+from dm_explore.tui.widgets.nav import LocatedList
 from dm_explore.tui.widgets.request_list import RequestList
 from dm_explore.tui.widgets.trace_lines import TraceLines
 from tests.explore.fixtures import API_REQ, T1, three_services
@@ -97,8 +98,8 @@ async def test_detail_shows_sql_flags_logs_exceptions_and_panels(folder: Path) -
         assert "N+1 suspects 1" in summary
         await pilot.press("s")  # by duration: the 2 ms statements first
         assert str(table.get_row_at(0)[1]) == "2.00"
-        assert "grade missing" in _static_text(screen.query_one("#logs", Static))
-        exceptions = _static_text(screen.query_one("#exceptions", Static))
+        assert "grade missing" in screen.query_one("#logs", LocatedList).plain_text()
+        exceptions = screen.query_one("#exceptions", LocatedList).plain_text()
         assert "KeyError" in exceptions and "/srv/api/views.py:48 in detail" in exceptions
         assert "row['grade']" in exceptions
         await pilot.press("escape")

@@ -9,22 +9,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
+    ContentSwitcher,
     DataTable,
     Footer,
     Header,
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
     Tree,
 )
 
 from dm_log.contract import format_time
 
-from ...model import Model, Span, SqlRec, span_sql, subtree
+from ...model import CacheRec, Model, Span, SqlRec, span_sql, subtree
+from ..editor import Location
 from ..messages import ModelLock, OpenTrace
-from ..text import block, cell, duration, frames_text, status_text, tail_cell
+from ..text import block, cell, duration, status_text, tail_cell
 from ..widgets import detail_tabs as tabs
+from ..widgets import located
+from ..widgets.nav import LocatedList, NavScroll, NavTable, NavTree
 from ..widgets.panels import panel_widget
 
 __all__ = ["DetailScreen", "panel_widget"]
@@ -34,7 +40,11 @@ SQL_ORDERS = ("time", "duration", "site")
 
 class DetailScreen(Screen[None]):
     """Everything recorded under one span. ``s`` changes the SQL order, ``p`` the profile's
-    top-functions order (self or total samples), ``t`` opens the trace."""
+    top-functions order (self or total samples), ``t`` opens the trace.
+
+    ``[`` / ``]`` and Tab / Shift+Tab switch tabs wherever the focus is; ``e`` opens
+    the file and line of the statement, log line, frame or template under the cursor.
+    """
 
     CSS_PATH = "detail.tcss"
     BINDINGS = [
@@ -42,6 +52,9 @@ class DetailScreen(Screen[None]):
         Binding("t", "trace", "Trace"),
         Binding("s", "sort_sql", "Sort SQL"),
         Binding("p", "sort_profile", "Profile order"),
+        Binding("right_square_bracket", "switch_tab(1)", "Next tab"),
+        Binding("tab", "switch_tab(1)", "Next tab", show=False),
+        Binding("left_square_bracket,shift+tab", "switch_tab(-1)", "Previous tab", show=False),
     ]
 
     def __init__(self, model: Model, model_lock: ModelLock, span_ref: str) -> None:
@@ -57,32 +70,34 @@ class DetailScreen(Screen[None]):
         self._shown: tuple[object, ...] | None = None  # signature of what is drawn
         self._panels_shown: tuple[object, ...] | None = None
         self._sql_rows: list[tuple[SqlRec, str]] = []  # table rows: statement, its flags
+        self._origins: dict[str, str] = {}  # template name -> its file, for the SQL rows
+        self._cache_calls: list[CacheRec] = []  # the cache table's rows
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="detail-title")
         with TabbedContent(id="detail-tabs"):
             with TabPane("Overview", id="tab-overview"):
-                yield VerticalScroll(Static(id="overview"))
+                yield NavScroll(Static(id="overview"))
             with TabPane("Headers", id="tab-headers"):
-                yield VerticalScroll(Static(id="headers"))
+                yield NavScroll(Static(id="headers"))
             with TabPane("SQL", id="tab-sql"):
                 yield Static(id="sql-summary")
-                yield DataTable(id="sql-table", cursor_type="row", zebra_stripes=True)
-                yield VerticalScroll(Static(id="sql-full"), id="sql-full-box")
+                yield NavTable(id="sql-table", zebra_stripes=True)
+                yield NavScroll(Static(id="sql-full"), id="sql-full-box")
             with TabPane("Templates", id="tab-templates"):
-                yield VerticalScroll(Static(id="templates"))
+                yield LocatedList(id="templates")
             with TabPane("Cache", id="tab-cache"):
                 yield Static(id="cache-summary")
-                yield DataTable(id="cache-table", cursor_type="row", zebra_stripes=True)
+                yield NavTable(id="cache-table", zebra_stripes=True)
             with TabPane("Profile", id="tab-profile"):
                 yield Static(id="profile-summary")
-                yield DataTable(id="profile-top", cursor_type="row", zebra_stripes=True)
-                yield Tree(Text("profile"), id="profile-tree")
+                yield NavTable(id="profile-top", zebra_stripes=True)
+                yield NavTree(Text("profile"), id="profile-tree")
             with TabPane("Logs", id="tab-logs"):
-                yield VerticalScroll(Static(id="logs"))
+                yield LocatedList(id="logs")
             with TabPane("Exceptions", id="tab-exceptions"):
-                yield VerticalScroll(Static(id="exceptions"))
+                yield LocatedList(id="exceptions")
             with TabPane("Panels", id="tab-panels"):
                 yield VerticalScroll(id="panels")
         yield Footer()
@@ -140,14 +155,15 @@ class DetailScreen(Screen[None]):
             self.query_one("#detail-title", Static).update(title)
             self.query_one("#overview", Static).update(self._overview(span))
             self.query_one("#headers", Static).update(self._headers(span))
+            self._origins = located.template_origins(span)
             self._fill_sql(span)
-            self.query_one("#templates", Static).update(tabs.templates_text(span))
-            calls = tabs.span_cache(span)
+            self.query_one("#templates", LocatedList).set_items(located.template_items(span))
+            calls = self._cache_calls = tabs.span_cache(span)[: tabs.MAX_ROWS]
             self.query_one("#cache-summary", Static).update(tabs.cache_summary(calls))
             tabs.fill_cache_table(self.query_one("#cache-table", DataTable), calls)
             self._fill_profile(span)
-            self.query_one("#logs", Static).update(self._logs(span))
-            self.query_one("#exceptions", Static).update(self._exceptions(span))
+            self.query_one("#logs", LocatedList).set_items(located.log_items(span))
+            self.query_one("#exceptions", LocatedList).set_items(located.exception_items(span))
             if panels != self._panels_shown:
                 self._panels_shown = panels
                 self._fill_panels(span)
@@ -282,52 +298,6 @@ class DetailScreen(Screen[None]):
             out.append_text(block(rec.plan))
         target.update(out)
 
-    def _logs(self, span: Span) -> Text:
-        out = Text(end="")
-        colours = {
-            "debug": "dim",
-            "info": "",
-            "warning": "yellow",
-            "error": "red",
-            "critical": "bold red",
-        }
-        family = list(subtree(span))
-        records = sorted(((rec, s) for s in family for rec in s.logs), key=lambda r: r[0].ts)
-        for rec, owner in records:
-            out.append(f"{format_time(rec.ts)} ", style="dim")
-            level = cell(rec.level.upper(), 8, colours.get(rec.level, ""))
-            level.pad_right(9 - level.cell_len)
-            out.append_text(level)
-            out.append_text(cell(rec.logger, 30, "dim"))
-            if owner is not span:  # logged inside a child span of this process
-                out.append_text(cell(f" [{owner.name}]", 40, "dim italic"))
-            out.append(" ")
-            out.append_text(block(rec.msg))
-            out.append("\n")
-        return out if records else Text("(no logs)", style="dim")
-
-    def _exceptions(self, span: Span) -> Text:
-        out = Text(end="")
-        found = [(exc, s) for s in subtree(span) for exc in s.exceptions]
-        for exc, owner in found:
-            if owner is not span:  # raised inside a child span of this process
-                out.append_text(cell(f"in {owner.kind} {owner.name}", 120, "dim italic"))
-                out.append("\n")
-            out.append_text(cell(exc.get("type"), 120, "bold red"))
-            out.append(": ")
-            out.append_text(block(exc.get("message")))
-            out.append(
-                f"   [{exc.get('mechanism', '')}, fingerprint {exc.get('fingerprint')}]\n",
-                style="dim",
-            )
-            out.append_text(frames_text(exc.get("frames")))
-            if exc.get("cause"):
-                out.append("  caused by ", style="dim")
-                out.append_text(cell(exc.get("cause"), 200))
-                out.append("\n")
-            out.append("\n")
-        return out if found else Text("(no exceptions)", style="dim")
-
     def _fill_panels(self, span: Span) -> None:
         container = self.query_one("#panels", VerticalScroll)
         container.remove_children()
@@ -345,6 +315,42 @@ class DetailScreen(Screen[None]):
         self.query_one("#profile-summary", Static).update(summary)
         tabs.fill_top_table(self.query_one("#profile-top", DataTable), profile, self.profile_order)
         tabs.fill_call_tree(self.query_one("#profile-tree", Tree), profile)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def action_switch_tab(self, step: int) -> None:
+        """The next (``step`` 1) or previous (-1) tab, its list or text focused."""
+        tabbed = self.query_one("#detail-tabs", TabbedContent)
+        panes = [pane.id for pane in tabbed.get_child_by_type(ContentSwitcher).children if pane.id]
+        if not panes:
+            return
+        at = panes.index(tabbed.active) if tabbed.active in panes else 0
+        tabbed.active = panes[(at + step) % len(panes)]
+        pane = tabbed.get_pane(tabbed.active)
+        # At once: focus left on a widget of the hidden tab would bring that tab back.
+        target = next((w for w in pane.query(Widget) if w.can_focus and not w.disabled), None)
+        self.set_focus(target if target is not None else tabbed.query_one(Tabs))
+
+    def location(self) -> Location | None:
+        """For ``e``: what the active tab has under its cursor (lists answer for themselves)."""
+        active = self.query_one("#detail-tabs", TabbedContent).active
+        if active == "tab-sql":
+            row = self.query_one("#sql-table", DataTable).cursor_row
+            if 0 <= row < len(self._sql_rows):
+                return located.sql_location(self._sql_rows[row][0], self._origins)
+            return None
+        if active == "tab-cache":
+            row = self.query_one("#cache-table", DataTable).cursor_row
+            calls = self._cache_calls
+            return located.record_site(calls[row].site) if 0 <= row < len(calls) else None
+        lists = {
+            "tab-templates": "#templates",
+            "tab-logs": "#logs",
+            "tab-exceptions": "#exceptions",
+        }
+        if active in lists:
+            return self.query_one(lists[active], LocatedList).location()
+        return None
 
     # -- actions ----------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -13,6 +12,7 @@ from ...model import Model
 from ..editor import Location
 from ..messages import ModelLock
 from ..text import cell
+from ..widgets.nav import NavScroll
 
 __all__ = ["FileScreen"]
 
@@ -29,7 +29,7 @@ class FileScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield VerticalScroll(Static(id="file-body"))
+        yield NavScroll(Static(id="file-body"), id="file-scroll")
         yield Footer()
 
     def location(self) -> Location | None:

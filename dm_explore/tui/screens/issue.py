@@ -5,21 +5,27 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from dm_log.contract import format_time
 
 from ...model import Model
+from ..editor import Location
 from ..messages import ModelLock, OpenSpan, OpenTrace
-from ..text import block, cell, duration, frames_text
+from ..text import block, cell, duration
+from ..widgets.located import frame_items, issue_location
+from ..widgets.nav import LocatedList, NavTable
 
 __all__ = ["IssueScreen"]
 
 
 class IssueScreen(Screen[None]):
-    """Traceback on top, the requests it happened in below; Enter opens one, ``t`` its trace."""
+    """Traceback on top, the requests it happened in below; Enter opens one, ``t`` its trace.
+
+    ``e`` opens the frame under the cursor in the traceback, elsewhere the innermost
+    frame of the project's code.
+    """
 
     CSS_PATH = "issue.tcss"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("t", "trace", "Trace")]
@@ -32,8 +38,9 @@ class IssueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield VerticalScroll(Static(id="issue-traceback"), id="issue-top")
-        yield DataTable(id="issue-spans", cursor_type="row")
+        yield Static(id="issue-title")
+        yield LocatedList(id="issue-frames")
+        yield NavTable(id="issue-spans")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,10 +59,10 @@ class IssueScreen(Screen[None]):
                 style="dim",
             )
             out.append_text(cell(", ".join(sorted(issue.services)), 200))
-            out.append("\n\n")
-            out.append_text(frames_text(issue.example.get("frames"), indent=""))
-            self.query_one("#issue-traceback", Static).update(out)
-            table = self.query_one("#issue-spans", DataTable)
+            self.query_one("#issue-title", Static).update(out)
+            frames = frame_items(issue.example.get("frames"), indent="")
+            self.query_one("#issue-frames", LocatedList).set_items(frames)
+            table = self.query_one("#issue-spans", NavTable)
             table.focus()
             table.add_columns("when", "service", "span", "status", "duration")
             for span_id in reversed(issue.spans):
@@ -79,15 +86,18 @@ class IssueScreen(Screen[None]):
                     key=root.ref,
                 )
 
+    def location(self) -> Location | None:
+        """The innermost frame of the project's code in the issue's traceback."""
+        with self.model_lock():
+            issue = self.model.issues.get(self.fingerprint)
+            return issue_location(issue) if issue is not None else None
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.post_message(OpenSpan(str(event.row_key.value)))
 
     def action_trace(self) -> None:
-        table = self.query_one("#issue-spans", DataTable)
-        if not table.row_count:
-            return
-        span_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        span_id = self.query_one("#issue-spans", NavTable).current_key()
         span = self.model.span(span_id) if span_id else None
         if span is not None:
             self.post_message(OpenTrace(span.trace, span.span_id))

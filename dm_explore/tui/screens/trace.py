@@ -14,8 +14,10 @@ from textual.widgets import Footer, Header, Static
 
 from ...model import Model, Span, Trace
 from ...model.queries import Folds, TreeRow, subtree, time_span, trace_view
+from ..editor import Location
 from ..messages import ModelLock, OpenSpan
 from ..text import cell, duration, service_colour, status_text
+from ..widgets.located import span_location
 from ..widgets.trace_lines import TraceLines
 
 __all__ = ["FOLDS", "TraceScreen", "span_summary"]
@@ -184,6 +186,14 @@ class TraceScreen(Screen[None]):
         else:
             self.folds = replace(folds, rows=folds.rows + FOLDS.rows)
         self.rebuild(force=True)
+
+    def location(self) -> Location | None:
+        """For ``e``: the span under the cursor's file and line (:func:`span_location`)."""
+        row = self.query_one(TraceLines).current
+        if row is None or row.more:
+            return None
+        with self.model_lock():
+            return span_location(row.span)
 
     def action_from_top(self) -> None:
         """Back to the whole trace after drawing it from a folded span."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from dm_log.contract import format_time
 
 from ...model import Model
-from ..editor import Location, frame_location
+from ..editor import frame_location
 from ..text import cell, duration
+from .keyed import KeyedTable
 
 __all__ = ["CommandsTable", "progress_bar"]
 
@@ -35,13 +35,11 @@ def progress_bar(done: float, total: float | None, width: int = 20) -> Text:
     return bar
 
 
-class CommandsTable(DataTable[object]):
+class CommandsTable(KeyedTable):
     """Every retained run, newest first, whatever its command and host.
 
     ``e`` opens where a failed run raised (:meth:`location`).
     """
-
-    _locations: dict[str, Location]  # run ref -> where its exception was raised
 
     class Chosen(Message):
         def __init__(self, span_id: str) -> None:
@@ -49,7 +47,6 @@ class CommandsTable(DataTable[object]):
             self.span_id = span_id
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.add_columns(
             "command", "host", "status", "progress", "duration", "started", "pid", "params"
         )
@@ -104,14 +101,6 @@ class CommandsTable(DataTable[object]):
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 
-    def location(self) -> Location | None:
-        """Where the run under the cursor raised: its innermost in-app frame, if it failed so."""
-        if not self.row_count:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return getattr(self, "_locations", {}).get(str(key))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value:
-            self.post_message(self.Chosen(str(event.row_key.value)))
+    def open_key(self, key: str) -> None:
+        """The run's detail."""
+        self.post_message(self.Chosen(key))

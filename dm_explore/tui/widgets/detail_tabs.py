@@ -26,6 +26,7 @@ __all__ = [
     "profile_summary",
     "request_overview",
     "span_cache",
+    "template_entry",
     "template_rows",
     "templates_text",
 ]
@@ -121,29 +122,33 @@ def templates_text(span: Span) -> Text:
         return Text("(no templates rendered)", style="dim")
     out = Text(f"{len(rows)} templates rendered\n\n", style="bold", end="")
     for current, depth in rows[:MAX_ROWS]:
-        indent = "  " * depth
-        start = current.start
-        out.append(indent)
-        out.append_text(cell(current.name, 120, "bold"))
-        out.append(f"  {duration(current.ms)}", style="dim")
-        origin = start.get("origin")
-        if origin:
-            out.append("  ")
-            out.append_text(tail_cell(origin, 80))
+        out.append_text(template_entry(current, depth))
         out.append("\n")
-        context = start.get("context")
-        keys = start.get("context_keys")
-        if isinstance(context, dict) and context:
-            for key, value in list(context.items())[:100]:
-                out.append(f"{indent}    ")
-                out.append_text(cell(key, 40, "cyan"))
-                out.append(" = ")
-                out.append_text(cell(value, 160))
-                out.append("\n")
-        elif isinstance(keys, list) and keys:
-            out.append(f"{indent}    keys: ", style="dim")
-            out.append_text(cell(", ".join(map(str, keys)), 300))
-            out.append("\n")
+    return out
+
+
+def template_entry(current: Span, depth: int) -> Text:
+    """One template: name, time and file, then its context, indented ``depth`` levels."""
+    indent = "  " * depth
+    start = current.start
+    out = Text(indent, end="")
+    out.append_text(cell(current.name, 120, "bold"))
+    out.append(f"  {duration(current.ms)}", style="dim")
+    origin = start.get("origin")
+    if origin:
+        out.append("  ")
+        out.append_text(tail_cell(origin, 80))
+    context = start.get("context")
+    keys = start.get("context_keys")
+    if isinstance(context, dict) and context:
+        for key, value in list(context.items())[:100]:
+            out.append(f"\n{indent}    ")
+            out.append_text(cell(key, 40, "cyan"))
+            out.append(" = ")
+            out.append_text(cell(value, 160))
+    elif isinstance(keys, list) and keys:
+        out.append(f"\n{indent}    keys: ", style="dim")
+        out.append_text(cell(", ".join(map(str, keys)), 300))
     return out
 
 

@@ -18,12 +18,11 @@ from ...model.endpoints import EndpointStats, endpoint_stats
 from ...model.findings import FindingOptions, find_findings
 from ..messages import OpenTrace
 from ..text import cell
+from .keyed import KeyedTable
 
 __all__ = ["COLUMNS", "EndpointsTable"]
 
 MAX_ROWS = 2000
-EVERY = 2.0  # seconds between two computations while the model changes (at least)
-COST_FACTOR = 5  # ... and at least this many times what the last one took: the UI stays free
 # (header, the figure it shows and sorts by); the first sort is by count, most first
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("endpoint", "key"),
@@ -45,7 +44,7 @@ def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
-class EndpointsTable(DataTable[object]):
+class EndpointsTable(KeyedTable):
     """One row per endpoint; Enter posts :class:`~dm_explore.tui.messages.OpenTrace`."""
 
     BINDINGS = [
@@ -57,40 +56,22 @@ class EndpointsTable(DataTable[object]):
     sort_by = "count"
     descending = True
     _rows: list[EndpointStats] = []  # replaced, never changed in place
-    _version = -1
-    _at = 0.0
-    _cost = 0.0
-    _catch_up_pending = False
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.zebra_stripes = True
         for header, figure in COLUMNS:  # room for the sort arrow
             self.add_column(header + "  ", key=figure)
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
-        """Recompute when the model changed (at most every :data:`EVERY` seconds, and
-        :data:`COST_FACTOR` times what the last computation took), then draw."""
-        now = time.monotonic()
-        if model.version == self._version:
+        """Recompute when the model changed (at most every :attr:`EVERY` seconds, and
+        :attr:`COST_FACTOR` times what the last computation took), then draw."""
+        if not self.compute_due(model.version, force):
             return
-        wait = max(EVERY, COST_FACTOR * self._cost) - (now - self._at)
-        if wait > 0 and not force and self._version >= 0:
-            if not self._catch_up_pending:  # the last change is drawn, even if none follows
-                self._catch_up_pending = True
-                self.set_timer(wait, self._catch_up)
-            return
+        began = time.monotonic()
         options = FindingOptions(n_plus_one=model.n_plus_one)
         self._rows = endpoint_stats(model, find_findings(model, options))
-        self._version, self._at = model.version, now
-        self._cost = time.monotonic() - now
+        self.computed(model.version, began)
         self._draw()
-
-    def _catch_up(self) -> None:
-        self._catch_up_pending = False
-        redraw = getattr(self.app, "redraw", None)  # the app redraws under the model lock
-        if callable(redraw):
-            redraw(force=True)
 
     def _sorted(self) -> list[EndpointStats]:
         figure = self.sort_by
@@ -153,18 +134,8 @@ class EndpointsTable(DataTable[object]):
         if event.column_key.value:
             self.sort_on(str(event.column_key.value))
 
-    def _open(self, key: str) -> None:
+    def open_key(self, key: str) -> None:
+        """The trace of the endpoint's slowest run."""
         trace = key.split("|", 1)[0]
         if trace:
             self.post_message(OpenTrace(trace))
-
-    def action_choose(self) -> None:
-        if self.row_count:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-            if key:
-                self._open(str(key))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value:
-            self._open(str(event.row_key.value))

@@ -7,16 +7,15 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ...model import Model, Problem
-from ..editor import Location
 from ..text import cell
+from .keyed import KeyedTable
 
 __all__ = ["FilesTable"]
 
 
-class FilesTable(DataTable[object]):
+class FilesTable(KeyedTable):
     """One row per file; Enter lists its problems; ``e`` opens the file at its first problem."""
 
     class Chosen(Message):
@@ -25,10 +24,8 @@ class FilesTable(DataTable[object]):
             self.file_id = file_id
 
     _shown: tuple[int, ...] | None = None  # what the drawn rows were computed from
-    _locations: dict[str, Location]  # file id -> the file and its first bad line (or 1)
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.add_columns(
             "file", "service", "host", "pid", "process", "events", "invalid", "capped", "dropped"
         )
@@ -89,17 +86,9 @@ class FilesTable(DataTable[object]):
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 
-    def location(self) -> Location | None:
-        """The file under the cursor, at its first invalid line (a skipped path: None)."""
-        if not self.row_count:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return getattr(self, "_locations", {}).get(str(key))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value:
-            self.post_message(self.Chosen(int(event.row_key.value)))
+    def open_key(self, key: str) -> None:
+        """The file's problems."""
+        self.post_message(self.Chosen(int(key)))
 
 
 def _relative(path: str, root: Path) -> str:

@@ -39,8 +39,8 @@ class RequestList(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False),
         Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "move(-20)", "Page up", show=False),
-        Binding("pagedown", "move(20)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
         Binding("enter", "choose", "Detail"),
@@ -167,6 +167,10 @@ class RequestList(ScrollView, can_focus=True):
     def action_move(self, delta: int) -> None:
         if self.rows:
             self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def action_page(self, pages: int) -> None:
+        """A screen of rows down (1) or up (-1), less one row kept in view."""
+        self.action_move(pages * max(self.size.height - 2, 1))
 
     def action_first(self) -> None:
         self.cursor = 0
