@@ -18,10 +18,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 
 from dm_log.contract import zone_name
 
+from ..ingest.live import LiveFolder
 from ..model import Model, RequestFilter, trace_id_of
 from ..outputs.textsafe import safe_line
 from .filters import parse_filter, request_matches
-from .loader import Loader
 from .messages import OpenSpan, OpenTrace
 from .open_editor import open_in_editor
 from .screens.detail import DetailScreen
@@ -91,7 +91,7 @@ class ExplorerApp(App[int]):
     ) -> None:
         super().__init__()
         self.folder = folder
-        self.loader = Loader(folder, poll=poll, model=model)
+        self.loader = LiveFolder(folder, poll=poll, model=model)
         self.follow_files = follow_files
         self.follow = True
         self.order = "newest"
@@ -175,7 +175,7 @@ class ExplorerApp(App[int]):
         if not (self.loader.loaded or force or self._dirty) and now - self._drawn_at < 0.5:
             self._draw_status(locked=False)  # loading: the lists wait, the reader runs on
             return
-        if not self.loader.try_ui_lock():
+        if not self.loader.try_lock():
             self._dirty = self._dirty or force
             if not self._retry_pending:  # the reader stands aside for us: come back soon
                 self._retry_pending = True
@@ -258,10 +258,10 @@ class ExplorerApp(App[int]):
     # -- opening things ------------------------------------------------------------------
 
     def open_span(self, span_id: str) -> None:
-        self.push_screen(DetailScreen(self.model, self.loader.ui_lock, span_id))
+        self.push_screen(DetailScreen(self.model, self.loader.holding, span_id))
 
     def open_trace(self, trace_id: str, span_id: str | None = None) -> None:
-        self.push_screen(TraceScreen(self.model, self.loader.ui_lock, trace_id, span_id))
+        self.push_screen(TraceScreen(self.model, self.loader.holding, trace_id, span_id))
 
     def on_open_span(self, message: OpenSpan) -> None:
         self.open_span(message.span_id)
@@ -279,13 +279,13 @@ class ExplorerApp(App[int]):
             self.open_span(span.ref)
 
     def on_issues_table_chosen(self, message: IssuesTable.Chosen) -> None:
-        self.push_screen(IssueScreen(self.model, self.loader.ui_lock, message.fingerprint))
+        self.push_screen(IssueScreen(self.model, self.loader.holding, message.fingerprint))
 
     def on_commands_table_chosen(self, message: CommandsTable.Chosen) -> None:
         self.open_span(message.span_id)
 
     def on_files_table_chosen(self, message: FilesTable.Chosen) -> None:
-        self.push_screen(FileScreen(self.model, self.loader.ui_lock, message.file_id))
+        self.push_screen(FileScreen(self.model, self.loader.holding, message.file_id))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id == "tabs":

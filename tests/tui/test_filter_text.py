@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dm_explore.ingest.live import LiveFolder
 from dm_explore.model import RequestFilter
 from dm_explore.tui.filters import SearchFilter, parse_filter
-from dm_explore.tui.loader import Loader
 from tests.tui.keys_folder import RICH, keys_folder
 
 
 def _matching(folder: Path, text: str) -> set[str]:
-    loader = Loader(folder, poll=True)
+    loader = LiveFolder(folder, poll=True)
     loader.read_now()
     flt = parse_filter(text)
     return {span.span_id for span in loader.model.requests.values() if flt.matches(span)}

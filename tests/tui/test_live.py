@@ -226,10 +226,10 @@ async def test_files_view_lists_paths_the_reader_skipped(tmp_path: Path) -> None
 def test_a_loader_stopped_before_it_ran_reads_nothing_and_returns(
     tmp_path: Path, poll: bool
 ) -> None:
-    from dm_explore.tui.loader import Loader
+    from dm_explore.ingest.live import LiveFolder
 
     _requests(500).write(tmp_path / "api.jsonl")
-    loader = Loader(tmp_path, poll=poll)
+    loader = LiveFolder(tmp_path, poll=poll)
     loader.stop()  # the app quit while the history was loading
     loader.run()  # returns at once, whether it follows with watchfiles or by polling
     assert loader.error is None and loader.model.totals.get("events", 0) == 0
