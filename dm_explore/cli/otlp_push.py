@@ -1,82 +1,219 @@
-"""Sending a folder's traces to an OTLP/HTTP receiver: the command-line side.
+"""Sending a folder to an OTLP/HTTP receiver, and writing its logs and metrics: the command line.
 
 ``export otlp DIR --endpoint URL`` and ``ship DIR --endpoint URL`` share the
 arguments (:func:`add_endpoint_arguments`) and the way a failure ends the run:
-the receiver's own message on stderr, exit 1.
+the receiver's own message on stderr, exit 1. ``--signals`` chooses what is sent
+or written: by default every signal an endpoint is named for when sending
+(traces, logs, metrics), and traces only with ``-o FILE``.
+
+:func:`push` streams: the folder is read a batch at a time by a
+:class:`~dm_explore.cli.shipper.Shipper` without a state, each span sent once it
+ends, each log and metric line as it is read, in requests of a bounded size; what
+is still open at the end is sent as unfinished. Memory holds a bounded model and
+one request per signal, whatever the folder's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
-from ..model import Model
-from ..outputs.otlp import export_requests
-from ..outputs.otlp_send import JSON, PROTOBUF, Endpoint, Sender, SendError, endpoint_from
+import orjson
+
+from ..ingest.folder import PATTERNS
+from ..ingest.tail import Tail
+from ..outputs.otlp import span_to_otlp
+from ..outputs.otlp_send import (
+    JSON,
+    PROTOBUF,
+    SIGNALS,
+    Endpoint,
+    Sender,
+    SendError,
+    Unreachable,
+    endpoints_from,
+)
+from ..outputs.otlp_signals import (
+    exception_record,
+    log_record,
+    logs_request,
+    metric_points,
+    metrics_request,
+    process_of,
+)
 from ..outputs.textsafe import safe_line
 
-__all__ = ["add_endpoint_arguments", "endpoint_or_exit", "push", "span_count"]
+__all__ = [
+    "add_endpoint_arguments",
+    "endpoint_or_exit",
+    "endpoints_or_exit",
+    "point_requests",
+    "push",
+    "signals_of",
+]
+
+POINT_BATCH = 4096  # log records, or metric lines, in one request of a file
+
+
+def _signals(text: str) -> tuple[str, ...]:
+    chosen = tuple(s.strip() for s in text.split(",") if s.strip())
+    wrong = [s for s in chosen if s not in SIGNALS]
+    if wrong or not chosen:
+        raise argparse.ArgumentTypeError(f"signals are {', '.join(SIGNALS)}, comma-separated")
+    return tuple(s for s in SIGNALS if s in chosen)
 
 
 def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint",
         metavar="URL",
-        help="OTLP/HTTP receiver's base URL (/v1/traces is appended); default: "
-        "$OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT",
+        help="OTLP/HTTP receiver's base URL (/v1/traces, /v1/logs, /v1/metrics are appended); "
+        "default: $OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT",
     )
     parser.add_argument(
         "--protocol",
         choices=(PROTOBUF, JSON),
         help=f"default: $OTEL_EXPORTER_OTLP_PROTOCOL, else {PROTOBUF}",
     )
+    parser.add_argument(
+        "--signals",
+        type=_signals,
+        metavar="LIST",
+        help="comma-separated, of traces, logs, metrics; default: all three when sending, "
+        "traces with -o",
+    )
 
 
-def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | None:
-    """The endpoint from the arguments and the environment; exit 2 if it is wrong or missing."""
+def signals_of(args: argparse.Namespace, *, default: tuple[str, ...] = SIGNALS) -> tuple[str, ...]:
+    chosen: tuple[str, ...] | None = getattr(args, "signals", None)
+    return chosen if chosen else default
+
+
+def endpoints_or_exit(args: argparse.Namespace, *, required: bool) -> dict[str, Endpoint]:
+    """The endpoints of the chosen signals, by signal; exit 2 if one is wrong or none is named."""
     try:
-        endpoint = endpoint_from(args.endpoint, args.protocol)
-        if endpoint is not None:
+        endpoints = endpoints_from(args.endpoint, args.protocol, signals=signals_of(args))
+        for endpoint in endpoints.values():
             Sender(endpoint).close()  # checks the URL
     except ValueError as exc:
         print(f"dm-explore: {safe_line(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
-    if endpoint is None and required:
+    if not endpoints and required:
         print(
             "dm-explore: give -o FILE, --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT",
             file=sys.stderr,
         )
         raise SystemExit(2)
-    return endpoint
+    return endpoints
 
 
-def span_count(request: Mapping[str, Any]) -> int:
-    """How many spans one ``ExportTraceServiceRequest`` holds."""
-    return sum(len(ss["spans"]) for rs in request["resourceSpans"] for ss in rs["scopeSpans"])
+def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | None:
+    """The first endpoint :func:`endpoints_or_exit` finds, or None."""
+    endpoints = endpoints_or_exit(args, required=required)
+    return next(iter(endpoints.values()), None)
 
 
-def push(model: Model, endpoint: Endpoint) -> int:
-    """Send every trace of ``model``; 0 when the receiver took them all, else 1 and why."""
-    sender = Sender(endpoint)
-    spans = 0
+def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
+    """Send the folder; 0 when the receiver took everything, else 1 and why on stderr."""
+    from .shipper import Shipper
+
+    senders = {signal: Sender(endpoint) for signal, endpoint in endpoints.items()}
+    shipper = Shipper(folder, senders, None, queue_limit=2**62, stream=True)
     began = time.perf_counter()
     try:
-        for request in export_requests(model, per_trace=False):
-            sender.send(request)
-            spans += span_count(request)
+        shipper.read()
+        _add_unfinished(shipper)
+        if not shipper.flush(wait=True):
+            raise Unreachable("the receiver did not take a request")
     except SendError as exc:
-        print(f"dm-explore: {safe_line(str(exc))} (sent {spans} spans before)", file=sys.stderr)
+        print(f"dm-explore: {safe_line(str(exc))} ({shipper.counts()})", file=sys.stderr)
         return 1
     finally:
-        sender.close()
+        for sender in senders.values():
+            sender.close()
+    traces = shipper.traces_sent
     took = time.perf_counter() - began
+    requests = sum(sender.requests for sender in senders.values())
+    sent = sum(sender.bytes for sender in senders.values())
+    retries = sum(sender.retries for sender in senders.values())
+    where = ", ".join(safe_line(e.url) for e in endpoints.values())
+    points = shipper.points_sent
     print(
-        f"sent {len(model.traces)} traces ({spans} spans, {sender.requests} requests, "
-        f"{sender.bytes} bytes, {sender.retries} retries) to {safe_line(endpoint.url)} "
-        f"in {took:.1f}s",
+        f"sent {len(traces)} traces ({shipper.sent} spans, {points['logs']} log records, "
+        f"{points['metrics']} metric points; {requests} requests, {sent} bytes, {retries} "
+        f"retries) to {where} in {took:.1f}s",
         file=sys.stderr,
     )
     return 0
+
+
+def _add_unfinished(shipper: Any) -> None:
+    """Queue the spans still open at the end of the folder, cut where they were last seen."""
+    from .shipper import Queued
+
+    if "traces" not in shipper.senders:
+        return
+    model = shipper.reader.model
+    for key, progress in shipper.progress.items():
+        for ref in list(progress.open_from):
+            span = model.span(ref)
+            if span is None or span.end_ts is not None or span.kind == "?":
+                continue
+            otlp = span_to_otlp(span, cut_parent=shipper._closes_cycle(span))
+            shipper.queue.append(Queued(key, ref, 0, span.process, otlp))
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith(PATTERNS):
+                yield Path(dirpath) / name
+
+
+def point_requests(folder: Path, signals: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` objects of the folder's
+    ``log``/``exception`` and ``metric``/``runtime`` lines, file by file, bounded in size."""
+    kinds = {b'"log"': "logs", b'"exception"': "logs", b'"metric"': "metrics",
+             b'"runtime"': "metrics"}  # fmt: skip
+    for path in _files(folder):
+        tail = Tail(path)
+        logs: list[Any] = []
+        metrics: list[Any] = []
+        more = True
+        while more:
+            batch = tail.read_batch()
+            more = batch.more
+            for raw in batch.raws:
+                if b'"event"' not in raw or not any(k in raw for k in kinds):
+                    continue
+                try:
+                    data = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                kind = data.get("event") if isinstance(data, dict) else None
+                if kind in ("log", "exception") and "logs" in signals:
+                    record = log_record(data) if kind == "log" else exception_record(data)
+                    logs.append((process_of(data), record))
+                elif kind in ("metric", "runtime") and "metrics" in signals:
+                    metrics += [(process_of(data), m) for m in metric_points(data)]
+            if len(logs) >= POINT_BATCH or (logs and not more):
+                yield logs_request(logs)
+                logs = []
+            if len(metrics) >= POINT_BATCH or (metrics and not more):
+                yield metrics_request(metrics)
+                metrics = []
+
+
+def write_points(folder: Path, signals: tuple[str, ...], out: IO[bytes]) -> int:
+    """Write the logs and metrics requests as JSON lines; returns how many lines were written."""
+    count = 0
+    for request in point_requests(folder, signals):
+        out.write(orjson.dumps(request) + b"\n")
+        count += 1
+    return count

@@ -263,9 +263,7 @@ def _request(by_process: Mapping[ProcessKey, list[dict[str, Any]]]) -> dict[str,
     }
 
 
-def _trace_spans(
-    model: Model, trace: Trace
-) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
+def _trace_spans(model: Model, trace: Trace) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
     """``(process, OTLP span)`` for each span of one trace, cycles cut."""
     cut = cyclic_links(trace.spans, model.spans)
     for span in trace.spans:
