@@ -6,16 +6,16 @@ the receiver's own message on stderr, exit 1. ``--signals`` chooses what is sent
 or written: by default every signal an endpoint is named for when sending
 (traces, logs, metrics), and traces only with ``-o FILE``.
 
-:func:`push` streams: the folder is read a batch at a time by a
-:class:`~dm_explore.cli.shipper.Shipper` without a state, each span sent once it
-ends, each log and metric line as it is read, in requests of a bounded size; what
-is still open at the end is sent as unfinished. Memory holds a bounded model and
-one request per signal, whatever the folder's size.
+:func:`push` streams (:class:`~dm_explore.outputs.otlp_stream.Stream`): each span
+is sent once it ends, each log and metric line as it is read, in requests of a
+bounded size; what is still open at the end is sent as unfinished. Memory holds the
+open spans and one request per signal, whatever the folder's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -27,7 +27,6 @@ import orjson
 
 from ..ingest.folder import PATTERNS
 from ..ingest.tail import Tail
-from ..outputs.otlp import span_to_otlp
 from ..outputs.otlp_send import (
     JSON,
     PROTOBUF,
@@ -35,7 +34,6 @@ from ..outputs.otlp_send import (
     Endpoint,
     Sender,
     SendError,
-    Unreachable,
     endpoints_from,
 )
 from ..outputs.otlp_signals import (
@@ -119,53 +117,38 @@ def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | 
 
 
 def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
-    """Send the folder; 0 when the receiver took everything, else 1 and why on stderr."""
-    from .shipper import Shipper
+    """Stream the folder to the endpoints; 0 when the receiver took everything, else 1 and why."""
+    from ..outputs.otlp_stream import Stream
 
     senders = {signal: Sender(endpoint) for signal, endpoint in endpoints.items()}
-    shipper = Shipper(folder, senders, None, queue_limit=2**62, stream=True)
+    json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
+    stream = Stream(folder, tuple(endpoints), json=json)
+    counts = dict.fromkeys(SIGNALS, 0)
     began = time.perf_counter()
+    gc.freeze()  # what is loaded so far is never garbage: collections skip it
     try:
-        shipper.read()
-        _add_unfinished(shipper)
-        if not shipper.flush(wait=True):
-            raise Unreachable("the receiver did not take a request")
+        for signal, body, items in stream:
+            senders[signal].post(body)
+            counts[signal] += items
     except SendError as exc:
-        print(f"dm-explore: {safe_line(str(exc))} ({shipper.counts()})", file=sys.stderr)
+        sent = ", ".join(f"{n} {s}" for s, n in counts.items() if s in senders)
+        print(f"dm-explore: {safe_line(str(exc))} (sent before: {sent})", file=sys.stderr)
         return 1
     finally:
         for sender in senders.values():
             sender.close()
-    traces = shipper.traces_sent
     took = time.perf_counter() - began
     requests = sum(sender.requests for sender in senders.values())
-    sent = sum(sender.bytes for sender in senders.values())
+    sent_bytes = sum(sender.bytes for sender in senders.values())
     retries = sum(sender.retries for sender in senders.values())
     where = ", ".join(safe_line(e.url) for e in endpoints.values())
-    points = shipper.points_sent
     print(
-        f"sent {len(traces)} traces ({shipper.sent} spans, {points['logs']} log records, "
-        f"{points['metrics']} metric points; {requests} requests, {sent} bytes, {retries} "
-        f"retries) to {where} in {took:.1f}s",
+        f"sent {len(stream.trace_ids)} traces ({counts['traces']} spans, {counts['logs']} log "
+        f"records, {counts['metrics']} metric points; {requests} requests, {sent_bytes} bytes, "
+        f"{retries} retries) to {where} in {took:.1f}s",
         file=sys.stderr,
     )
     return 0
-
-
-def _add_unfinished(shipper: Any) -> None:
-    """Queue the spans still open at the end of the folder, cut where they were last seen."""
-    from .shipper import Queued
-
-    if "traces" not in shipper.senders:
-        return
-    model = shipper.reader.model
-    for key, progress in shipper.progress.items():
-        for ref in list(progress.open_from):
-            span = model.span(ref)
-            if span is None or span.end_ts is not None or span.kind == "?":
-                continue
-            otlp = span_to_otlp(span, cut_parent=shipper._closes_cycle(span))
-            shipper.queue.append(Queued(key, ref, 0, span.process, otlp))
 
 
 def _files(folder: Path) -> Iterator[Path]:

@@ -1,7 +1,8 @@
 """A real OTLP/HTTP receiver on loopback for the tests: records each request, answers as told.
 
 ``Receiver.script`` holds the answers to give first, in order, as
-``(status, headers, body)``; once it is empty every request gets 200. Requests
+``(status, headers, body)``; once it is empty every request gets 200.
+``Receiver.by_path`` holds answers given to every request posted to one path. Requests
 are decoded with the official protobuf classes (or as JSON), by the path they were
 posted to: ``/v1/traces``, ``/v1/logs`` or ``/v1/metrics``.
 """
@@ -49,6 +50,7 @@ class Received:
 @dataclass
 class Receiver:
     script: deque[tuple[int, dict[str, str], bytes]] = field(default_factory=deque)
+    by_path: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,9 +71,12 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
-                    status, headers, answer = (
-                        receiver.script.popleft() if receiver.script else (200, {}, b"")
-                    )
+                    if self.path in receiver.by_path:
+                        status, headers, answer = receiver.by_path[self.path]
+                    elif receiver.script:
+                        status, headers, answer = receiver.script.popleft()
+                    else:
+                        status, headers, answer = 200, {}, b""
                     if status == 200:
                         receiver.requests.append(
                             Received(self.path, dict(self.headers.items()), body)
