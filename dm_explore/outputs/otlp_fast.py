@@ -46,31 +46,51 @@ def _len(n: int) -> bytes:
     return _VARINTS[n] if n < _SMALL else _varint(n)
 
 
+_PAIRS: dict[tuple[str, Any], bytes] = {}  # (key, str or int value) -> its KeyValue, length first
+MAX_PAIRS = 65_536  # encoded pairs remembered: methods, statements, paths, sites repeat
+
+
+def _pair(key: str, value: Any) -> bytes:
+    """One ``KeyValue`` message, its length first (the field's tag left to the caller)."""
+    kind = type(value)
+    if kind is str:
+        raw = value.encode("utf-8", "surrogatepass")
+        any_value = _STRING + _len(len(raw)) + raw
+    elif kind is int and -(2**63) <= value < 2**63:
+        any_value = _INT + _varint(value)
+    elif kind is float:
+        any_value = _DOUBLE + _pack_double(value)
+    elif kind is bool:
+        any_value = _BOOL + (b"\x01" if value else b"\x00")
+    else:
+        any_value = _any_value(_value(value))
+    pair = _key(key) + _KV_VALUE + _len(len(any_value)) + any_value
+    return _len(len(pair)) + pair
+
+
 def attrs_bytes(tag: int, pairs: Iterable[tuple[str, Any]]) -> bytes:
-    """Repeated ``KeyValue`` fields with the one-byte ``tag``; a None value leaves its key out."""
+    """Repeated ``KeyValue`` fields with the one-byte ``tag``; a None value leaves its key out.
+
+    A string or integer value met before with the same key is not encoded again.
+    """
     out = bytearray()
-    varints, small = _VARINTS, _SMALL
-    for key, value in pairs:
+    known, cached = _PAIRS.get, _PAIRS
+    for item in pairs:
+        value = item[1]
         if value is None:
             continue
         kind = type(value)
-        if kind is str:
-            raw = value.encode("utf-8", "surrogatepass")
-            n = len(raw)
-            any_value = _STRING + (varints[n] if n < small else _varint(n)) + raw
-        elif kind is int and -(2**63) <= value < 2**63:
-            any_value = _INT + _varint(value)
-        elif kind is float:
-            any_value = _DOUBLE + _pack_double(value)
-        elif kind is bool:
-            any_value = _BOOL + (b"\x01" if value else b"\x00")
+        if kind is str or kind is int:
+            encoded = known(item)
+            if encoded is None:
+                encoded = _pair(*item)
+                if len(cached) >= MAX_PAIRS:
+                    cached.clear()
+                cached[item] = encoded
         else:
-            any_value = _any_value(_value(value))
-        n = len(any_value)
-        pair = _key(key) + _KV_VALUE + (varints[n] if n < small else _varint(n)) + any_value
+            encoded = _pair(*item)
         out.append(tag)
-        out += _len(len(pair))
-        out += pair
+        out += encoded
     return bytes(out)
 
 
