@@ -51,7 +51,7 @@ def write_folder(folder: Path) -> tuple[str, str]:
     w.add("log", **ids, level="warning", msg="cache miss for item 1", logger="items.views",
           fields={"item": 1}, site=SITE)  # fmt: skip
     w.add("exception", **ids, type="KeyError", message="'grade'", frames=[FRAME],
-          fingerprint="8c1f0e2d3b4a5968", handled=False, mechanism="django", cause=None)  # fmt: skip
+          fingerprint="8c1f0e2d3b4a5968", handled=False, mechanism="django")  # fmt: skip
     w.add("request.end", **ids, ms=3.0, outcome="error", status=500, error="KeyError")
     w.add("log", level="info", msg="worker idle", logger="items.jobs")
     w.add("metric", name="queue.depth", value=12, unit="tasks", tags={"queue": "mail"})
@@ -102,7 +102,8 @@ def check_metrics(receiver: Receiver) -> None:
     cpu = metrics["process.cpu.time"]
     assert cpu.WhichOneof("data") == "sum" and cpu.unit == "s"
     assert cpu.sum.is_monotonic
-    assert cpu.sum.aggregation_temporality == AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    cumulative = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    assert cpu.sum.aggregation_temporality == cumulative
     assert cpu.sum.data_points[0].as_double == 4.21
 
 
