@@ -35,6 +35,7 @@ from ..outputs.otlp_send import (
     Sender,
     SendError,
     endpoints_from,
+    not_served,
 )
 from ..outputs.otlp_signals import (
     exception_record,
@@ -96,8 +97,12 @@ def endpoints_or_exit(args: argparse.Namespace, *, required: bool) -> dict[str, 
     """The endpoints of the chosen signals, by signal; exit 2 if one is wrong or none is named."""
     try:
         endpoints = endpoints_from(args.endpoint, args.protocol, signals=signals_of(args))
-        for endpoint in endpoints.values():
+        for signal, endpoint in endpoints.items():
             Sender(endpoint).close()  # checks the URL
+            own = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+            endpoint.optional = (
+                signal != "traces" and not args.signals and not (own and not args.endpoint)
+            )
     except ValueError as exc:
         print(f"dm-explore: {safe_line(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -128,15 +133,26 @@ def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
     gc.freeze()  # what is loaded so far is never garbage: collections skip it
     try:
         for signal, body, items in stream:
-            senders[signal].post(body)
+            sender = senders.get(signal)
+            if sender is None:
+                continue
+            try:
+                sender.post(body)
+            except SendError as exc:
+                if not not_served(sender.endpoint, exc):
+                    raise
+                print(f"dm-explore: {safe_line(str(exc))}: {signal} not sent", file=sys.stderr)
+                del senders[signal]
+                sender.close()
+                continue
             counts[signal] += items
     except SendError as exc:
         sent = ", ".join(f"{n} {s}" for s, n in counts.items() if s in senders)
         print(f"dm-explore: {safe_line(str(exc))} (sent before: {sent})", file=sys.stderr)
         return 1
     finally:
-        for sender in senders.values():
-            sender.close()
+        for open_sender in senders.values():
+            open_sender.close()
     took = time.perf_counter() - began
     requests = sum(sender.requests for sender in senders.values())
     sent_bytes = sum(sender.bytes for sender in senders.values())

@@ -44,7 +44,7 @@ from ..ingest import FileState, FolderReader
 from ..ingest.decode import decode_batch
 from ..model import Model, ProcessKey, Span
 from ..outputs.otlp import MAX_ITEMS, batch_requests, span_to_otlp
-from ..outputs.otlp_send import Sender, Unreachable
+from ..outputs.otlp_send import Refused, Sender, Unreachable, not_served
 from ..outputs.otlp_signals import (
     exception_record,
     log_record,
@@ -346,7 +346,7 @@ class Shipper:
             items = [queue[i] for i in range(min(len(queue), MAX_ITEMS))]
             request = build((q.process, item) for q in items for item in q.items)
             if not self._send(sender, request, wait):
-                return False
+                return signal not in self.senders  # True: a signal the receiver does not serve
             for point in items:
                 queue.popleft()
                 self._point_done(signal, point)
@@ -355,11 +355,25 @@ class Shipper:
         return True
 
     def _send(self, sender: Sender, request: dict[str, Any], wait: bool) -> bool:
-        """Send one request; False (and back off) when the receiver cannot be reached."""
+        """Send one request; False (and back off) when the receiver cannot be reached.
+
+        A signal that was not asked for and that the receiver does not serve is no longer
+        sent (its queue is emptied): False too, and the signal leaves :attr:`senders`.
+        """
         if not wait and time.monotonic() < self.next_try:
             return False
         try:
             sender.send(request)
+        except Refused as exc:
+            if not not_served(sender.endpoint, exc):
+                raise
+            signal = sender.endpoint.signal
+            self.say(f"{safe_line(str(exc))}: {signal} not sent")
+            del self.senders[signal]
+            queue = self.points.get(signal)
+            while queue:
+                self._point_done(signal, queue.popleft())
+            return False
         except Unreachable as exc:
             if self.down_since is None:
                 self.down_since = time.monotonic()

@@ -46,6 +46,7 @@ __all__ = [
     "Unreachable",
     "endpoint_from",
     "endpoints_from",
+    "not_served",
 ]
 
 PROTOBUF, JSON = "http/protobuf", "http/json"
@@ -56,6 +57,7 @@ _ENCODERS = {
     "metrics": encode_metrics_request,
 }
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+NOT_SERVED = frozenset((404, 405, 501))  # a receiver without this signal's endpoint
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 30.0
 MAX_MESSAGE = 2000  # characters of a receiver's answer kept in an error
 
@@ -93,6 +95,9 @@ class Endpoint:
     timeout: float = 10.0
     compression: str | None = None  # None or "gzip"
     signal: str = "traces"  # "traces", "logs" or "metrics"
+    # sent because the base URL names every signal, not asked for: a receiver that does
+    # not serve it (NOT_SERVED) stops it being sent, without failing the run
+    optional: bool = False
 
 
 def _headers(text: str | None) -> dict[str, str]:
@@ -154,6 +159,11 @@ def endpoints_from(
         if endpoint is not None:
             found[signal] = endpoint
     return found
+
+
+def not_served(endpoint: Endpoint, exc: SendError) -> bool:
+    """Whether ``exc`` says that the receiver has no endpoint for a signal not asked for."""
+    return endpoint.optional and isinstance(exc, Refused) and exc.status in NOT_SERVED
 
 
 def _retry_after(value: str | None) -> float | None:

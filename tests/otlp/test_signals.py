@@ -208,3 +208,23 @@ def test_ship_sends_each_log_once_across_restarts(tmp_path: Path, receiver: Rece
     depths = [m.gauge.data_points[0].as_int for _, m in receiver.metrics()]
     assert sorted(depths) == [1, 2]
     assert [s.span_id.hex() for _, s in receiver.spans()] == [span]
+
+
+def test_a_receiver_without_logs_and_metrics_still_takes_the_traces(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A trace store (Jaeger, Phoenix) has no /v1/logs: the signals not asked for stop."""
+    write_folder(tmp_path / "logs")
+    for path in ("/v1/logs", "/v1/metrics"):
+        receiver.by_path[path] = (404, {}, b"Not Found")
+    result = dm_explore("export", "otlp", str(tmp_path / "logs"), "--endpoint", receiver.url)
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 404: Not Found: logs not sent" in result.stderr
+    assert len(receiver.spans()) == 1
+    once = dm_explore("ship", str(tmp_path / "logs"), "--endpoint", receiver.url, "--once")
+    assert once.returncode == 0, once.stderr
+    assert "metrics not sent" in once.stderr
+    # asked for by name, the same answer is a refusal
+    asked = dm_explore("export", "otlp", str(tmp_path / "logs"), "--endpoint", receiver.url,
+                       "--signals", "traces,logs")  # fmt: skip
+    assert asked.returncode == 1 and "HTTP 404: Not Found" in asked.stderr
