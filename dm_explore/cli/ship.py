@@ -6,13 +6,13 @@ as metric points, as they are read (``--signals`` to send fewer).
 One per host, beside the application: it reads the folder as ``tail`` does,
 sends spans to an OTLP/HTTP receiver in bounded requests and remembers per file
 where it is in a state file (``--state``, default ``DIR/.dm-ship-state.json``,
-written atomically), so a restart neither sends a span twice nor skips one
-(:mod:`dm_explore.cli.shipper`). While the receiver is down, ended spans wait
-in a queue of at most ``--queue`` spans; past it the oldest are dropped and
-counted. SIGTERM: what is queued is sent (retried for up to 5 s), the state
-written, and it exits 0; Ctrl-C writes the state and stops. ``--once`` sends
-what is there now and exits: 0 when the receiver took everything, 1 when spans
-are left for the next run.
+written atomically), so a restart neither sends a span, a log record nor a metric
+point twice, nor skips one (:mod:`dm_explore.cli.shipper`). While the receiver is
+down, ended spans wait in a queue of at most ``--queue`` spans (and as many log
+lines, and metric lines); past it the oldest are dropped and counted. SIGTERM:
+what is queued is sent (retried for up to 5 s), the state written, and it exits 0;
+Ctrl-C writes the state and stops. ``--once`` sends what is there now and exits: 0
+when the receiver took everything, 1 when spans are left for the next run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_QUEUE,
         metavar="N",
-        help=f"ended spans kept while the receiver is down (default {DEFAULT_QUEUE})",
+        help=f"ended spans (and as many log lines, metric lines) kept while the receiver "
+        f"is down (default {DEFAULT_QUEUE})",
     )
     parser.add_argument(
         "--retry-for",

@@ -47,7 +47,7 @@ def _len(n: int) -> bytes:
 
 
 _PAIRS: dict[tuple[str, Any], bytes] = {}  # (key, str or int value) -> its KeyValue, length first
-MAX_PAIRS = 65_536  # encoded pairs remembered: methods, statements, paths, sites repeat
+MAX_PAIRS = 16_384  # encoded pairs remembered: methods, statements, paths, sites repeat
 
 
 def _pair(key: str, value: Any) -> bytes:

@@ -50,7 +50,7 @@ __all__ = ["Stream"]
 _ATTACHED = frozenset(("sql", "log", "exception", "cache", "profile"))
 _TICKS = frozenset(("command.heartbeat", "progress"))
 SIGNALS = ("traces", "logs", "metrics")
-MAX_LINKS = 100_000  # parent links of the latest spans sent, kept to find cycles
+MAX_LINKS = 20_000  # parent links of the latest spans sent, kept to find cycles
 MAX_LINKS_WALKED = 256
 
 

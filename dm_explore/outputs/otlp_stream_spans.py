@@ -45,7 +45,7 @@ def ts_nanos(text: Any) -> int | None:
                 minute = -1
             else:
                 minute = int(moment.timestamp()) * 1_000_000_000
-            if len(_MINUTES) > 100_000:
+            if len(_MINUTES) > 10_000:
                 _MINUTES.clear()
             _MINUTES[text[:16]] = minute
         seconds, micros = text[17:19], text[20:26]
