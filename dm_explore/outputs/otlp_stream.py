@@ -43,12 +43,17 @@ from .otlp_signals import (
     metrics_request,
     process_of,
 )
-from .otlp_stream_spans import OpenSpan, map_span, ts_nanos
+from .otlp_stream_spans import OpenSpan, map_span
 
 __all__ = ["Stream"]
 
-_ATTACHED = frozenset(("sql", "log", "exception", "cache", "profile"))
-_TICKS = frozenset(("command.heartbeat", "progress"))
+_START, _END, _ATTACHED, _METRIC, _TICK, _OTHER = range(6)  # what a line is to the stream
+_ROLES: dict[str, int] = {
+    **dict.fromkeys(("sql", "log", "exception", "cache", "profile"), _ATTACHED),
+    **dict.fromkeys(("metric", "runtime"), _METRIC),
+    **dict.fromkeys(("command.heartbeat", "progress"), _TICK),
+}
+MAX_ROLES = 10_000  # kinds remembered: a hostile folder may hold a million
 SIGNALS = ("traces", "logs", "metrics")
 MAX_LINKS = 20_000  # parent links of the latest spans sent, kept to find cycles
 MAX_LINKS_WALKED = 256
@@ -60,6 +65,20 @@ def _files(folder: Path) -> Iterator[Path]:
         for name in sorted(filenames):
             if name.endswith(PATTERNS):
                 yield Path(dirpath) / name
+
+
+def _role(kind: Any) -> int:
+    """What a line of this kind is to the stream: a span's start or end (``<kind>.start``,
+    ``<kind>.end``, not ``process.*``), or nothing it reads."""
+    if type(kind) is not str:
+        return _OTHER
+    head, _, phase = kind.rpartition(".")
+    role = _OTHER
+    if head and head != "process" and phase in ("start", "end"):
+        role = _START if phase == "start" else _END
+    if len(_ROLES) < MAX_ROLES:
+        _ROLES[kind] = role
+    return role
 
 
 class Stream:
@@ -103,62 +122,50 @@ class Stream:
         yield from self._flush(force=True)
 
     def _lines(self, raws: list[bytes]) -> Iterator[tuple[str, bytes, int]]:
-        loads, open_spans, traces = orjson.loads, self.open, self.traces
+        loads, open_spans, traces, roles = orjson.loads, self.open, self.traces, _ROLES
         for raw in raws:
             try:
                 data = loads(raw)
                 kind = data["event"]
+                role = roles.get(kind)
             except (orjson.JSONDecodeError, TypeError, KeyError):
                 if raw.strip():
                     self.bad_lines += 1
                 continue
-            if type(kind) is not str:
-                continue
-            head, _, phase = kind.rpartition(".")
-            trace, span_id = data.get("trace"), data.get("span")
-            if phase in ("start", "end") and head and head != "process":
-                if not traces or type(trace) is not str or type(span_id) is not str:
-                    continue
-                key = (trace, span_id)
-                entry = open_spans.get(key)
-                if entry is None:
-                    entry = open_spans[key] = OpenSpan(data.get("parent"), process_of(data))
-                if phase == "start":
-                    entry.start = data
-                    if entry.parent is None:
-                        entry.parent = data.get("parent")
-                    entry.last = max(entry.last, ts_nanos(data.get("ts")) or 0)
-                else:
-                    entry.end = data
-                    del open_spans[key]
-                    yield from self._span(trace, span_id, entry)
-                continue
-            if kind in _ATTACHED:
+            if role is None:
+                role = _role(kind)
+            if role <= _ATTACHED:  # a span's start, end, or a line that belongs to it
+                trace, span_id = data.get("trace"), data.get("span")
                 if traces and type(trace) is str and type(span_id) is str:
                     key = (trace, span_id)
                     entry = open_spans.get(key)
                     if entry is None:
                         entry = open_spans[key] = OpenSpan(data.get("parent"), process_of(data))
-                    if kind != "exception" or not is_control_flow(data):
-                        at = ts_nanos(data.get("ts")) or 0
-                        entry.points.append((at, len(entry.points), data))
-                        if kind != "profile":
-                            entry.last = max(entry.last, at)
-                if (kind == "log" or kind == "exception") and self.logs:
+                    if role == _START:
+                        entry.start = data
+                        if entry.parent is None:
+                            entry.parent = data.get("parent")
+                    elif role == _END:
+                        entry.end = data
+                        del open_spans[key]
+                        yield from self._span(trace, span_id, entry)
+                    elif kind != "exception" or not is_control_flow(data):
+                        entry.points.append(data)
+                if role == _ATTACHED and (kind == "log" or kind == "exception") and self.logs:
                     record = log_record(data) if kind == "log" else exception_record(data)
                     self.log_items.append((process_of(data), record))
                     if len(self.log_items) >= self.max_items:
                         yield from self._flush()
-            elif kind == "metric" or kind == "runtime":
+            elif role == _METRIC:
                 if self.metrics:
                     process = process_of(data)
                     self.metric_items += [(process, m) for m in metric_points(data)]
                     if len(self.metric_items) >= self.max_items:
                         yield from self._flush()
-            elif kind in _TICKS and traces and type(trace) is str and type(span_id) is str:
-                entry = open_spans.get((trace, span_id))
+            elif role == _TICK and traces:
+                entry = open_spans.get((data.get("trace"), data.get("span")))
                 if entry is not None:
-                    entry.last = max(entry.last, ts_nanos(data.get("ts")) or 0)
+                    entry.tick = data.get("ts")
 
     def _span(self, trace: str, span_id: str, entry: OpenSpan) -> Iterator[tuple[str, bytes, int]]:
         try:

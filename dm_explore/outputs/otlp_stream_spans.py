@@ -27,6 +27,7 @@ _NAME_FIELD = {"request": "path", "http": "url", "task": "task", "command": "com
 _RESULT_FIELD = {"task": "state", "command": "status", "test": "result"}
 _MAPPINGS = {kind: tuple(mapping.items()) for kind, mapping in otlp._ATTRIBUTES.items()}
 _ORDER = {"sql": 0, "log": 1, "exception": 2, "cache": 3, "profile": 4}  # the model's lists
+_PROFILE = _ORDER["profile"]
 _MINUTES: dict[str, int] = {}
 
 
@@ -58,15 +59,15 @@ def ts_nanos(text: Any) -> int | None:
 class OpenSpan:
     """A span being read: its lines so far."""
 
-    __slots__ = ("end", "last", "parent", "points", "process", "start")
+    __slots__ = ("end", "parent", "points", "process", "start", "tick")
 
     def __init__(self, parent: str | None, process: ProcessKey) -> None:
         self.parent = parent
         self.process = process
         self.start: dict[str, Any] | None = None
         self.end: dict[str, Any] | None = None
-        self.points: list[tuple[int, int, dict[str, Any]]] = []  # (time, order, line)
-        self.last = 0  # newest time seen (nanoseconds), for a span cut short
+        self.points: list[dict[str, Any]] = []  # sql, log, exception, cache, profile lines
+        self.tick: Any = None  # ``ts`` of the last heartbeat or progress line
 
 
 def map_span(
@@ -97,16 +98,17 @@ def map_span(
         pairs.append(("dm.cyclic_parent", parent))
         parent = None
     message: str | None = None
+    timed = _timed(entry.points)
     if end is None:
         pairs.append(("dm.unfinished", True))
         status, message = otlp.STATUS_ERROR, "no end: still running or killed"
-        end_ns = entry.last
+        end_ns = _last(timed, entry.tick, start_ns)
         start_ns = start_ns if start_ns is not None else end_ns
         end_ns = max(end_ns, start_ns)
         span_end = None
     else:
         span_end = ts_nanos(end.get("ts")) or 0
-        last = max(entry.last, span_end)
+        last = _last(timed, entry.tick, start_ns, span_end)
         raw_ms = end.get("ms")
         ms = float(raw_ms) if isinstance(raw_ms, int | float) and raw_ms is not True else None
         if ms is None and start_ns is not None:
@@ -135,7 +137,7 @@ def map_span(
         name = f"template {target or '?'}"
     else:
         name = target or kind
-    events = _events(entry, span_end, start_ns)
+    events = _events(timed, span_end if span_end is not None else start_ns)
     dropped = max(len(events) - otlp.MAX_EVENTS_PER_SPAN, 0)
     events = events[: otlp.MAX_EVENTS_PER_SPAN]
     span_kind = otlp._KINDS.get(kind, otlp.SPAN_KIND_INTERNAL)
@@ -151,21 +153,38 @@ def map_span(
     ), 1 + len(events)  # fmt: skip
 
 
-def _events(
-    entry: OpenSpan, end_ns: int | None, start_ns: int
-) -> list[tuple[int, str, list[tuple[str, Any]]]]:
-    """The span's events as ``(time, name, pairs)``, in the model's order: by time, SQL first."""
+def _timed(points: list[dict[str, Any]]) -> list[tuple[int, int, int, dict[str, Any]]]:
+    """``(time, kind's rank, arrival, line)`` of each line naming the span."""
     order = _ORDER
-    timed = []
-    at_end = end_ns if end_ns is not None else start_ns
-    for at, seq, data in entry.points:
-        kind = data["event"]
-        if kind == "profile":
-            at = at_end
-        timed.append((at, order[kind], seq, data))
-    timed.sort(key=lambda item: (item[1], item[2]))  # by kind, then as read: the model's lists
-    timed.sort(key=lambda item: item[0])  # stable: by time
+    return [
+        (ts_nanos(data.get("ts")) or 0, order[data["event"]], seq, data)
+        for seq, data in enumerate(points)
+    ]
+
+
+def _last(timed: list[Any], tick: Any, *times: int | None) -> int:
+    """The newest time the span's lines, its last tick (a ``ts``) and ``times`` hold (a
+    profile's does not count): where a span without an end is cut."""
+    seen = [at for at, rank, _, _ in timed if rank != _PROFILE]
+    seen += [t for t in times if t is not None]
+    if tick is not None:
+        seen.append(ts_nanos(tick) or 0)
+    return max(seen, default=0)
+
+
+def _events(timed: list[Any], at_end: int) -> list[tuple[int, str, list[tuple[str, Any]]]]:
+    """The span's events as ``(time, name, pairs)``, in the model's order: by time, then SQL,
+    logs, exceptions, cache calls and profiles, each as read. A profile is at the span's end."""
+    if any(rank == _PROFILE for _, rank, _, _ in timed):
+        timed = [
+            (at_end, r, seq, d) if r == _PROFILE else (at, r, seq, d) for at, r, seq, d in timed
+        ]
+    timed.sort(key=_sort_key)
     return [_event(at, data) for at, _, _, data in timed]
+
+
+def _sort_key(item: tuple[int, int, int, Any]) -> tuple[int, int, int]:
+    return item[0], item[1], item[2]
 
 
 def _event(at: int, data: dict[str, Any]) -> tuple[int, str, list[tuple[str, Any]]]:
