@@ -25,8 +25,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..ingest.folder import PATTERNS
-from ..ingest.tail import Tail
+from ..ingest.raw_lines import folder_batches
 from ..outputs.otlp_send import (
     JSON,
     PROTOBUF,
@@ -127,7 +126,7 @@ def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
 
     senders = {signal: Sender(endpoint) for signal, endpoint in endpoints.items()}
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
-    stream = Stream(folder, tuple(endpoints), json=json)
+    stream = Stream(folder_batches(folder), tuple(endpoints), json=json)
     counts = dict.fromkeys(SIGNALS, 0)
     began = time.perf_counter()
     gc.freeze()  # what is loaded so far is never garbage: collections skip it
@@ -167,46 +166,37 @@ def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
     return 0
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith(PATTERNS):
-                yield Path(dirpath) / name
-
-
 def point_requests(folder: Path, signals: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` objects of the folder's
-    ``log``/``exception`` and ``metric``/``runtime`` lines, file by file, bounded in size."""
+    ``log``/``exception`` and ``metric``/``runtime`` lines, bounded in size."""
     kinds = {b'"log"': "logs", b'"exception"': "logs", b'"metric"': "metrics",
              b'"runtime"': "metrics"}  # fmt: skip
-    for path in _files(folder):
-        tail = Tail(path)
-        logs: list[Any] = []
-        metrics: list[Any] = []
-        more = True
-        while more:
-            batch = tail.read_batch()
-            more = batch.more
-            for raw in batch.raws:
-                if b'"event"' not in raw or not any(k in raw for k in kinds):
-                    continue
-                try:
-                    data = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    continue
-                kind = data.get("event") if isinstance(data, dict) else None
-                if kind in ("log", "exception") and "logs" in signals:
-                    record = log_record(data) if kind == "log" else exception_record(data)
-                    logs.append((process_of(data), record))
-                elif kind in ("metric", "runtime") and "metrics" in signals:
-                    metrics += [(process_of(data), m) for m in metric_points(data)]
-            if len(logs) >= POINT_BATCH or (logs and not more):
-                yield logs_request(logs)
-                logs = []
-            if len(metrics) >= POINT_BATCH or (metrics and not more):
-                yield metrics_request(metrics)
-                metrics = []
+    logs: list[Any] = []
+    metrics: list[Any] = []
+    for raws in folder_batches(folder):
+        for raw in raws:
+            if b'"event"' not in raw or not any(k in raw for k in kinds):
+                continue
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            kind = data.get("event") if isinstance(data, dict) else None
+            if kind in ("log", "exception") and "logs" in signals:
+                record = log_record(data) if kind == "log" else exception_record(data)
+                logs.append((process_of(data), record))
+            elif kind in ("metric", "runtime") and "metrics" in signals:
+                metrics += [(process_of(data), m) for m in metric_points(data)]
+        if len(logs) >= POINT_BATCH:
+            yield logs_request(logs)
+            logs = []
+        if len(metrics) >= POINT_BATCH:
+            yield metrics_request(metrics)
+            metrics = []
+    if logs:
+        yield logs_request(logs)
+    if metrics:
+        yield metrics_request(metrics)
 
 
 def write_points(folder: Path, signals: tuple[str, ...], out: IO[bytes]) -> int:

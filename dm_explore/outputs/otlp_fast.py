@@ -184,3 +184,47 @@ def trace_request(by_process: Mapping[ProcessKey, list[bytes]], scope: Mapping[s
         body = resource_bytes(process) + _RS_SCOPE_SPANS + _len(len(inner)) + inner
         out.append(_REQ_RESOURCE_SPANS + _len(len(body)) + body)
     return b"".join(out)
+
+
+_SQL_NAME = _EV_NAME + b"\x08db.query"
+_SQL_HEADS: dict[Any, bytes] = {}  # (statement, vendor, alias) -> their attributes
+_SQL_TAILS: dict[Any, bytes] = {}  # (error, file, line, func) -> their attributes
+MAX_SQL = 4096
+
+
+def sql_event_bytes(time_ns: int, data: Mapping[str, Any]) -> bytes:
+    """The ``db.query`` event of a ``sql`` line, as :mod:`.otlp_stream_spans` maps it.
+
+    Statements, aliases and call sites repeat: their attributes are encoded once.
+    Raises TypeError for a field of a type no writer gives (the caller maps it slowly).
+    """
+    text, vendor, alias = data.get("sql"), data.get("vendor"), data.get("alias")
+    head_key = (text, vendor, alias)
+    head = _SQL_HEADS.get(head_key)
+    if head is None:
+        pairs = (("db.query.text", text), ("db.system", vendor), ("dm.db.alias", alias))
+        head = attrs_bytes(_EVENT_ATTR, pairs)
+        if len(_SQL_HEADS) >= MAX_SQL:
+            _SQL_HEADS.clear()
+        _SQL_HEADS[head_key] = head
+    site = data.get("site")
+    if isinstance(site, dict):
+        tail_key = (data.get("error"), site.get("file", ""), site.get("line", 0),
+                    site.get("func", ""))  # fmt: skip
+    else:
+        tail_key = (data.get("error"), None, None, None)
+    tail = _SQL_TAILS.get(tail_key)
+    if tail is None:
+        error, file, line, func = tail_key
+        site_pairs = (("dm.sql.error", error), ("code.file.path", file),
+                      ("code.line.number", line), ("code.function.name", func))  # fmt: skip
+        tail = attrs_bytes(_EVENT_ATTR, site_pairs)
+        if len(_SQL_TAILS) >= MAX_SQL:
+            _SQL_TAILS.clear()
+        _SQL_TAILS[tail_key] = tail
+    ms = data.get("ms")
+    ms = float(ms) if type(ms) in (int, float) and ms else 0.0
+    return (
+        _EV_TIME + _pack_fixed64(time_ns) + _SQL_NAME + head
+        + attrs_bytes(_EVENT_ATTR, (("dm.ms", ms),)) + tail
+    )  # fmt: skip

@@ -1,12 +1,12 @@
 """A folder streamed to OTLP requests: each span encoded when its end is read, nothing else kept.
 
-``export otlp DIR --endpoint URL`` reads the folder file by file through
-:class:`~dm_explore.ingest.tail.Tail` (bounded batches, compressed files
-inflated as a stream), parses each line once and keeps only the spans that are
-open: their start, end and the SQL, log, exception, cache and profile events that
-name them. When a span's end is read it is mapped as :func:`dm_explore.outputs.otlp.span_to_otlp`
-maps a model's span and written at once as protobuf (:mod:`.otlp_fast`) or as an
-OTLP/JSON object; requests leave when :data:`~dm_explore.outputs.otlp.MAX_ITEMS`
+``export otlp DIR --endpoint URL`` reads the folder file by file, in bounded
+batches (:func:`~dm_explore.ingest.raw_lines.folder_batches`), parses each line
+once and keeps only the spans that are open: their start, end and the SQL, log,
+exception, cache and profile lines that name them. When a span's end is read it
+is mapped as :func:`dm_explore.outputs.otlp.span_to_otlp` maps a model's span
+(:mod:`.otlp_stream_spans`) and written at once as protobuf (:mod:`.otlp_fast`)
+or as an OTLP/JSON object; requests leave when :data:`~dm_explore.outputs.otlp.MAX_ITEMS`
 spans and events wait. ``log`` and ``exception`` lines become log records,
 ``metric`` and ``runtime`` lines metric points (:mod:`.otlp_signals`), sent in
 requests of at most as many. Memory holds the open spans and one request per
@@ -22,15 +22,11 @@ not sent.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterator
-from pathlib import Path
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from ..ingest.folder import PATTERNS
-from ..ingest.tail import Tail
 from ..model import ProcessKey
 from ..model.issues import is_control_flow
 from . import otlp
@@ -59,14 +55,6 @@ MAX_LINKS = 20_000  # parent links of the latest spans sent, kept to find cycles
 MAX_LINKS_WALKED = 256
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith(PATTERNS):
-                yield Path(dirpath) / name
-
-
 def _role(kind: Any) -> int:
     """What a line of this kind is to the stream: a span's start or end (``<kind>.start``,
     ``<kind>.end``, not ``process.*``), or nothing it reads."""
@@ -82,17 +70,20 @@ def _role(kind: Any) -> int:
 
 
 class Stream:
-    """The requests of a folder, as ``(signal, body, items)``: protobuf or OTLP/JSON bytes.
+    """The requests of a folder's lines, as ``(signal, body, items)``: protobuf or OTLP/JSON.
 
-    ``signals``: which of ``traces``, ``logs``, ``metrics`` to give; ``json``: those of
-    them given as OTLP/JSON, the others as protobuf.
+    ``batches``: the lines, each file's in order
+    (:func:`~dm_explore.ingest.raw_lines.folder_batches`). ``signals``: which of
+    ``traces``, ``logs``, ``metrics`` to give; ``json``: those of them given as
+    OTLP/JSON, the others as protobuf.
     """
 
     def __init__(
-        self, folder: Path, signals: Collection[str], *, json: Collection[str] = (),
+        self, batches: Iterable[list[bytes]], signals: Collection[str], *,
+        json: Collection[str] = (),
         max_items: int = otlp.MAX_ITEMS,
     ) -> None:  # fmt: skip
-        self.folder, self.max_items = folder, max_items
+        self.batches, self.max_items = batches, max_items
         self.json = "traces" in json
         self.json_signals = frozenset(json)
         self.traces, self.logs, self.metrics = (s in signals for s in SIGNALS)
@@ -107,13 +98,8 @@ class Stream:
         self.links: dict[tuple[str, str], str] = {}
 
     def __iter__(self) -> Iterator[tuple[str, bytes, int]]:
-        for path in _files(self.folder):
-            tail = Tail(path)
-            more = True
-            while more:
-                batch = tail.read_batch()
-                more = batch.more
-                yield from self._lines(batch.raws)
+        for raws in self.batches:
+            yield from self._lines(raws)
         if self.traces:
             for (trace, span_id), entry in list(self.open.items()):
                 if entry.start is not None:

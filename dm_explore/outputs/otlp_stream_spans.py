@@ -18,7 +18,7 @@ from ..model import ProcessKey
 from ..model.records import TASK_FLOW_STATES
 from . import otlp
 from .otlp_events import attributes, exception_event, profile_event
-from .otlp_fast import event_bytes, span_bytes
+from .otlp_fast import event_bytes, span_bytes, sql_event_bytes
 
 __all__ = ["OpenSpan", "map_span", "ts_nanos"]
 
@@ -137,20 +137,21 @@ def map_span(
         name = f"template {target or '?'}"
     else:
         name = target or kind
-    events = _events(timed, span_end if span_end is not None else start_ns)
-    dropped = max(len(events) - otlp.MAX_EVENTS_PER_SPAN, 0)
-    events = events[: otlp.MAX_EVENTS_PER_SPAN]
+    timed = _in_order(timed, span_end if span_end is not None else start_ns)
+    dropped = max(len(timed) - otlp.MAX_EVENTS_PER_SPAN, 0)
+    timed = timed[: otlp.MAX_EVENTS_PER_SPAN]
     span_kind = otlp._KINDS.get(kind, otlp.SPAN_KIND_INTERNAL)
     end_ns = max(end_ns, start_ns)
     if json:
+        events = [_event(at, data) for at, _, _, data in timed]
         return _json_span(trace, span_id, parent, name, span_kind, start_ns, end_ns, pairs,
                           events, dropped, status, message), 1 + len(events)  # fmt: skip
-    encoded = [event_bytes(t, n, p) for t, n, p in events]
+    encoded = [_event_bytes(at, data) for at, _, _, data in timed]
     return span_bytes(
         bytes.fromhex(trace), bytes.fromhex(span_id),
         bytes.fromhex(parent) if parent else None, name, span_kind, start_ns, end_ns,
         pairs, encoded, dropped, status, message,
-    ), 1 + len(events)  # fmt: skip
+    ), 1 + len(encoded)  # fmt: skip
 
 
 def _timed(points: list[dict[str, Any]]) -> list[tuple[int, int, int, dict[str, Any]]]:
@@ -172,15 +173,22 @@ def _last(timed: list[Any], tick: Any, *times: int | None) -> int:
     return max(seen, default=0)
 
 
-def _events(timed: list[Any], at_end: int) -> list[tuple[int, str, list[tuple[str, Any]]]]:
-    """The span's events as ``(time, name, pairs)``, in the model's order: by time, then SQL,
-    logs, exceptions, cache calls and profiles, each as read. A profile is at the span's end."""
+def _in_order(timed: list[Any], at_end: int) -> list[Any]:
+    """The span's lines in the model's order of its events: by time, then SQL, logs,
+    exceptions, cache calls and profiles, each as read. A profile is at the span's end."""
     if any(rank == _PROFILE for _, rank, _, _ in timed):
-        timed = [
-            (at_end, r, seq, d) if r == _PROFILE else (at, r, seq, d) for at, r, seq, d in timed
-        ]
+        timed = [(at_end if r == _PROFILE else at, r, seq, d) for at, r, seq, d in timed]
     timed.sort(key=_sort_key)
-    return [_event(at, data) for at, _, _, data in timed]
+    return timed
+
+
+def _event_bytes(at: int, data: dict[str, Any]) -> bytes:
+    if data["event"] == "sql":
+        try:
+            return sql_event_bytes(at, data)
+        except TypeError:  # a field no writer gives, unhashable: the general way
+            pass
+    return event_bytes(*_event(at, data))
 
 
 def _sort_key(item: tuple[int, int, int, Any]) -> tuple[int, int, int]:
