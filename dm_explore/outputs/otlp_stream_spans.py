@@ -111,11 +111,13 @@ def map_span(
         last = _last(timed, entry.tick, start_ns, span_end)
         raw_ms = end.get("ms")
         ms = float(raw_ms) if isinstance(raw_ms, int | float) and raw_ms is not True else None
-        if ms is None and start_ns is not None:
-            ms = (span_end - start_ns) / 1_000_000
         if start_ns is None:
             start_ns = otlp.nanos(span_end / 1e9 - ms / 1000) if ms is not None else last
-        end_ns = start_ns + round(ms * 1000000) if ms is not None else max(last, start_ns)
+            end_ns = start_ns + round(ms * 1_000_000) if ms is not None else max(last, start_ns)
+        elif ms is None:  # no ms written: the end line's own time
+            end_ns = span_end
+        else:
+            end_ns = start_ns + round(ms * 1_000_000)
         outcome = end.get("outcome")
         effective = outcome if type(outcome) is str and outcome else "ok"
         if kind == "request" and end.get("client_error") is not None and effective == "error":
