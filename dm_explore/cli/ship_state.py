@@ -1,4 +1,4 @@
-"""What ``ship`` remembers between runs: per-file progress, written atomically.
+"""What ``ship`` keeps: per-file progress, written atomically, and what waits to be sent.
 
 :class:`StateFile` holds, per file (known by a digest of its first line, see
 :func:`first_line_key`), where a restart reads again, the spans sent past that
@@ -18,11 +18,21 @@ from typing import Any
 
 import orjson
 
+from ..model import ProcessKey
 from ..outputs.textsafe import safe_line
 
-__all__ = ["STATE_VERSION", "Progress", "StateFile", "first_line_key"]
+__all__ = [
+    "POINT_SIGNALS",
+    "STATE_VERSION",
+    "Progress",
+    "Queued",
+    "QueuedPoint",
+    "StateFile",
+    "first_line_key",
+]
 
 STATE_VERSION = 1
+POINT_SIGNALS = ("logs", "metrics")  # sent a line at a time, not a span at a time
 
 
 @dataclass(slots=True)
@@ -40,6 +50,25 @@ class Progress:
     points_from: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     # signal -> the last line whose log or metric records were sent (or dropped)
     sent_upto: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Queued:
+    key: str  # the file's identity
+    span_id: str
+    after: int  # lines of the file read when its end was
+    process: ProcessKey
+    otlp: dict[str, Any]
+
+
+@dataclass(slots=True)
+class QueuedPoint:
+    """A line's log record, or its metric points (each in its ``Metric``), waiting to be sent."""
+
+    key: str  # the file's identity
+    line: int  # its line in the file
+    process: ProcessKey
+    items: list[dict[str, Any]]
 
 
 class StateFile:

@@ -23,9 +23,7 @@ where it was, under its new name, not sent again.
 
 **The queues** hold at most ``queue_limit`` ended spans, and as many log records and
 metric points, while the receiver cannot be reached; past it the oldest are dropped,
-counted and reported. With ``stream`` (``export otlp --endpoint``) the queues are
-sent whenever a request's worth is waiting, as the folder is read: memory holds a
-bounded model and a request, whatever the folder's size.
+counted and reported.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,7 +39,7 @@ import orjson
 
 from ..ingest import FileState, FolderReader
 from ..ingest.decode import decode_batch
-from ..model import Model, ProcessKey, Span
+from ..model import Model, Span
 from ..outputs.otlp import MAX_ITEMS, batch_requests, span_to_otlp
 from ..outputs.otlp_send import Refused, Sender, Unreachable, not_served
 from ..outputs.otlp_signals import (
@@ -55,33 +52,13 @@ from ..outputs.otlp_signals import (
 )
 from ..outputs.textsafe import safe_line
 from .otlp_tap import Tap
-from .ship_state import Progress, StateFile, first_line_key
+from .ship_state import POINT_SIGNALS, Progress, Queued, QueuedPoint, StateFile, first_line_key
 
 __all__ = ["DEFAULT_QUEUE", "MAX_DONE", "Shipper", "StateFile"]
 
 DEFAULT_QUEUE = 50_000  # ended spans (and as many log records, metric points) waiting, at most
 MAX_DONE = 5_000  # sent spans remembered past a file's resume point, at most
 MAX_RETRY_WAIT = 30.0
-POINT_SIGNALS = ("logs", "metrics")
-
-
-@dataclass(slots=True)
-class Queued:
-    key: str  # the file's identity
-    span_id: str
-    after: int  # lines of the file read when its end was
-    process: ProcessKey
-    otlp: dict[str, Any]
-
-
-@dataclass(slots=True)
-class QueuedPoint:
-    """A line's log record, or its metric points (each in its ``Metric``), waiting to be sent."""
-
-    key: str  # the file's identity
-    line: int  # its line in the file
-    process: ProcessKey
-    items: list[dict[str, Any]]
 
 
 class Shipper:
@@ -100,14 +77,13 @@ class Shipper:
         queue_limit: int = DEFAULT_QUEUE,
         max_traces: int = 20_000,
         err: IO[str] | None = None,
-        stream: bool = False,
     ) -> None:
         self.reader = FolderReader(folder, Model(max_traces=max_traces))
         self.tap = Tap(self.reader)
         if isinstance(senders, Sender):
             senders = {senders.endpoint.signal: senders}
         self.senders = dict(senders)
-        self.state, self.queue_limit, self.stream = state, queue_limit, stream
+        self.state, self.queue_limit = state, queue_limit
         self.err = err or sys.stderr
         self.saved = state.load() if state is not None else {}
         self.progress: dict[str, Progress] = {}  # by identity
@@ -117,7 +93,6 @@ class Shipper:
         self.points: dict[str, deque[QueuedPoint]] = {s: deque() for s in POINT_SIGNALS}
         self.points_sent = dict.fromkeys(POINT_SIGNALS, 0)
         self.points_dropped = dict.fromkeys(POINT_SIGNALS, 0)
-        self.traces_sent: set[int] = set()  # with stream: hashes of the sent spans' trace ids
         self.queued: set[str] = set()
         self.cut: set[str] = set()
         self.sent = self.dropped = self.skipped = 0
@@ -128,18 +103,9 @@ class Shipper:
 
     # -- reading ----------------------------------------------------------------
 
-    @property
-    def sender(self) -> Sender:
-        """The traces sender (the first one, if traces are not sent)."""
-        return self.senders.get("traces") or next(iter(self.senders.values()))
-
     def read(self) -> None:
         """Read what is new in every file, queueing each span whose end is read and each
-        log and metric line; with ``stream``, send each request's worth as it is read.
-
-        With ``stream``, raises :class:`~dm_explore.outputs.otlp_send.Unreachable` when the
-        receiver cannot take a request.
-        """
+        log and metric line."""
         reader = self.reader
         reader.discover()
         for path, state in list(reader.files.items()):
@@ -159,8 +125,6 @@ class Shipper:
                     self._ended(key, span_id, state.tail.line_number)
                 if points:
                     self._points(key, progress, points, before)
-                if self.stream and self._full() and not self.flush(wait=True, full_only=True):
-                    raise Unreachable("the receiver did not take a request")
 
     def _points(
         self,
@@ -201,11 +165,6 @@ class Shipper:
         progress.points_from.pop((signal, point.line), None)
         if point.line > progress.sent_upto.get(signal, 0):
             progress.sent_upto[signal] = point.line
-
-    def _full(self) -> bool:
-        """Whether a whole request of some signal waits."""
-        waiting = [len(self.queue), *(len(q) for q in self.points.values())]
-        return max(waiting) >= MAX_ITEMS
 
     def _identify(self, path: str, state: FileState) -> str | None:
         """Know a newly found file by its first line; resume it where it was, if known."""
@@ -299,21 +258,20 @@ class Shipper:
 
     # -- sending ----------------------------------------------------------------
 
-    def flush(self, *, wait: bool = False, full_only: bool = False) -> bool:
+    def flush(self, *, wait: bool = False) -> bool:
         """Send the queues in bounded requests; False when the receiver could not take them.
 
         Raises :class:`~dm_explore.outputs.otlp_send.Refused` when the receiver refuses.
         Without ``wait``, a receiver found down is not tried again before its backoff ends.
-        ``full_only``: send only whole requests (``stream`` sends the rest at the end).
         """
-        if "traces" in self.senders and not self._flush_spans(wait, full_only):
+        if "traces" in self.senders and not self._flush_spans(wait):
             return False
         for signal in POINT_SIGNALS:
-            if signal in self.senders and not self._flush_points(signal, wait, full_only):
+            if signal in self.senders and not self._flush_points(signal, wait):
                 return False
         return True
 
-    def _flush_spans(self, wait: bool, full_only: bool) -> bool:
+    def _flush_spans(self, wait: bool) -> bool:
         sender = self.senders["traces"]
         while self.queue:
             items: list[Queued] = []
@@ -324,8 +282,6 @@ class Shipper:
                     break
                 items.append(queued)
                 weight += size
-            if full_only and len(items) == len(self.queue) and weight < MAX_ITEMS:
-                return True
             (request,) = batch_requests(((q.process, q.otlp) for q in items), len(items) * 10**6)
             if not self._send(sender, request, wait):
                 return False
@@ -334,15 +290,13 @@ class Shipper:
                 self.queued.discard(queued.span_id)
                 self._done(queued.key, queued.span_id, queued.after)
             self.sent += len(items)
-            if self.stream:
-                self.traces_sent.update(hash(q.otlp["traceId"]) for q in items)
             self.save()
         return True
 
-    def _flush_points(self, signal: str, wait: bool, full_only: bool) -> bool:
+    def _flush_points(self, signal: str, wait: bool) -> bool:
         queue, sender = self.points[signal], self.senders[signal]
         build = logs_request if signal == "logs" else metrics_request
-        while queue and not (full_only and len(queue) < MAX_ITEMS):
+        while queue:
             items = [queue[i] for i in range(min(len(queue), MAX_ITEMS))]
             request = build((q.process, item) for q in items for item in q.items)
             if not self._send(sender, request, wait):
