@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,13 +123,16 @@ def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | 
 
 
 def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
-    """Stream the folder to the endpoints; 0 when the receiver took everything, else 1 and why."""
+    """Stream the folder to the endpoints; 0 when the receiver took everything, else 1 and why.
+
+    Requests are posted by one thread, in order, while the next ones are read and encoded
+    (at most :data:`IN_FLIGHT` wait): the receiver's time and the encoder's overlap.
+    """
     from ..outputs.otlp_stream import Stream
 
-    senders = {signal: Sender(endpoint) for signal, endpoint in endpoints.items()}
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
     stream = Stream(folder_batches(folder), tuple(endpoints), json=json)
-    counts = dict.fromkeys(SIGNALS, 0)
+    poster = _Poster({signal: Sender(endpoint) for signal, endpoint in endpoints.items()})
     began = time.perf_counter()
     # Parsed lines live from their span's start to its end and hold no cycles: collections
     # would only walk them. What is loaded so far is never garbage (frozen), and the young
@@ -137,32 +142,26 @@ def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
     gc.set_threshold(100_000, 50, 100)
     try:
         for signal, body, items in stream:
-            sender = senders.get(signal)
-            if sender is None:
-                continue
-            try:
-                sender.post(body)
-            except SendError as exc:
-                if not not_served(sender.endpoint, exc):
-                    raise
-                print(f"dm-explore: {safe_line(str(exc))}: {signal} not sent", file=sys.stderr)
-                del senders[signal]
-                sender.close()
-                continue
-            counts[signal] += items
-    except SendError as exc:
-        sent = ", ".join(f"{n} {s}" for s, n in counts.items() if s in senders)
-        print(f"dm-explore: {safe_line(str(exc))} (sent before: {sent})", file=sys.stderr)
-        return 1
+            if signal in poster.senders and not poster.put(signal, body, items):
+                break
+        poster.finish()
     finally:
         gc.set_threshold(*thresholds)
-        for open_sender in senders.values():
-            open_sender.close()
+        poster.close()
+    if poster.failure is not None:
+        done = ", ".join(f"{n} {s}" for s, n in poster.counts.items() if n)
+        print(
+            f"dm-explore: {safe_line(str(poster.failure))} (sent before: {done or 'nothing'})",
+            file=sys.stderr,
+        )
+        return 1
     took = time.perf_counter() - began
-    requests = sum(sender.requests for sender in senders.values())
-    sent_bytes = sum(sender.bytes for sender in senders.values())
-    retries = sum(sender.retries for sender in senders.values())
+    senders = poster.all_senders
+    requests = sum(sender.requests for sender in senders)
+    sent_bytes = sum(sender.bytes for sender in senders)
+    retries = sum(sender.retries for sender in senders)
     where = ", ".join(safe_line(e.url) for e in endpoints.values())
+    counts = poster.counts
     print(
         f"sent {len(stream.trace_ids)} traces ({counts['traces']} spans, {counts['logs']} log "
         f"records, {counts['metrics']} metric points; {requests} requests, {sent_bytes} bytes, "
@@ -170,6 +169,72 @@ def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+IN_FLIGHT = 2  # encoded requests waiting for the posting thread, at most
+
+
+class _Poster:
+    """Posts ``(signal, body)`` requests on its own thread, in the order they are put.
+
+    The first request the receiver does not take ends the posting: :attr:`failure`
+    says why and nothing after it is sent. A signal not asked for that the receiver
+    does not serve (:func:`~dm_explore.outputs.otlp_send.not_served`) is dropped with
+    a line on stderr instead.
+    """
+
+    def __init__(self, senders: dict[str, Sender]) -> None:
+        self.senders = senders
+        self.all_senders = list(senders.values())
+        self.counts = dict.fromkeys(SIGNALS, 0)
+        self.failure: SendError | None = None
+        self._queue: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue(IN_FLIGHT)
+        self._thread = threading.Thread(target=self._run, name="otlp-post", daemon=True)
+        self._thread.start()
+
+    def put(self, signal: str, body: bytes, items: int) -> bool:
+        """Queue a request; False once posting has failed."""
+        while self.failure is None:
+            try:
+                self._queue.put((signal, body, items), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def finish(self) -> None:
+        """Wait until every request put has been posted (or posting failed)."""
+        while self.failure is None and self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            signal, body, items = job
+            sender = self.senders.get(signal)
+            if sender is None:
+                continue
+            try:
+                sender.post(body)
+            except SendError as exc:
+                if not not_served(sender.endpoint, exc):
+                    self.failure = exc
+                    return
+                print(f"dm-explore: {safe_line(str(exc))}: {signal} not sent", file=sys.stderr)
+                del self.senders[signal]
+                continue
+            self.counts[signal] += items
+
+    def close(self) -> None:
+        for sender in self.all_senders:
+            sender.close()
 
 
 def point_requests(folder: Path, signals: tuple[str, ...]) -> Iterator[dict[str, Any]]:
