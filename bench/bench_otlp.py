@@ -1,17 +1,19 @@
 """OTLP export: spans/s and peak memory of sending to a receiver, beside the JSON file export.
 
-    python bench/bench_otlp.py [--events 1000000] [--files 20] [--one-trace 0]
+    python bench/bench_otlp.py [--events 1000000 100000] [--files 20] [--rounds 3]
+                               [--one-trace 0]
 
-Uses the folder of ``bench_ingest.py`` (generated under bench/out/ if missing:
-requests with SQL, logs and panels across 10 services). In one run, each as its
-own ``dm-explore export otlp`` process: ``-o FILE`` (OTLP/JSON lines, the
-baseline), ``--endpoint`` with protobuf and with ``--protocol http/json`` into a
-receiver on loopback that only counts requests and bytes (in this process, on
-another thread). Prints wall time, spans/s end to end (reading the folder
-included), the ratio to the file export and each process's peak RSS; and the same
-at a quarter of the events, to show how memory grows with the folder.
-``--one-trace N`` adds a folder holding one trace of N spans (the huge-trace
-case): it must go in bounded requests, never one.
+Uses the folders of ``bench_ingest.py`` (generated under bench/out/ if missing:
+requests with SQL, logs and panels across 10 services). For each folder, each as
+its own ``dm-explore export otlp`` process, ``--rounds`` times interleaved:
+``-o FILE`` (traces as OTLP/JSON lines, the baseline), ``--endpoint`` with protobuf
+and with ``--protocol http/json`` into a receiver on loopback that only counts
+requests and bytes per signal (in this process, on another thread). Prints the
+median wall time, spans/s end to end (reading the folder included, logs sent as
+well), the ratio to the file export and the median peak RSS of each process: the
+folders differ tenfold in size, so the RSS says whether memory grows with the
+folder. ``--one-trace N`` adds a folder holding one trace of N spans (the
+huge-trace case): it must go in bounded requests, never one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +44,7 @@ class Counting:
 
     def __init__(self) -> None:
         self.requests = self.bytes = self.largest = 0
+        self.paths: dict[str, int] = {}
         self.lock = threading.Lock()
         counter = self
 
@@ -54,6 +58,7 @@ class Counting:
                     counter.requests += 1
                     counter.bytes += size
                     counter.largest = max(counter.largest, size)
+                    counter.paths[self.path] = counter.paths.get(self.path, 0) + 1
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -108,47 +113,69 @@ def one_trace(folder: Path, spans: int) -> None:
                                     "outcome": "ok"}) + b"\n")  # fmt: skip
 
 
-def measure(folder: Path, receiver: Counting, label: str) -> None:
+def measure(folder: Path, receiver: Counting, label: str, rounds: int) -> None:
     spans = spans_in(folder)
     size = sum(p.stat().st_size for p in folder.glob("*.jsonl")) / 2**20
-    print(f"\n{label}: {spans} spans, {size:.0f} MiB of files")
+    print(f"\n{label}: {spans} spans, {size:.0f} MiB of files (median of {rounds})", flush=True)
+    modes = {
+        "-o FILE (OTLP/JSON)": None,
+        "--endpoint http/protobuf": "http/protobuf",
+        "--endpoint http/json": "http/json",
+    }
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    peaks: dict[str, list[float]] = {mode: [] for mode in modes}
+    notes: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        base, base_rss, _ = run(["export", "otlp", str(folder), "-o", f"{tmp}/out.jsonl"])
-        lines = sum(1 for _ in open(f"{tmp}/out.jsonl", "rb"))  # noqa: SIM115
-    print(f"  {'-o FILE (OTLP/JSON)':28} {base:6.1f} s {spans / base:9,.0f} spans/s"
-          f"  1.00x  peak {base_rss:6.0f} MiB  ({lines} lines)")  # fmt: skip
-    for protocol in ("http/protobuf", "http/json"):
-        before = (receiver.requests, receiver.bytes)
-        receiver.largest = 0
-        took, rss, _ = run(["export", "otlp", str(folder), "--endpoint", receiver.url,
-                            "--protocol", protocol])  # fmt: skip
-        requests = receiver.requests - before[0]
-        sent = (receiver.bytes - before[1]) / 2**20
-        print(f"  {'--endpoint ' + protocol:28} {took:6.1f} s {spans / took:9,.0f} spans/s"
-              f"  {base / took:4.2f}x  peak {rss:6.0f} MiB  ({requests} requests, {sent:.0f} MiB,"
-              f" largest {receiver.largest / 2**10:.0f} KiB)")  # fmt: skip
+        for _ in range(rounds):
+            for mode, protocol in modes.items():
+                if protocol is None:
+                    args = ["export", "otlp", str(folder), "-o", f"{tmp}/out.jsonl"]
+                else:
+                    args = ["export", "otlp", str(folder), "--endpoint", receiver.url,
+                            "--protocol", protocol]  # fmt: skip
+                before = (receiver.requests, receiver.bytes, dict(receiver.paths))
+                receiver.largest = 0
+                took, rss, _ = run(args)
+                times[mode].append(took)
+                peaks[mode].append(rss)
+                if protocol is None:
+                    lines = sum(1 for _ in open(f"{tmp}/out.jsonl", "rb"))  # noqa: SIM115
+                    notes[mode] = f"{lines} lines"
+                else:
+                    sent = (receiver.bytes - before[1]) / 2**20
+                    per_path = {p: n - before[2].get(p, 0) for p, n in receiver.paths.items()}
+                    counts = ", ".join(f"{p} {n}" for p, n in sorted(per_path.items()) if n)
+                    largest = receiver.largest / 2**10
+                    notes[mode] = (f"{receiver.requests - before[0]} requests: {counts}; "
+                                   f"{sent:.0f} MiB, largest {largest:.0f} KiB")  # fmt: skip
+    base = statistics.median(times["-o FILE (OTLP/JSON)"])
+    for mode in modes:
+        took, rss = statistics.median(times[mode]), statistics.median(peaks[mode])
+        print(f"  {mode:26} {took:6.1f} s {spans / took:9,.0f} spans/s  {base / took:5.2f}x"
+              f"  peak {rss:6.0f} MiB  ({notes[mode]})", flush=True)  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 100_000])
     parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one-trace", type=int, default=0, metavar="N")
     args = parser.parse_args()
     receiver = Counting()
-    for events in (args.events, args.events // 4):
+    for events in args.events:
         folder = ROOT / "bench" / "out" / f"ingest-{events}-{args.files}"
         if not (folder / ".complete").exists():
             print(f"generating {events} events in {folder} ...", flush=True)
             generate(folder, events, args.files)
             (folder / ".complete").write_text("ok")
-        measure(folder, receiver, f"{events} events")
+        measure(folder, receiver, f"{events} events", args.rounds)
     if args.one_trace:
         folder = ROOT / "bench" / "out" / f"one-trace-{args.one_trace}"
         if not (folder / ".complete").exists():
             one_trace(folder, args.one_trace)
             (folder / ".complete").write_text("ok")
-        measure(folder, receiver, f"one trace of {args.one_trace} spans")
+        measure(folder, receiver, f"one trace of {args.one_trace} spans", args.rounds)
     print(f"\n(this process: peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
           " MiB, the receiver)")  # fmt: skip
     return 0

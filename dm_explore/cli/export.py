@@ -1,10 +1,14 @@
-"""``dm-explore export otlp DIR -o FILE | --endpoint URL``: the folder's spans as OTLP.
+"""``dm-explore export otlp DIR -o FILE | --endpoint URL``: the folder as OTLP.
 
 With ``-o``: one ``ExportTraceServiceRequest`` per line, one line per trace (several
 for a big one, :mod:`dm_explore.outputs.otlp`); ``-o -`` writes to standard
-output. The file is written next to its final name and renamed into place, so a
+output. ``--signals traces,logs,metrics`` adds, after the traces, lines of
+``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` (the Collector's
+``otlpjsonfile`` receiver reads all three from one file); traces alone are the
+default. The file is written next to its final name and renamed into place, so a
 Collector watching the folder never reads half a file. With ``--endpoint`` (or
-the ``OTEL_EXPORTER_OTLP_*`` variables): sent to an OTLP/HTTP receiver
+the ``OTEL_EXPORTER_OTLP_*`` variables): traces, logs and metrics (or the
+``--signals`` chosen) streamed to an OTLP/HTTP receiver
 (:mod:`dm_explore.cli.otlp_push`).
 
 ``dm-explore export speedscope DIR TRACE -o FILE``: one trace's sampled profiles
@@ -16,18 +20,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import IO
 
 from ..ingest import ALL_TRACES, load_folder
 from ..outputs.otlp import write_otlp
 from ..outputs.textsafe import safe_line
 from . import export_speedscope
 from .common import folder_or_exit, write_whole
-from .otlp_push import add_endpoint_arguments, endpoint_or_exit, push
+from .otlp_push import add_endpoint_arguments, endpoints_or_exit, push, signals_of, write_points
 
 NAME = "export"
 HELP = (
-    "export the folder's traces: otlp (OTLP/JSON lines for the OpenTelemetry Collector, "
-    "or sent to an OTLP/HTTP receiver with --endpoint), speedscope (one trace's profiles)"
+    "export the folder: otlp (traces, logs and metrics as OTLP/JSON lines for the "
+    "OpenTelemetry Collector, or sent to an OTLP/HTTP receiver with --endpoint), "
+    "speedscope (one trace's profiles)"
 )
 
 
@@ -52,22 +58,28 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "speedscope":
         return export_speedscope.run(args)
     folder = folder_or_exit(args.folder)
-    endpoint = endpoint_or_exit(args, required=args.output is None)
-    if endpoint is not None and args.output is not None:
+    if args.output is None:
+        return push(folder, endpoints_or_exit(args, required=True))
+    if args.endpoint is not None:
         print("dm-explore: give -o FILE or --endpoint URL, not both", file=sys.stderr)
         return 2
-    model = load_folder(folder, max_traces=ALL_TRACES).model
-    if endpoint is not None:
-        return push(model, endpoint)
+    signals = signals_of(args, default=("traces",))
+    model = load_folder(folder, max_traces=ALL_TRACES).model if "traces" in signals else None
+
+    def write(out: IO[bytes]) -> int:
+        lines = write_otlp(model, out) if model is not None else 0
+        if signals != ("traces",):
+            lines += write_points(folder, signals, out)
+        return lines
+
     if args.output == "-":
-        write_otlp(model, sys.stdout.buffer)
+        write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return 0
     target = Path(args.output)
-    lines = write_whole(target, lambda out: write_otlp(model, out))
-    print(
-        f"wrote {len(model.traces)} traces ({len(model.spans)} spans, {lines} requests) "
-        f"to {safe_line(target)}",
-        file=sys.stderr,
-    )
+    lines = write_whole(target, write)
+    what = f"{len(model.traces)} traces ({len(model.spans)} spans" if model else "(no traces"
+    others = " and ".join(s for s in signals if s != "traces")
+    extra = f", {others}" if others else ""
+    print(f"wrote {what}{extra}, {lines} requests) to {safe_line(target)}", file=sys.stderr)
     return 0

@@ -1,82 +1,279 @@
-"""Sending a folder's traces to an OTLP/HTTP receiver: the command-line side.
+"""Sending a folder to an OTLP/HTTP receiver, and writing its logs and metrics: the command line.
 
 ``export otlp DIR --endpoint URL`` and ``ship DIR --endpoint URL`` share the
 arguments (:func:`add_endpoint_arguments`) and the way a failure ends the run:
-the receiver's own message on stderr, exit 1.
+the receiver's own message on stderr, exit 1. ``--signals`` chooses what is sent
+or written: by default every signal an endpoint is named for when sending
+(traces, logs, metrics), and traces only with ``-o FILE``.
+
+:func:`push` streams (:class:`~dm_explore.outputs.otlp_stream.Stream`): each span
+is sent once it ends, each log and metric line as it is read, in requests of a
+bounded size; what is still open at the end is sent as unfinished. Memory holds the
+open spans and one request per signal, whatever the folder's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
-from ..model import Model
-from ..outputs.otlp import export_requests
-from ..outputs.otlp_send import JSON, PROTOBUF, Endpoint, Sender, SendError, endpoint_from
+import orjson
+
+from ..ingest.raw_lines import folder_batches
+from ..outputs.otlp_send import (
+    JSON,
+    PROTOBUF,
+    SIGNALS,
+    Endpoint,
+    Sender,
+    SendError,
+    endpoints_from,
+    not_served,
+)
+from ..outputs.otlp_signals import (
+    exception_record,
+    log_record,
+    logs_request,
+    metric_points,
+    metrics_request,
+    process_of,
+)
 from ..outputs.textsafe import safe_line
 
-__all__ = ["add_endpoint_arguments", "endpoint_or_exit", "push", "span_count"]
+__all__ = [
+    "add_endpoint_arguments",
+    "endpoint_or_exit",
+    "endpoints_or_exit",
+    "point_requests",
+    "push",
+    "signals_of",
+]
+
+POINT_BATCH = 4096  # log records, or metric lines, in one request of a file
+
+
+def _signals(text: str) -> tuple[str, ...]:
+    chosen = tuple(s.strip() for s in text.split(",") if s.strip())
+    wrong = [s for s in chosen if s not in SIGNALS]
+    if wrong or not chosen:
+        raise argparse.ArgumentTypeError(f"signals are {', '.join(SIGNALS)}, comma-separated")
+    return tuple(s for s in SIGNALS if s in chosen)
 
 
 def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint",
         metavar="URL",
-        help="OTLP/HTTP receiver's base URL (/v1/traces is appended); default: "
-        "$OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT",
+        help="OTLP/HTTP receiver's base URL (/v1/traces, /v1/logs, /v1/metrics are appended); "
+        "default: $OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT",
     )
     parser.add_argument(
         "--protocol",
         choices=(PROTOBUF, JSON),
         help=f"default: $OTEL_EXPORTER_OTLP_PROTOCOL, else {PROTOBUF}",
     )
+    parser.add_argument(
+        "--signals",
+        type=_signals,
+        metavar="LIST",
+        help="comma-separated, of traces, logs, metrics; default: all three when sending, "
+        "traces with -o",
+    )
 
 
-def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | None:
-    """The endpoint from the arguments and the environment; exit 2 if it is wrong or missing."""
+def signals_of(args: argparse.Namespace, *, default: tuple[str, ...] = SIGNALS) -> tuple[str, ...]:
+    chosen: tuple[str, ...] | None = getattr(args, "signals", None)
+    return chosen if chosen else default
+
+
+def endpoints_or_exit(args: argparse.Namespace, *, required: bool) -> dict[str, Endpoint]:
+    """The endpoints of the chosen signals, by signal; exit 2 if one is wrong or none is named."""
     try:
-        endpoint = endpoint_from(args.endpoint, args.protocol)
-        if endpoint is not None:
+        endpoints = endpoints_from(args.endpoint, args.protocol, signals=signals_of(args))
+        for signal, endpoint in endpoints.items():
             Sender(endpoint).close()  # checks the URL
+            own = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+            endpoint.optional = (
+                signal != "traces" and not args.signals and not (own and not args.endpoint)
+            )
     except ValueError as exc:
         print(f"dm-explore: {safe_line(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
-    if endpoint is None and required:
+    if not endpoints and required:
         print(
             "dm-explore: give -o FILE, --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT",
             file=sys.stderr,
         )
         raise SystemExit(2)
-    return endpoint
+    return endpoints
 
 
-def span_count(request: Mapping[str, Any]) -> int:
-    """How many spans one ``ExportTraceServiceRequest`` holds."""
-    return sum(len(ss["spans"]) for rs in request["resourceSpans"] for ss in rs["scopeSpans"])
+def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | None:
+    """The first endpoint :func:`endpoints_or_exit` finds, or None."""
+    endpoints = endpoints_or_exit(args, required=required)
+    return next(iter(endpoints.values()), None)
 
 
-def push(model: Model, endpoint: Endpoint) -> int:
-    """Send every trace of ``model``; 0 when the receiver took them all, else 1 and why."""
-    sender = Sender(endpoint)
-    spans = 0
+def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
+    """Stream the folder to the endpoints; 0 when the receiver took everything, else 1 and why.
+
+    Requests are posted by one thread, in order, while the next ones are read and encoded
+    (at most :data:`IN_FLIGHT` wait): the receiver's time and the encoder's overlap.
+    """
+    from ..outputs.otlp_stream import Stream
+
+    json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
+    stream = Stream(folder_batches(folder), tuple(endpoints), json=json)
+    poster = _Poster({signal: Sender(endpoint) for signal, endpoint in endpoints.items()})
     began = time.perf_counter()
+    # Parsed lines live from their span's start to its end and hold no cycles: collections
+    # would only walk them. What is loaded so far is never garbage (frozen), and the young
+    # generation is collected once 100,000 objects wait rather than 700.
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
     try:
-        for request in export_requests(model, per_trace=False):
-            sender.send(request)
-            spans += span_count(request)
-    except SendError as exc:
-        print(f"dm-explore: {safe_line(str(exc))} (sent {spans} spans before)", file=sys.stderr)
-        return 1
+        for signal, body, items in stream:
+            if signal in poster.senders and not poster.put(signal, body, items):
+                break
+        poster.finish()
     finally:
-        sender.close()
+        gc.set_threshold(*thresholds)
+        poster.close()
+    if poster.failure is not None:
+        done = ", ".join(f"{n} {s}" for s, n in poster.counts.items() if n)
+        print(
+            f"dm-explore: {safe_line(str(poster.failure))} (sent before: {done or 'nothing'})",
+            file=sys.stderr,
+        )
+        return 1
     took = time.perf_counter() - began
+    senders = poster.all_senders
+    requests = sum(sender.requests for sender in senders)
+    sent_bytes = sum(sender.bytes for sender in senders)
+    retries = sum(sender.retries for sender in senders)
+    where = ", ".join(safe_line(e.url) for e in endpoints.values())
+    counts = poster.counts
     print(
-        f"sent {len(model.traces)} traces ({spans} spans, {sender.requests} requests, "
-        f"{sender.bytes} bytes, {sender.retries} retries) to {safe_line(endpoint.url)} "
-        f"in {took:.1f}s",
+        f"sent {len(stream.trace_ids)} traces ({counts['traces']} spans, {counts['logs']} log "
+        f"records, {counts['metrics']} metric points; {requests} requests, {sent_bytes} bytes, "
+        f"{retries} retries) to {where} in {took:.1f}s",
         file=sys.stderr,
     )
     return 0
+
+
+IN_FLIGHT = 2  # encoded requests waiting for the posting thread, at most
+
+
+class _Poster:
+    """Posts ``(signal, body)`` requests on its own thread, in the order they are put.
+
+    The first request the receiver does not take ends the posting: :attr:`failure`
+    says why and nothing after it is sent. A signal not asked for that the receiver
+    does not serve (:func:`~dm_explore.outputs.otlp_send.not_served`) is dropped with
+    a line on stderr instead.
+    """
+
+    def __init__(self, senders: dict[str, Sender]) -> None:
+        self.senders = senders
+        self.all_senders = list(senders.values())
+        self.counts = dict.fromkeys(SIGNALS, 0)
+        self.failure: SendError | None = None
+        self._queue: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue(IN_FLIGHT)
+        self._thread = threading.Thread(target=self._run, name="otlp-post", daemon=True)
+        self._thread.start()
+
+    def put(self, signal: str, body: bytes, items: int) -> bool:
+        """Queue a request; False once posting has failed."""
+        while self.failure is None:
+            try:
+                self._queue.put((signal, body, items), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def finish(self) -> None:
+        """Wait until every request put has been posted (or posting failed)."""
+        while self.failure is None and self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            signal, body, items = job
+            sender = self.senders.get(signal)
+            if sender is None:
+                continue
+            try:
+                sender.post(body)
+            except SendError as exc:
+                if not not_served(sender.endpoint, exc):
+                    self.failure = exc
+                    return
+                print(f"dm-explore: {safe_line(str(exc))}: {signal} not sent", file=sys.stderr)
+                del self.senders[signal]
+                continue
+            self.counts[signal] += items
+
+    def close(self) -> None:
+        for sender in self.all_senders:
+            sender.close()
+
+
+def point_requests(folder: Path, signals: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` objects of the folder's
+    ``log``/``exception`` and ``metric``/``runtime`` lines, bounded in size."""
+    kinds = {b'"log"': "logs", b'"exception"': "logs", b'"metric"': "metrics",
+             b'"runtime"': "metrics"}  # fmt: skip
+    logs: list[Any] = []
+    metrics: list[Any] = []
+    for raws in folder_batches(folder):
+        for raw in raws:
+            if b'"event"' not in raw or not any(k in raw for k in kinds):
+                continue
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            kind = data.get("event") if isinstance(data, dict) else None
+            if kind in ("log", "exception") and "logs" in signals:
+                record = log_record(data) if kind == "log" else exception_record(data)
+                logs.append((process_of(data), record))
+            elif kind in ("metric", "runtime") and "metrics" in signals:
+                metrics += [(process_of(data), m) for m in metric_points(data)]
+        if len(logs) >= POINT_BATCH:
+            yield logs_request(logs)
+            logs = []
+        if len(metrics) >= POINT_BATCH:
+            yield metrics_request(metrics)
+            metrics = []
+    if logs:
+        yield logs_request(logs)
+    if metrics:
+        yield metrics_request(metrics)
+
+
+def write_points(folder: Path, signals: tuple[str, ...], out: IO[bytes]) -> int:
+    """Write the logs and metrics requests as JSON lines; returns how many lines were written."""
+    count = 0
+    for request in point_requests(folder, signals):
+        out.write(orjson.dumps(request) + b"\n")
+        count += 1
+    return count

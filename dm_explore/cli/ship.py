@@ -1,15 +1,18 @@
 """``dm-explore ship DIR --endpoint URL``: follow a folder and send each span as it ends.
 
+Each log line and exception is sent as a log record, each metric and runtime sample
+as metric points, as they are read (``--signals`` to send fewer).
+
 One per host, beside the application: it reads the folder as ``tail`` does,
 sends spans to an OTLP/HTTP receiver in bounded requests and remembers per file
 where it is in a state file (``--state``, default ``DIR/.dm-ship-state.json``,
-written atomically), so a restart neither sends a span twice nor skips one
-(:mod:`dm_explore.cli.shipper`). While the receiver is down, ended spans wait
-in a queue of at most ``--queue`` spans; past it the oldest are dropped and
-counted. SIGTERM: what is queued is sent (retried for up to 5 s), the state
-written, and it exits 0; Ctrl-C writes the state and stops. ``--once`` sends
-what is there now and exits: 0 when the receiver took everything, 1 when spans
-are left for the next run.
+written atomically), so a restart neither sends a span, a log record nor a metric
+point twice, nor skips one (:mod:`dm_explore.cli.shipper`). While the receiver is
+down, ended spans wait in a queue of at most ``--queue`` spans (and as many log
+lines, and metric lines); past it the oldest are dropped and counted. SIGTERM:
+what is queued is sent (retried for up to 5 s), the state written, and it exits 0;
+Ctrl-C writes the state and stops. ``--once`` sends what is there now and exits: 0
+when the receiver took everything, 1 when spans are left for the next run.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from types import FrameType
 from ..outputs.otlp_send import Refused, Sender
 from ..outputs.textsafe import safe_line
 from .common import folder_or_exit
-from .otlp_push import add_endpoint_arguments, endpoint_or_exit
+from .otlp_push import add_endpoint_arguments, endpoints_or_exit
 
 NAME = "ship"
-HELP = "follow a folder and send each span to an OTLP/HTTP receiver as it ends"
+HELP = (
+    "follow a folder and send each span (as it ends), log record and metric point to an "
+    "OTLP/HTTP receiver"
+)
 STATE_NAME = ".dm-ship-state.json"
 TICK_SECONDS = 1.0  # between two reads when nothing seems to change
 REPORT_SECONDS = 30.0  # between two progress lines on stderr, while spans are sent
@@ -46,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_QUEUE,
         metavar="N",
-        help=f"ended spans kept while the receiver is down (default {DEFAULT_QUEUE})",
+        help=f"ended spans (and as many log lines, metric lines) kept while the receiver "
+        f"is down (default {DEFAULT_QUEUE})",
     )
     parser.add_argument(
         "--retry-for",
@@ -64,14 +71,14 @@ def run(args: argparse.Namespace) -> int:
     from .shipper import Shipper, StateFile
 
     folder = folder_or_exit(args.folder)
-    endpoint = endpoint_or_exit(args, required=True)
-    assert endpoint is not None
+    endpoints = endpoints_or_exit(args, required=True)
     stop = threading.Event()
     retry_for = args.retry_for if args.retry_for is not None else (60.0 if args.once else 10.0)
-    sender = Sender(endpoint, give_up=retry_for, stop=stop)
+    senders = {s: Sender(e, give_up=retry_for, stop=stop) for s, e in endpoints.items()}
     state = StateFile(Path(args.state) if args.state else folder / STATE_NAME)
-    shipper = Shipper(folder, sender, state, queue_limit=max(args.queue, 1))
-    shipper.say(f"sending {safe_line(folder)} to {safe_line(endpoint.url)}")
+    shipper = Shipper(folder, senders, state, queue_limit=max(args.queue, 1))
+    where = ", ".join(safe_line(e.url) for e in endpoints.values())
+    shipper.say(f"sending {safe_line(folder)} to {where}")
     last_report = [time.monotonic(), 0]
 
     def step() -> None:
@@ -107,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
                 changed.clear()
             watcher.join(timeout=5)
             shipper.read()
-            sender.stop = threading.Event()
-            sender.give_up = min(retry_for, 5.0)
+            for sender in senders.values():
+                sender.stop = threading.Event()
+                sender.give_up = min(retry_for, 5.0)
             complete = shipper.flush(wait=True)
     except Refused as exc:
         shipper.save()
@@ -118,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
         complete = False
     finally:
         signal.signal(signal.SIGTERM, previous)
-        sender.close()
+        for sender in senders.values():
+            sender.close()
     shipper.save()
     shipper.say(shipper.counts())
     if not complete:

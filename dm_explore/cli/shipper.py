@@ -1,14 +1,18 @@
-"""Following a folder and sending each span to an OTLP receiver when it ends.
+"""Following a folder and sending each span, log record and metric point to an OTLP receiver.
 
 :class:`Shipper` reads the folder batch by batch (:class:`~dm_explore.ingest.FolderReader`),
-queues each span as its end is read, sends the queue in bounded requests and
-records, per file, where a restart must read again (:class:`StateFile`).
+queues each span as its end is read and each ``log``, ``exception``, ``metric`` and
+``runtime`` line as it is read (:mod:`dm_explore.outputs.otlp_signals`), sends the
+queues in bounded requests, one signal after the other, and records per file where a
+restart must read again (:class:`~dm_explore.cli.ship_state.StateFile`).
 
 **Where a restart reads.** A file's resume point is the start of the batch in which
-its oldest unsent span began (or the end of what was read, when no span waits): a
-restart re-reads every line of every span that was not sent yet. The spans that
-were sent (or dropped) and whose end lies past the resume point are listed by id,
-and are not sent again when re-read. A span that stays open while more than
+its oldest unsent span began, or in which its oldest unsent log or metric line was
+read (or the end of what was read, when nothing waits): a restart re-reads every
+line of every span that was not sent yet. The spans that were sent (or dropped) and
+whose end lies past the resume point are listed by id, and are not sent again when
+re-read; for logs and metrics, the last line whose record was sent is kept per
+signal, and lines up to it are not sent again. A span that stays open while more than
 :data:`MAX_DONE` spans of its file are sent is *held*: its start line is kept in
 the state instead, and the resume point moves on (on a restart its lines written
 before the resume point, such as SQL, are not sent with it).
@@ -17,20 +21,17 @@ before the resume point, such as SQL, are not sent with it).
 host, pid and time), so a file moved or compressed (``gzip f.jsonl``) is read on from
 where it was, under its new name, not sent again.
 
-**The queue** holds at most ``queue_limit`` ended spans while the receiver cannot be
-reached; past it the oldest are dropped, counted and reported.
+**The queues** hold at most ``queue_limit`` ended spans, and as many log records and
+metric points, while the receiver cannot be reached; past it the oldest are dropped,
+counted and reported.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import os
 import sys
-import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,96 +39,39 @@ import orjson
 
 from ..ingest import FileState, FolderReader
 from ..ingest.decode import decode_batch
-from ..model import Model, ProcessKey, Span
+from ..model import Model, Span
 from ..outputs.otlp import MAX_ITEMS, batch_requests, span_to_otlp
-from ..outputs.otlp_send import Sender, Unreachable
+from ..outputs.otlp_send import Refused, Sender, Unreachable, not_served
+from ..outputs.otlp_signals import (
+    exception_record,
+    log_record,
+    logs_request,
+    metric_points,
+    metrics_request,
+    process_of,
+)
 from ..outputs.textsafe import safe_line
 from .otlp_tap import Tap
+from .ship_state import POINT_SIGNALS, Progress, Queued, QueuedPoint, StateFile, first_line_key
 
 __all__ = ["DEFAULT_QUEUE", "MAX_DONE", "Shipper", "StateFile"]
 
-DEFAULT_QUEUE = 50_000  # ended spans waiting for the receiver, at most
+DEFAULT_QUEUE = 50_000  # ended spans (and as many log records, metric points) waiting, at most
 MAX_DONE = 5_000  # sent spans remembered past a file's resume point, at most
 MAX_RETRY_WAIT = 30.0
-STATE_VERSION = 1
-
-
-@dataclass(slots=True)
-class Progress:
-    """One file's sending progress, known by its first line."""
-
-    path: str
-    # unsent span -> (line, byte offset) where its batch began
-    open_from: dict[str, tuple[int, int]] = field(default_factory=dict)
-    done: dict[str, int] = field(default_factory=dict)  # sent span -> lines read after its end
-    held: dict[str, str] = field(default_factory=dict)  # open span -> its start line
-    resume: tuple[int, int] = (0, 0)  # from the state: (offset, line) to read again from
-    skip: set[str] = field(default_factory=set)  # from the state: sent before the restart
-
-
-@dataclass(slots=True)
-class Queued:
-    key: str  # the file's identity
-    span_id: str
-    after: int  # lines of the file read when its end was
-    process: ProcessKey
-    otlp: dict[str, Any]
-
-
-class StateFile:
-    """Per-file progress written atomically (a temporary file renamed over it), mode 0600."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> dict[str, Any]:
-        try:
-            data = orjson.loads(self.path.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except (OSError, orjson.JSONDecodeError) as exc:
-            reason = f"dm-explore: cannot read state {safe_line(self.path)}: {exc}"
-            raise SystemExit(reason) from None
-        files = data.get("files") if isinstance(data, dict) else None
-        return files if data.get("version") == STATE_VERSION and isinstance(files, dict) else {}
-
-    def save(self, files: dict[str, Any]) -> None:
-        body = orjson.dumps({"version": STATE_VERSION, "files": files})
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def first_line_key(path: Path) -> str | None:
-    """A file's identity: a digest of its first complete line, or None before it has one."""
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as stream:
-                head = stream.readline(65536)
-        else:
-            with path.open("rb") as stream:
-                head = stream.readline(65536)
-    except (OSError, EOFError, ValueError):
-        return None
-    if not head.endswith(b"\n"):
-        return None
-    return hashlib.blake2b(head, digest_size=12).hexdigest()
 
 
 class Shipper:
-    """Reads ``folder`` and sends ended spans with ``sender``; progress in ``state``."""
+    """Reads ``folder`` and sends what it holds with ``senders``; progress in ``state``.
+
+    ``senders``: one :class:`Sender` per signal sent (``traces``, ``logs``, ``metrics``),
+    or a single one for its own signal. A signal without a sender is not sent.
+    """
 
     def __init__(
         self,
         folder: Path,
-        sender: Sender,
+        senders: Sender | Mapping[str, Sender],
         state: StateFile | None,
         *,
         queue_limit: int = DEFAULT_QUEUE,
@@ -136,13 +80,19 @@ class Shipper:
     ) -> None:
         self.reader = FolderReader(folder, Model(max_traces=max_traces))
         self.tap = Tap(self.reader)
-        self.sender, self.state, self.queue_limit = sender, state, queue_limit
+        if isinstance(senders, Sender):
+            senders = {senders.endpoint.signal: senders}
+        self.senders = dict(senders)
+        self.state, self.queue_limit = state, queue_limit
         self.err = err or sys.stderr
         self.saved = state.load() if state is not None else {}
         self.progress: dict[str, Progress] = {}  # by identity
         self.ident: dict[str, str] = {}  # reader's file key (its path) -> identity
         self.retired: set[str] = set()  # paths of files since moved or compressed
         self.queue: deque[Queued] = deque()
+        self.points: dict[str, deque[QueuedPoint]] = {s: deque() for s in POINT_SIGNALS}
+        self.points_sent = dict.fromkeys(POINT_SIGNALS, 0)
+        self.points_dropped = dict.fromkeys(POINT_SIGNALS, 0)
         self.queued: set[str] = set()
         self.cut: set[str] = set()
         self.sent = self.dropped = self.skipped = 0
@@ -154,7 +104,8 @@ class Shipper:
     # -- reading ----------------------------------------------------------------
 
     def read(self) -> None:
-        """Read what is new in every file, queueing each span whose end is read."""
+        """Read what is new in every file, queueing each span whose end is read and each
+        log and metric line."""
         reader = self.reader
         reader.discover()
         for path, state in list(reader.files.items()):
@@ -166,12 +117,54 @@ class Shipper:
                 tail = state.tail
                 before = (tail.line_number, tail.offset - len(tail.pending))
                 _, more = reader.read_batch(state)
-                started, ended = self.tap.take()
+                started, ended, points = self.tap.take()
                 progress = self.progress[key]
                 for span_id in started:
                     progress.open_from.setdefault(span_id, before)
                 for span_id in ended:
                     self._ended(key, span_id, state.tail.line_number)
+                if points:
+                    self._points(key, progress, points, before)
+
+    def _points(
+        self,
+        key: str,
+        progress: Progress,
+        points: list[tuple[int, str, bytes]],
+        before: tuple[int, int],
+    ) -> None:
+        """Queue the log records and metric points of lines just read, unless sent before."""
+        logs, metrics = self.points["logs"], self.points["metrics"]
+        send_logs, send_metrics = "logs" in self.senders, "metrics" in self.senders
+        logs_upto = progress.sent_upto.get("logs", 0)
+        metrics_upto = progress.sent_upto.get("metrics", 0)
+        for line, kind, raw in points:
+            if kind in ("log", "exception"):
+                if not send_logs or line <= logs_upto:
+                    continue
+                data = orjson.loads(raw)
+                record = log_record(data) if kind == "log" else exception_record(data)
+                logs.append(QueuedPoint(key, line, process_of(data), [record]))
+                progress.points_from.setdefault(("logs", line), before)
+            else:
+                if not send_metrics or line <= metrics_upto:
+                    continue
+                data = orjson.loads(raw)
+                found = metric_points(data)
+                if found:
+                    metrics.append(QueuedPoint(key, line, process_of(data), found))
+                    progress.points_from.setdefault(("metrics", line), before)
+        for signal in POINT_SIGNALS:
+            queue = self.points[signal]
+            while len(queue) > self.queue_limit:
+                self._point_done(signal, queue.popleft())
+                self.points_dropped[signal] += 1
+
+    def _point_done(self, signal: str, point: QueuedPoint) -> None:
+        progress = self.progress[point.key]
+        progress.points_from.pop((signal, point.line), None)
+        if point.line > progress.sent_upto.get(signal, 0):
+            progress.sent_upto[signal] = point.line
 
     def _identify(self, path: str, state: FileState) -> str | None:
         """Know a newly found file by its first line; resume it where it was, if known."""
@@ -202,6 +195,9 @@ class Shipper:
                 if not gz:
                     tail.offset = offset
             progress.skip = set(saved.get("done") or ())
+            points = saved.get("points")
+            if isinstance(points, dict):
+                progress.sent_upto = {s: int(n) for s, n in points.items() if s in POINT_SIGNALS}
             progress.held = dict(saved.get("held") or {})
             self._reapply_held(state, progress)
         return key
@@ -212,7 +208,7 @@ class Shipper:
         if raws:
             events, _ = decode_batch(raws, str(state.tail.path), 0)
             self.reader.applier.apply_batch(state.file_id, events, raws, 0)
-            self.tap.take()
+            self.tap.take()  # those spans were noted when first read
 
     def _ended(self, key: str, span_id: str, after: int) -> None:
         progress = self.progress[key]
@@ -225,6 +221,9 @@ class Shipper:
             self.skipped += 1
             return
         if span.kind == "?":  # its start was never read (before the resume point): not ours
+            return
+        if "traces" not in self.senders:
+            self._done(key, span_id, after)
             return
         progress.held.pop(span_id, None)
         otlp = span_to_otlp(span, cut_parent=self._closes_cycle(span))
@@ -260,14 +259,21 @@ class Shipper:
     # -- sending ----------------------------------------------------------------
 
     def flush(self, *, wait: bool = False) -> bool:
-        """Send the queue in bounded requests; False when the receiver could not take it.
+        """Send the queues in bounded requests; False when the receiver could not take them.
 
         Raises :class:`~dm_explore.outputs.otlp_send.Refused` when the receiver refuses.
         Without ``wait``, a receiver found down is not tried again before its backoff ends.
         """
-        while self.queue:
-            if not wait and time.monotonic() < self.next_try:
+        if "traces" in self.senders and not self._flush_spans(wait):
+            return False
+        for signal in POINT_SIGNALS:
+            if signal in self.senders and not self._flush_points(signal, wait):
                 return False
+        return True
+
+    def _flush_spans(self, wait: bool) -> bool:
+        sender = self.senders["traces"]
+        while self.queue:
             items: list[Queued] = []
             weight = 0
             for queued in self.queue:
@@ -277,29 +283,67 @@ class Shipper:
                 items.append(queued)
                 weight += size
             (request,) = batch_requests(((q.process, q.otlp) for q in items), len(items) * 10**6)
-            try:
-                self.sender.send(request)
-            except Unreachable as exc:
-                if self.down_since is None:
-                    self.down_since = time.monotonic()
-                    self.say(
-                        f"receiver unreachable ({exc}); {len(self.queue)} spans queued, "
-                        f"at most {self.queue_limit} kept"
-                    )
-                delay = max(self.backoff, exc.retry_after or 0.0)
-                self.backoff = min(self.backoff * 2, MAX_RETRY_WAIT)
-                self.next_try = time.monotonic() + delay
+            if not self._send(sender, request, wait):
                 return False
-            if self.down_since is not None:
-                self.say(f"receiver back after {time.monotonic() - self.down_since:.0f}s")
-                self.down_since = None
-            self.backoff = 0.5
             for queued in items:
                 self.queue.popleft()
                 self.queued.discard(queued.span_id)
                 self._done(queued.key, queued.span_id, queued.after)
             self.sent += len(items)
             self.save()
+        return True
+
+    def _flush_points(self, signal: str, wait: bool) -> bool:
+        queue, sender = self.points[signal], self.senders[signal]
+        build = logs_request if signal == "logs" else metrics_request
+        while queue:
+            items = [queue[i] for i in range(min(len(queue), MAX_ITEMS))]
+            request = build((q.process, item) for q in items for item in q.items)
+            if not self._send(sender, request, wait):
+                return signal not in self.senders  # True: a signal the receiver does not serve
+            for point in items:
+                queue.popleft()
+                self._point_done(signal, point)
+            self.points_sent[signal] += sum(len(q.items) for q in items)
+            self.save()
+        return True
+
+    def _send(self, sender: Sender, request: dict[str, Any], wait: bool) -> bool:
+        """Send one request; False (and back off) when the receiver cannot be reached.
+
+        A signal that was not asked for and that the receiver does not serve is no longer
+        sent (its queue is emptied): False too, and the signal leaves :attr:`senders`.
+        """
+        if not wait and time.monotonic() < self.next_try:
+            return False
+        try:
+            sender.send(request)
+        except Refused as exc:
+            if not not_served(sender.endpoint, exc):
+                raise
+            signal = sender.endpoint.signal
+            self.say(f"{safe_line(str(exc))}: {signal} not sent")
+            del self.senders[signal]
+            queue = self.points.get(signal)
+            while queue:
+                self._point_done(signal, queue.popleft())
+            return False
+        except Unreachable as exc:
+            if self.down_since is None:
+                self.down_since = time.monotonic()
+                waiting = len(self.queue) + sum(len(q) for q in self.points.values())
+                self.say(
+                    f"receiver unreachable ({exc}); {waiting} queued, at most "
+                    f"{self.queue_limit} kept (spans, and as many log and metric lines)"
+                )
+            delay = max(self.backoff, exc.retry_after or 0.0)
+            self.backoff = min(self.backoff * 2, MAX_RETRY_WAIT)
+            self.next_try = time.monotonic() + delay
+            return False
+        if self.down_since is not None:
+            self.say(f"receiver back after {time.monotonic() - self.down_since:.0f}s")
+            self.down_since = None
+        self.backoff = 0.5
         return True
 
     # -- state ------------------------------------------------------------------
@@ -321,6 +365,8 @@ class Shipper:
                     self._hold(progress, oldest)
                     oldest = min(progress.open_from.values(), default=(line, offset))
                 line, offset = min(oldest, (line, offset))
+            if progress.points_from:
+                line, offset = min(min(progress.points_from.values()), (line, offset))
             progress.done = {s: a for s, a in progress.done.items() if a > line}
             files[key] = {
                 "path": progress.path,
@@ -329,6 +375,7 @@ class Shipper:
                 "line": line,
                 "done": sorted(progress.done) + sorted(progress.skip),
                 "held": progress.held,
+                "points": progress.sent_upto,
             }
         try:
             self.state.save(files)
@@ -352,8 +399,17 @@ class Shipper:
         print(f"dm-explore ship: {text}", file=self.err, flush=True)
 
     def counts(self) -> str:
-        return (
-            f"{self.sent} spans sent in {self.sender.requests} requests, "
+        requests = sum(sender.requests for sender in self.senders.values())
+        text = (
+            f"{self.sent} spans sent in {requests} requests, "
             f"{len(self.queue)} queued, {self.dropped} dropped (queue full), "
             f"{self.skipped} already sent before a restart"
         )
+        for signal, what in (("logs", "log records"), ("metrics", "metric points")):
+            if signal in self.senders:
+                queue = self.points[signal]
+                text += (
+                    f"; {self.points_sent[signal]} {what} sent, {len(queue)} queued, "
+                    f"{self.points_dropped[signal]} dropped"
+                )
+        return text

@@ -170,7 +170,9 @@ def span_to_otlp(span: Span, *, cut_parent: bool = False) -> dict[str, Any]:
     last = None if ms is not None and span.start_ts is not None else _last_seen(span)
     first = span.start_ts if span.start_ts is not None else last
     start_ns = nanos(first) if first is not None else 0
-    if ms is not None:
+    if ms is not None and end.get("ms") is None and span.start_ts is not None:
+        end_ns = nanos(span.end_ts or 0.0)  # no ms written: the end line's own time, exactly
+    elif ms is not None:
         end_ns = start_ns + round(ms * 1_000_000)
     else:
         end_ns = nanos(last) if last is not None else start_ns
@@ -263,9 +265,7 @@ def _request(by_process: Mapping[ProcessKey, list[dict[str, Any]]]) -> dict[str,
     }
 
 
-def _trace_spans(
-    model: Model, trace: Trace
-) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
+def _trace_spans(model: Model, trace: Trace) -> Iterator[tuple[ProcessKey, dict[str, Any]]]:
     """``(process, OTLP span)`` for each span of one trace, cycles cut."""
     cut = cyclic_links(trace.spans, model.spans)
     for span in trace.spans:

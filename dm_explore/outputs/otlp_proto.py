@@ -4,7 +4,10 @@
 OTLP/JSON shape that :mod:`dm_explore.outputs.otlp` builds (hex ids, 64-bit
 integers as strings, enums as numbers) into the bytes of the same message in
 protobuf's wire format, as ``opentelemetry-proto`` defines it
-(``opentelemetry/proto/collector/trace/v1/trace_service.proto``). Only the
+(``opentelemetry/proto/collector/trace/v1/trace_service.proto``);
+:func:`encode_logs_request` and :func:`encode_metrics_request` do the same for
+the ``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` that
+:mod:`dm_explore.outputs.otlp_signals` builds. Only the
 fields the exporter writes are encoded; the tests decode the result with the
 official protobuf classes and compare it with the JSON.
 """
@@ -15,11 +18,12 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["encode_trace_request"]
+__all__ = ["encode_logs_request", "encode_metrics_request", "encode_trace_request"]
 
 _LEN, _VARINT, _FIXED64, _I64 = 2, 0, 1, 1
 _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
+_pack_sfixed64 = struct.Struct("<q").pack
 
 
 def _varint(n: int) -> bytes:
@@ -168,4 +172,101 @@ def encode_trace_request(request: Mapping[str, Any]) -> bytes:
             scope_body += b"".join(_field(_SS_SPANS, _span(s)) for s in ss.get("spans") or ())
             body += _field(_RS_SCOPE_SPANS, scope_body)
         out.append(_field(_REQ_RESOURCE_SPANS, body))
+    return b"".join(out)
+
+
+# Logs (opentelemetry/proto/logs/v1/logs.proto).
+_REQ_RESOURCE_LOGS = _tag(1, _LEN)
+_RL_RESOURCE, _RL_SCOPE_LOGS = _tag(1, _LEN), _tag(2, _LEN)
+_SL_SCOPE, _SL_RECORDS = _tag(1, _LEN), _tag(2, _LEN)
+_LOG_TIME, _LOG_SEVERITY, _LOG_SEVERITY_TEXT = _tag(1, _FIXED64), _tag(2, _VARINT), _tag(3, _LEN)
+_LOG_BODY, _LOG_ATTRS, _LOG_TRACE, _LOG_SPAN = (_tag(n, _LEN) for n in (5, 6, 9, 10))
+_LOG_EVENT_NAME = _tag(12, _LEN)
+
+
+def _text(tag: bytes, value: str) -> bytes:
+    return _field(tag, value.encode("utf-8", "surrogatepass"))
+
+
+def _log_record(record: Mapping[str, Any]) -> bytes:
+    parts = [_LOG_TIME + _pack_fixed64(int(record["timeUnixNano"]))]
+    if record.get("severityNumber"):
+        parts.append(_LOG_SEVERITY + _varint(record["severityNumber"]))
+    if record.get("severityText"):
+        parts.append(_text(_LOG_SEVERITY_TEXT, record["severityText"]))
+    if "body" in record:
+        parts.append(_field(_LOG_BODY, _any_value(record["body"])))
+    parts.append(_attributes(_LOG_ATTRS, record.get("attributes") or ()))
+    if record.get("traceId"):
+        parts.append(_field(_LOG_TRACE, bytes.fromhex(record["traceId"])))
+    if record.get("spanId"):
+        parts.append(_field(_LOG_SPAN, bytes.fromhex(record["spanId"])))
+    if record.get("eventName"):
+        parts.append(_text(_LOG_EVENT_NAME, record["eventName"]))
+    return b"".join(parts)
+
+
+def encode_logs_request(request: Mapping[str, Any]) -> bytes:
+    """One ``ExportLogsServiceRequest`` (OTLP/JSON shape) as protobuf bytes."""
+    out = []
+    for rl in request.get("resourceLogs") or ():
+        body = _field(_RL_RESOURCE, _attributes(_RESOURCE_ATTRS, rl["resource"]["attributes"]))
+        for sl in rl.get("scopeLogs") or ():
+            scope_body = _field(_SL_SCOPE, _scope(sl.get("scope") or {}))
+            scope_body += b"".join(
+                _field(_SL_RECORDS, _log_record(r)) for r in sl.get("logRecords") or ()
+            )
+            body += _field(_RL_SCOPE_LOGS, scope_body)
+        out.append(_field(_REQ_RESOURCE_LOGS, body))
+    return b"".join(out)
+
+
+# Metrics (opentelemetry/proto/metrics/v1/metrics.proto).
+_REQ_RESOURCE_METRICS = _tag(1, _LEN)
+_RM_RESOURCE, _RM_SCOPE_METRICS = _tag(1, _LEN), _tag(2, _LEN)
+_SM_SCOPE, _SM_METRICS = _tag(1, _LEN), _tag(2, _LEN)
+_METRIC_NAME, _METRIC_UNIT = _tag(1, _LEN), _tag(3, _LEN)
+_METRIC_GAUGE, _METRIC_SUM = _tag(5, _LEN), _tag(7, _LEN)
+_DATA_POINTS, _SUM_TEMPORALITY, _SUM_MONOTONIC = _tag(1, _LEN), _tag(2, _VARINT), _tag(3, _VARINT)
+_POINT_START, _POINT_TIME = _tag(2, _FIXED64), _tag(3, _FIXED64)
+_POINT_DOUBLE, _POINT_INT, _POINT_ATTRS = _tag(4, _I64), _tag(6, _I64), _tag(7, _LEN)
+
+
+def _number_point(point: Mapping[str, Any]) -> bytes:
+    body = _attributes(_POINT_ATTRS, point.get("attributes") or ())
+    if point.get("startTimeUnixNano"):
+        body += _POINT_START + _pack_fixed64(int(point["startTimeUnixNano"]))
+    body += _POINT_TIME + _pack_fixed64(int(point["timeUnixNano"]))
+    if "asInt" in point:
+        return body + _POINT_INT + _pack_sfixed64(int(point["asInt"]))
+    return body + _POINT_DOUBLE + _pack_double(float(point.get("asDouble", 0.0)))
+
+
+def _metric(metric: Mapping[str, Any]) -> bytes:
+    body = _text(_METRIC_NAME, metric["name"])
+    if metric.get("unit"):
+        body += _text(_METRIC_UNIT, metric["unit"])
+    if "sum" in metric:
+        data = metric["sum"]
+        inner = b"".join(_field(_DATA_POINTS, _number_point(p)) for p in data["dataPoints"])
+        if data.get("aggregationTemporality"):
+            inner += _SUM_TEMPORALITY + _varint(data["aggregationTemporality"])
+        if data.get("isMonotonic"):
+            inner += _SUM_MONOTONIC + b"\x01"
+        return body + _field(_METRIC_SUM, inner)
+    points = metric["gauge"]["dataPoints"]
+    inner = b"".join(_field(_DATA_POINTS, _number_point(p)) for p in points)
+    return body + _field(_METRIC_GAUGE, inner)
+
+
+def encode_metrics_request(request: Mapping[str, Any]) -> bytes:
+    """One ``ExportMetricsServiceRequest`` (OTLP/JSON shape) as protobuf bytes."""
+    out = []
+    for rm in request.get("resourceMetrics") or ():
+        body = _field(_RM_RESOURCE, _attributes(_RESOURCE_ATTRS, rm["resource"]["attributes"]))
+        for sm in rm.get("scopeMetrics") or ():
+            scope_body = _field(_SM_SCOPE, _scope(sm.get("scope") or {}))
+            scope_body += b"".join(_field(_SM_METRICS, _metric(m)) for m in sm.get("metrics") or ())
+            body += _field(_RM_SCOPE_METRICS, scope_body)
+        out.append(_field(_REQ_RESOURCE_METRICS, body))
     return b"".join(out)

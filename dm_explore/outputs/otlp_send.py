@@ -1,12 +1,14 @@
 """Sending OTLP requests to an OTLP/HTTP receiver: configuration, encoding, retries.
 
 :func:`endpoint_from` reads the OpenTelemetry exporter variables as the
-specification states them: ``OTEL_EXPORTER_OTLP_ENDPOINT`` is a base URL to
-which ``/v1/traces`` is appended, ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is used
-as it is; ``OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`` (``k=v,k2=v2``, values
-URL-encoded), ``_PROTOCOL`` (``http/protobuf``, the default, or ``http/json``),
-``_TIMEOUT`` (milliseconds) and ``_COMPRESSION`` (``gzip``) likewise. A URL
-given on the command line is a base, as the first variable is.
+specification states them, for each signal (traces, logs, metrics):
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is a base URL to which ``/v1/traces``,
+``/v1/logs`` or ``/v1/metrics`` is appended, ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``
+(``_LOGS_``, ``_METRICS_``) is used as it is; ``OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS``
+(``k=v,k2=v2``, values URL-encoded), ``_PROTOCOL`` (``http/protobuf``, the default,
+or ``http/json``), ``_TIMEOUT`` (milliseconds) and ``_COMPRESSION`` (``gzip``)
+likewise, the signal's own variable first. A URL given on the command line is a
+base, as the first variable is, for every signal.
 
 :class:`Sender` posts one request at a time over one kept-alive connection.
 429, 502, 503, 504 and connection errors are retried with exponential backoff
@@ -33,12 +35,29 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
-from .otlp_proto import encode_trace_request
+from .otlp_proto import encode_logs_request, encode_metrics_request, encode_trace_request
 
-__all__ = ["Endpoint", "Refused", "SendError", "Sender", "Unreachable", "endpoint_from"]
+__all__ = [
+    "SIGNALS",
+    "Endpoint",
+    "Refused",
+    "SendError",
+    "Sender",
+    "Unreachable",
+    "endpoint_from",
+    "endpoints_from",
+    "not_served",
+]
 
 PROTOBUF, JSON = "http/protobuf", "http/json"
+SIGNALS = ("traces", "logs", "metrics")
+_ENCODERS = {
+    "traces": encode_trace_request,
+    "logs": encode_logs_request,
+    "metrics": encode_metrics_request,
+}
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+NOT_SERVED = frozenset((404, 405, 501))  # a receiver without this signal's endpoint
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 30.0
 MAX_MESSAGE = 2000  # characters of a receiver's answer kept in an error
 
@@ -68,13 +87,17 @@ class Unreachable(SendError):
 
 @dataclass(slots=True)
 class Endpoint:
-    """Where and how traces are sent."""
+    """Where and how one signal is sent."""
 
-    url: str  # the full traces URL
+    url: str  # the full URL of the signal's endpoint
     protocol: str = PROTOBUF
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 10.0
     compression: str | None = None  # None or "gzip"
+    signal: str = "traces"  # "traces", "logs" or "metrics"
+    # sent because the base URL names every signal, not asked for: a receiver that does
+    # not serve it (NOT_SERVED) stops it being sent, without failing the run
+    optional: bool = False
 
 
 def _headers(text: str | None) -> dict[str, str]:
@@ -88,34 +111,59 @@ def _headers(text: str | None) -> dict[str, str]:
 
 
 def endpoint_from(
-    base: str | None, protocol: str | None = None, env: Mapping[str, str] | None = None
+    base: str | None,
+    protocol: str | None = None,
+    env: Mapping[str, str] | None = None,
+    signal: str = "traces",
 ) -> Endpoint | None:
-    """The traces endpoint from a base URL (the command line's) and the OTLP variables.
+    """One signal's endpoint from a base URL (the command line's) and the OTLP variables.
 
     Returns None when neither names an endpoint.
     """
     env = os.environ if env is None else env
+    own = f"OTEL_EXPORTER_OTLP_{signal.upper()}_"
 
     def var(name: str) -> str | None:
-        return env.get(f"OTEL_EXPORTER_OTLP_TRACES_{name}") or env.get(f"OTEL_EXPORTER_OTLP_{name}")
+        return env.get(own + name) or env.get(f"OTEL_EXPORTER_OTLP_{name}")
 
+    path = f"/v1/{signal}"
     if base:
-        url = base.rstrip("/") + "/v1/traces"
-    elif env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        url = env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        url = base.rstrip("/") + path
+    elif env.get(own + "ENDPOINT"):
+        url = env[own + "ENDPOINT"]
     elif env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        url = env["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+        url = env["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + path
     else:
         return None
     chosen = protocol or var("PROTOCOL") or PROTOBUF
     if chosen not in (PROTOBUF, JSON):
         raise ValueError(f"unsupported OTLP protocol {chosen!r}: use {PROTOBUF} or {JSON}")
     headers = {**_headers(env.get("OTEL_EXPORTER_OTLP_HEADERS"))}
-    headers.update(_headers(env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS")))
+    headers.update(_headers(env.get(own + "HEADERS")))
     timeout_ms = var("TIMEOUT")
     timeout = float(timeout_ms) / 1000 if timeout_ms and timeout_ms.isdigit() else 10.0
     compression = "gzip" if (var("COMPRESSION") or "").lower() == "gzip" else None
-    return Endpoint(url, chosen, headers, timeout, compression)
+    return Endpoint(url, chosen, headers, timeout, compression, signal)
+
+
+def endpoints_from(
+    base: str | None,
+    protocol: str | None = None,
+    env: Mapping[str, str] | None = None,
+    signals: tuple[str, ...] = SIGNALS,
+) -> dict[str, Endpoint]:
+    """The endpoints of ``signals`` that the base URL or the variables name, by signal."""
+    found = {}
+    for signal in signals:
+        endpoint = endpoint_from(base, protocol, env, signal)
+        if endpoint is not None:
+            found[signal] = endpoint
+    return found
+
+
+def not_served(endpoint: Endpoint, exc: SendError) -> bool:
+    """Whether ``exc`` says that the receiver has no endpoint for a signal not asked for."""
+    return endpoint.optional and isinstance(exc, Refused) and exc.status in NOT_SERVED
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -163,7 +211,7 @@ def _status_message(body: bytes, content_type: str) -> str:
 
 
 class Sender:
-    """Posts trace requests to one endpoint; counts what was sent.
+    """Posts one signal's requests to its endpoint; counts what was sent.
 
     ``stop``: set it to cut a backoff wait short (the request then fails with
     :class:`Unreachable`).
@@ -189,10 +237,10 @@ class Sender:
         """The request's body in the endpoint's protocol."""
         if self.endpoint.protocol == JSON:
             return orjson.dumps(request)
-        return encode_trace_request(request)
+        return _ENCODERS[self.endpoint.signal](request)
 
     def send(self, request: Mapping[str, Any]) -> None:
-        """Send one ``ExportTraceServiceRequest``; retry as the module says, or raise."""
+        """Send one export request of the endpoint's signal; retry as the module says, or raise."""
         self.post(self.encode(request))
 
     def post(self, body: bytes) -> None:

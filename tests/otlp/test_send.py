@@ -55,7 +55,7 @@ def test_protobuf_push_carries_what_the_json_export_says(
     assert main(["export", "otlp", str(folder), "-o", str(tmp_path / "t.jsonl")]) == 0
     expected = _spans(_parse((tmp_path / "t.jsonl").read_text()))
     assert main(["export", "otlp", str(folder), "--endpoint", receiver.url + "/"]) == 0
-    assert {r.path for r in receiver.requests} == {"/v1/traces"}
+    assert {r.path for r in receiver.requests} == {"/v1/traces", "/v1/logs"}
     assert {r.headers["Content-Type"] for r in receiver.requests} == {"application/x-protobuf"}
     got = receiver.spans()
     assert len(got) == len(expected) == 11  # each span once
@@ -234,7 +234,8 @@ def test_gzip_compression_when_asked(
     fixture.write_fixture(folder)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip")
     assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
-    assert {r.headers.get("Content-Encoding") for r in receiver.requests} == {"gzip"}
+    encodings = {r.path: r.headers.get("Content-Encoding") for r in receiver.requests}
+    assert encodings == {"/v1/traces": "gzip", "/v1/logs": None}  # the traces' own variable
     assert len(receiver.spans()) == 11
 
 
