@@ -197,6 +197,11 @@ class ExplorerApp(App[int]):
             if active == "requests":
                 listing = self._main("#request-list", RequestList)
                 listing.update_from(self.model, follow=self.follow, exact=False)
+                if listing.rows.pending:  # a new filter is still being matched: go on soon
+                    self._dirty = True
+                    if not self._retry_pending:
+                        self._retry_pending = True
+                        self.set_timer(0.02, self._retry_redraw)
             elif active == "issues":
                 self._main("#issues-table", IssuesTable).refresh_from(self.model)
             elif active == "commands":
@@ -249,6 +254,12 @@ class ExplorerApp(App[int]):
         )
         if invalid:
             text.append(f"{invalid} invalid lines  ", style="bold red")
+        refused = model.totals.get("refused", 0) if locked else 0
+        if refused:
+            text.append(f"{refused} refused events  ", style="bold red")
+        matching = self._main("#request-list", RequestList).rows.pending if locked else 0
+        if matching:
+            text.append(f"matching {matching} more…  ", style="bold yellow")
         text.append(f"order: {self.order}", style="dim")
         if self.search_term:
             text.append("  search: ", style="dim")

@@ -5,10 +5,16 @@ a report, too slow to repeat every 150 ms over 100k requests on the UI thread.
 :class:`RequestRows` gives the same rows in the same order, but each update only
 looks at the requests that arrived since the last one and at the ones that were
 still in flight then (whose duration, status and errors may have changed).
+
+A new filter over a million requests is seconds of matching: an update that is
+not ``exact`` matches new requests for at most :data:`SCAN_BUDGET` seconds,
+newest first, and leaves the rest :attr:`RequestRows.pending` for the next one,
+so the rows fill in while the UI stays responsive.
 """
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,6 +28,8 @@ __all__ = ["RequestRows"]
 
 Key = tuple[float, int]
 _BULK = 64  # new requests past which one merge may beat insertions (_merge_pays)
+SCAN_BUDGET = 0.03  # seconds of matching per update that is not exact
+_SCAN_CHUNK = 1024  # requests matched between two looks at the clock
 
 
 def _time_key(span: Span) -> Key:
@@ -40,15 +48,28 @@ class RequestRows(Sequence[Span]):
     ``newest`` and ``slowest`` read the lists from the end.
     """
 
-    def __init__(self, flt: RequestFilter | None = None, order: str = "newest") -> None:
+    def __init__(
+        self,
+        flt: RequestFilter | None = None,
+        order: str = "newest",
+        *,
+        every: RequestRows | None = None,
+    ) -> None:
+        """``every``: the rows of the empty filter in the same order, kept up to date by
+        the caller; a new filter then matches requests in their row order, newest
+        first, so the rows it shows while it matches are the newest ones."""
         self.flt = flt or RequestFilter()
-        self.order = order
+        self.order: str = order
+        self._every = every if every is not None and every.order == order else None
         self._key: Callable[[Span], Key] = _slow_key if order == "slowest" else _time_key
         self._keys: list[Key] = []
         self._spans: list[Span] = []
         self._known: dict[SpanKey, Span] = {}  # every request looked at so far
         self._open: dict[SpanKey, tuple[Span, Key | None]] = {}  # in flight: key if shown
         self._arrivals: deque[Span] = deque()  # the known requests, oldest arrival first
+        self._pending: list[Span] = []  # known, not matched yet: the last is matched first
+        self._found: list[tuple[Key, Span]] = []  # matched from _pending, not yet merged in
+        self._found_stale = False  # a request was forgotten since: _found may hold it
         self._evicted = -1
         self._static = self.flt == RequestFilter()  # matches every request, always
         # Spans that may change place or match once they end: any, unless the filter is
@@ -59,6 +80,11 @@ class RequestRows(Sequence[Span]):
 
     def __len__(self) -> int:
         return len(self._spans)
+
+    @property
+    def pending(self) -> int:
+        """Requests not matched against the filter yet (a later update matches them)."""
+        return len(self._pending) + len(self._found)
 
     @overload
     def __getitem__(self, index: int) -> Span: ...
@@ -104,65 +130,102 @@ class RequestRows(Sequence[Span]):
             self._evicted = evicted
             self._drop_evicted(present)
         self._recheck_open()
-        fresh: list[Span] = []
-        for span in reversed(model.requests.values()):  # newest arrivals first
-            if self._known.get(span.key) is span:
-                break  # everything older was looked at before
-            fresh.append(span)
-        fresh.reverse()
-        for span in fresh:
-            if span.key in self._known:  # evicted, then seen again: a new Span
-                self._forget(self._known[span.key])
-            self._known[span.key] = span
-            self._arrivals.append(span)
-        if self._merge_pays(fresh):
-            self._merge(fresh)
+        known = self._known
+        if not known:  # a new filter or order: every request is new, taken in at C speed
+            fresh = list(present.values())
+            known.update(present)
+            self._arrivals.extend(fresh)
+            every = self._every
+            if every is not None and len(every) == len(present) and not every.pending:
+                fresh = list(every._spans)  # row order: matched from the newest row down
         else:
+            fresh = []
+            for span_key, span in reversed(present.items()):  # newest arrivals first
+                if known.get(span_key) is span:
+                    break  # everything older was looked at before
+                fresh.append(span)
+            fresh.reverse()
             for span in fresh:
-                self._consider(span)
+                span_key = span.key
+                if span_key in known:  # evicted, then seen again: a new Span
+                    self._forget(known[span_key])
+                known[span_key] = span
+                self._arrivals.append(span)
+        self._pending.extend(fresh)
+        self._match_pending(present, None if exact else time.perf_counter() + SCAN_BUDGET)
         stale = len(self._known) - len(present)  # evicted out of arrival order
         if stale and (exact or stale > max(_BULK, len(present) // 20)):
             self._drop_missing(present)
         return len(self._spans) - before
 
-    def _consider(self, span: Span) -> None:
-        shown = self.flt.matches(span)
-        key = self._key(span) if shown else None
-        if key is not None:
-            self._insert(key, span)
-        if span.end_ts is None and self._track_open:
-            self._open[span.key] = (span, key)
+    def _match_pending(self, present: dict[SpanKey, Span], deadline: float | None) -> None:
+        """Match pending requests, newest first, until none is left or ``deadline``.
 
-    def _merge_pays(self, fresh: list[Span]) -> bool:
-        """Whether one merge costs less than inserting ``fresh`` one by one.
+        What matched joins the rows when the scan is done, or once it makes half
+        the rows, so a long scan shows its rows as it goes while the merges, each a
+        pass over the rows, stay few.
+        """
+        pending, found = self._pending, self._found
+        key, matches, track, opened = self._key, self.flt.matches, self._track_open, self._open
+        while pending:
+            chunk = pending[-_SCAN_CHUNK:]
+            del pending[-_SCAN_CHUNK:]
+            for span in chunk:
+                if not matches(span):
+                    if track and span.end_ts is None:
+                        opened[span.key] = (span, None)  # it may match once it ends
+                    continue
+                found.append((key(span), span))
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        if found and (not pending or len(found) * 2 >= len(self._keys)):
+            self._add_found(present)
+
+    def _add_found(self, present: dict[SpanKey, Span]) -> None:
+        """Put the matched requests in their rows: one merge, or an insertion each."""
+        found = self._found
+        if self._found_stale:
+            found = [(k, span) for k, span in found if present.get(span.key) is span]
+            self._found_stale = False
+        self._found = []
+        found.sort(key=itemgetter(0))
+        keys = self._keys
+        if found and (not keys or found[-1][0] <= keys[0]):  # all older: scanned newest first
+            self._keys[:0] = [k for k, _ in found]
+            self._spans[:0] = [span for _, span in found]
+        elif self._merge_pays(found):
+            self._merge(found)
+        else:
+            for span_key, span in found:
+                self._insert(span_key, span)
+        if self._track_open:
+            for span_key, span in found:
+                if span.end_ts is None:
+                    self._open[span.key] = (span, span_key)
+
+    def _merge_pays(self, found: list[tuple[Key, Span]]) -> bool:
+        """Whether one merge costs less than inserting ``found`` one by one.
 
         An insertion moves every row after it: nothing much for requests newer than
         all shown (a live folder), half the list for ones from anywhere in time (a
         folder read file by file). Moving a row costs about a nanosecond, the merge
         a few hundred per row.
         """
-        if len(fresh) <= _BULK or not self._keys:
-            return len(fresh) > _BULK
-        first = min(self._key(span) for span in fresh)
+        if len(found) <= _BULK or not self._keys:
+            return len(found) > _BULK
+        first = min(k for k, _ in found)
         moved = len(self._keys) - bisect_left(self._keys, first)
-        return len(fresh) * moved > 150 * len(self._keys)
+        return len(found) * moved > 150 * len(self._keys)
 
-    def _merge(self, fresh: list[Span]) -> None:
-        """Many new requests (a folder being loaded): one sort, not one insertion each.
+    def _merge(self, found: list[tuple[Key, Span]]) -> None:
+        """Many matched requests (a folder being loaded): one sort, not one insertion each.
 
         Inserting one at a time moves half the list per request when the new ones
         fall anywhere in time, as they do while a folder is read file by file.
         """
-        key, matches, track = self._key, self.flt.matches, self._track_open
         pairs = list(zip(self._keys, self._spans, strict=True))
-        for span in fresh:
-            shown = matches(span)
-            span_key = key(span) if shown else None
-            if span_key is not None:
-                pairs.append((span_key, span))
-            if track and span.end_ts is None:
-                self._open[span.key] = (span, span_key)
-        pairs.sort(key=itemgetter(0))  # two sorted runs: Timsort merges them
+        pairs.extend(found)
+        pairs.sort(key=itemgetter(0))  # sorted runs: Timsort merges them
         self._keys = [k for k, _ in pairs]
         self._spans = [s for _, s in pairs]
 
@@ -200,6 +263,7 @@ class RequestRows(Sequence[Span]):
 
     def _forget(self, span: Span) -> None:
         """Take ``span`` out of the rows, wherever its key put it."""
+        self._found_stale = True
         found = self._open.pop(span.key, None)
         shown = found is not None or self.flt.matches(span)
         key = found[1] if found is not None else (self._key(span) if shown else None)
@@ -217,6 +281,7 @@ class RequestRows(Sequence[Span]):
 
     def _drop_missing(self, present: dict[SpanKey, Span]) -> None:
         """Forget every request the model no longer holds, wherever it arrived."""
+        self._found_stale = True
         get = present.get
         kept = [get(span.key) is span for span in self._spans]
         self._keys = list(compress(self._keys, kept))

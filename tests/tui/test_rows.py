@@ -83,3 +83,39 @@ def test_rows_match_filter_requests_as_the_model_grows(
             for index in (0, len(expected) // 2, len(expected) - 1):
                 if expected:
                     assert kept.index_of(expected[index]) == index
+
+
+@pytest.mark.parametrize("order", ["newest", "slowest"])
+def test_a_scan_cut_short_fills_in_over_later_updates(
+    order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new filter over many requests is matched a slice per update, newest first."""
+    import dm_explore.tui.rows as rows_module
+
+    monkeypatch.setattr(rows_module, "SCAN_BUDGET", 0.0)  # one chunk per update
+    monkeypatch.setattr(rows_module, "_SCAN_CHUNK", 50)
+    model = Model()
+    file_id = model.add_file("x.jsonl")
+    for event in _stream(random.Random(order), 1500):
+        apply_event(model, file_id, event)
+    flt = RequestFilter(text="/a")
+    expected = [s.span_id for s in filter_requests(model, flt, order)]
+    rows = RequestRows(flt, order)
+    updates, seen = 0, []
+    while True:
+        rows.update(model, exact=False)
+        updates += 1
+        shown = [s.span_id for s in rows]
+        # what is shown so far is in the final order, with nothing the filter refuses
+        assert shown == [sid for sid in expected if sid in set(shown)]
+        seen.append(len(shown))
+        if not rows.pending:
+            break
+        assert updates < 100
+    assert shown == expected
+    assert updates >= 10 and seen[0] < len(expected)  # it did fill in over several updates
+    # new requests after the scan are taken in by the usual incremental path
+    apply_event(model, file_id, _event("request.start", 700.0, f"{9999:016x}", "f" * 32,
+                                       method="GET", path="/a/new/"))  # fmt: skip
+    rows.update(model, exact=False)
+    assert [s.span_id for s in rows] == [s.span_id for s in filter_requests(model, flt, order)]

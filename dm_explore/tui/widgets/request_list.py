@@ -60,13 +60,15 @@ class RequestList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: RequestRows = RequestRows()
+        self._every: dict[str, RequestRows] = {"newest": self.rows}  # empty filter, by order
         self.now: float | None = None  # the model's clock at the last update: in-flight ages
 
     # -- data ------------------------------------------------------------------
 
     def set_query(self, flt: RequestFilter, order: str) -> None:
         """Show the requests matching ``flt`` in ``order`` (filled by :meth:`update_from`)."""
-        self.rows = RequestRows(flt, order)
+        every = self._every.setdefault(order, RequestRows(None, order))
+        self.rows = every if flt == every.flt else RequestRows(flt, order, every=every)
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
 
@@ -79,6 +81,9 @@ class RequestList(ScrollView, can_focus=True):
         current, top = self.current, self.scroll_offset.y
         old_index = self.cursor
         self.now = model.now()
+        for every in self._every.values():
+            if every is not self.rows:
+                every.update(model, exact=exact)
         self.rows.update(model, exact=exact)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         if follow and old_index == 0:
