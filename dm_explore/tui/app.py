@@ -21,7 +21,7 @@ from dm_log.contract import zone_name
 from ..ingest.live import LiveFolder
 from ..model import Model, RequestFilter, trace_id_of
 from ..outputs.textsafe import safe_line
-from .filters import parse_filter, request_matches
+from .filters import parse_filter
 from .messages import OpenSpan, OpenTrace
 from .open_editor import open_in_editor
 from .screens.detail import DetailScreen
@@ -422,27 +422,25 @@ class ExplorerApp(App[int]):
         if not term:
             return
         active = self._main("#tabs", TabbedContent).active
-        if active == "requests":
-            listing = self._main("#request-list", RequestList)
-            rows = listing.rows
-            start = listing.cursor if from_current else listing.cursor + step
-            for offset in range(len(rows)):
-                index = (start + offset * step) % len(rows)
-                span = rows[index]
-                if term == str(span.status) or request_matches(term, span):
-                    listing.cursor = index
-                    return
-        else:
-            table = self._main(f"#{active}-table", DataTable) if active != "metrics" else None
-            if table is None or not table.row_count:
+        if active == "requests":  # searched a slice at a time: a million rows never block
+            self._main("#request-list", RequestList).search(term, step, from_current)
+            return
+        table = self._main(f"#{active}-table", DataTable) if active != "metrics" else None
+        if table is None or not table.row_count:
+            return
+        start = table.cursor_row if from_current else table.cursor_row + step
+        for offset in range(table.row_count):
+            index = (start + offset * step) % table.row_count
+            if term in " ".join(str(c) for c in table.get_row_at(index)).lower():
+                table.move_cursor(row=index)
                 return
-            start = table.cursor_row if from_current else table.cursor_row + step
-            for offset in range(table.row_count):
-                index = (start + offset * step) % table.row_count
-                if term in " ".join(str(c) for c in table.get_row_at(index)).lower():
-                    table.move_cursor(row=index)
-                    return
-        self.notify(f"no match for {self.search_term[:40]!r}", severity="warning", markup=False)
+        self._no_match(self.search_term)
+
+    def on_request_list_no_match(self, message: RequestList.NoMatch) -> None:
+        self._no_match(message.term)
+
+    def _no_match(self, term: str) -> None:
+        self.notify(f"no match for {term[:40]!r}", severity="warning", markup=False)
 
 
 def run(folder: Path, *, poll: bool = False) -> int:

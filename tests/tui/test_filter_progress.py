@@ -14,7 +14,7 @@ from dm_explore.model import filter_requests
 from dm_explore.tui.app import ExplorerApp
 from dm_explore.tui.filters import parse_filter
 from dm_explore.tui.widgets.request_list import RequestList
-from tests.tui.keys_folder import keys_folder
+from tests.tui.keys_folder import RICH, keys_folder
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 
@@ -45,3 +45,37 @@ async def test_a_filter_matches_a_slice_per_redraw_and_ends_with_every_match(
         expected = filter_requests(app.model, parse_filter("accept"), "newest")
         assert [s.span_id for s in listing.rows] == [s.span_id for s in expected]
         assert 0 < len(expected) < total
+
+
+async def test_a_search_goes_on_a_slice_at_a_time_and_finds_the_far_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dm_explore.tui.widgets.request_list as list_module
+
+    monkeypatch.setattr(list_module, "SEARCH_SLICE", 0.0)  # 4 rows per turn of the loop
+    monkeypatch.setattr(list_module, "_SEARCH_CHECK", 4)
+    app = ExplorerApp(keys_folder(tmp_path / "logs"), follow_files=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause(0.1)
+        listing = app.query_one(RequestList)
+        rows = list(listing.rows)
+        far = max(i for i, span in enumerate(rows) if span.span_id == RICH)
+        assert far > 8, "the row is past the first slices"
+        listing.cursor = 0
+        app.search_term = "q=wagtail"  # only the rich request's query string has it
+        app.action_next_match(1, from_current=True)
+        assert listing.cursor == 0, "the first slice returned without the row"
+        for _ in range(200):
+            if listing.cursor == far:
+                break
+            await asyncio.sleep(0.005)
+        assert listing.cursor == far
+        app.search_term = "no-such-text-anywhere"
+        notified: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda text, **_: notified.append(text))
+        app.action_next_match(1)
+        for _ in range(200):
+            if notified:
+                break
+            await asyncio.sleep(0.005)
+        assert notified == ["no match for 'no-such-text-anywhere'"]

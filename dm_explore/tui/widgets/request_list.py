@@ -7,6 +7,9 @@ more to draw than forty.
 
 from __future__ import annotations
 
+import time
+from functools import partial
+
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -21,10 +24,14 @@ from textual.strip import Strip
 from dm_log.contract import format_time
 
 from ...model import Model, RequestFilter, Span
+from ..filters import request_matches
 from ..rows import RequestRows
 from ..text import cell, duration, service_colour, status_text
 
 __all__ = ["RequestList"]
+
+SEARCH_SLICE = 0.04  # seconds of searching per turn of the event loop
+_SEARCH_CHECK = 256  # rows searched between two looks at the clock
 
 
 class RequestList(ScrollView, can_focus=True):
@@ -62,6 +69,46 @@ class RequestList(ScrollView, can_focus=True):
         self.rows: RequestRows = RequestRows()
         self._every: dict[str, RequestRows] = {"newest": self.rows}  # empty filter, by order
         self.now: float | None = None  # the model's clock at the last update: in-flight ages
+        self._search_turn = 0  # the newest search; an older one still going stops
+
+    class NoMatch(Message):
+        """A search went round every row without a match."""
+
+        def __init__(self, term: str) -> None:
+            super().__init__()
+            self.term = term
+
+    # -- searching ---------------------------------------------------------------
+
+    def search(self, term: str, step: int, from_current: bool = False) -> None:
+        """Move the cursor to the next row (``step`` 1) or previous (-1) matching ``term``.
+
+        A request matches when ``term`` is its status or is in its text (see
+        :func:`~dm_explore.tui.filters.request_matches`). Rows are searched for
+        :data:`SEARCH_SLICE` seconds at a time, the UI answering keys in between;
+        a new search ends the one before. Posts :class:`NoMatch` when none matches.
+        """
+        self._search_turn += 1
+        start = self.cursor if from_current else self.cursor + step
+        self._search_on(self._search_turn, term, start, step, len(self.rows))
+
+    def _search_on(self, turn: int, term: str, index: int, step: int, left: int) -> None:
+        if turn != self._search_turn:
+            return  # a newer search took over
+        rows, deadline = self.rows, time.perf_counter() + SEARCH_SLICE
+        left = min(left, len(rows))
+        while left > 0:
+            index %= len(rows)
+            span = rows[index]
+            if term == str(span.status) or request_matches(term, span):
+                self.cursor = index
+                return
+            index += step
+            left -= 1
+            if not left % _SEARCH_CHECK and time.perf_counter() > deadline:
+                self.set_timer(0.001, partial(self._search_on, turn, term, index, step, left))
+                return
+        self.post_message(self.NoMatch(term))
 
     # -- data ------------------------------------------------------------------
 
