@@ -69,6 +69,8 @@ def _rich_request(web: Writer) -> None:
     samples = sum(stacks.values())
     web.ev("profile", 1.45, RICH_TRACE, RICH, interval=0.001, samples=samples, ms=400.0,
            stacks=stacks)  # fmt: skip
+    web.ev("panel", 1.44, RICH_TRACE, RICH, panel="Stock", op="append", type="text",
+           content="\n".join(f"shelf {i}: {i * 3} books" for i in range(60)))  # fmt: skip
     web.ev("exception", 1.4, RICH_TRACE, RICH, type="ValueError", message="bad shelf",
            fingerprint="f" * 16, frames=ERROR_FRAMES, handled=False)  # fmt: skip
     web.ev("request.end", 1.5, RICH_TRACE, RICH, ms=500.0, outcome="error", status=500,

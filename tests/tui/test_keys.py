@@ -143,6 +143,7 @@ async def test_every_view_and_screen_answers_every_navigation_key(folder: Path) 
             ("tab-profile", "#profile-tree"),
             ("tab-logs", "#logs"),
             ("tab-exceptions", "#exceptions"),
+            ("tab-panels", "#panels"),
         ):
             tabbed.active = tab
             await pilot.pause(0.1)

@@ -99,7 +99,7 @@ class DetailScreen(Screen[None]):
             with TabPane("Exceptions", id="tab-exceptions"):
                 yield LocatedList(id="exceptions")
             with TabPane("Panels", id="tab-panels"):
-                yield VerticalScroll(id="panels")
+                yield NavScroll(id="panels")
         yield Footer()
 
     @property
