@@ -6,12 +6,8 @@ protobuf classes; what it got is compared with the OTLP/JSON export of the same 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -23,24 +19,9 @@ from dm_explore.outputs.otlp import MAX_ITEMS
 from dm_explore.outputs.otlp_send import Endpoint, Refused, Sender, Unreachable, endpoint_from
 from tests.ci_docs import fixture
 from tests.ci_docs.test_otlp import _parse, _spans
+from tests.otlp.conftest import dm_explore
 from tests.otlp.receiver import Receiver
 from tests.otlp.writer import Writer
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
-
-
-def dm_explore(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dm_explore.cli", *args], capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )  # fmt: skip
 
 
 def _attrs(item: object) -> dict[str, object]:

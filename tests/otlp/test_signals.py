@@ -6,39 +6,20 @@ The receiver (:mod:`tests.otlp.receiver`) decodes each request with the official
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 
 from dm_explore.cli import main
+from tests.otlp.conftest import dm_explore
 from tests.otlp.receiver import Receiver, values
 from tests.otlp.writer import Writer
 
-ROOT = Path(__file__).resolve().parents[2]
 SITE = {"file": "/srv/items/views.py", "line": 21, "func": "item"}
 FRAME = {"file": "/srv/items/views.py", "line": 30, "func": "item", "module": "items.views",
          "in_app": True, "src": "row['grade']"}  # fmt: skip
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
-
-
-def dm_explore(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dm_explore.cli", *args], capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )  # fmt: skip
 
 
 def write_folder(folder: Path) -> tuple[str, str]:
