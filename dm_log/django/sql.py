@@ -30,6 +30,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 import dm_log
+from dm_log._writer import emit as _write  # dm_log.record without repacking the fields
 
 from .conf import checked, hide_frame
 from .sites import configure as configure_sites
@@ -40,7 +41,7 @@ __all__ = ["SqlStats", "install", "sql_stats", "sql_wrapper"]
 _MAX_PARAMS = 100
 _MAX_ROWS = 5
 _MAX_STR = 500
-_record = dm_log.record
+
 _enabled = dm_log.enabled
 _perf = time.perf_counter
 _explain_ms: float | None = None
@@ -161,7 +162,7 @@ def _emit(
         plan = explain(conn, fields["sql"], params)
         if plan:
             fields["plan"] = plan
-    _record("sql", **fields)
+    _write("sql", fields)
 
 
 def explain(conn: Any, sql: str, params: Any) -> str | None:
