@@ -23,8 +23,8 @@ import textwrap
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
