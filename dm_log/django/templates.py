@@ -12,9 +12,9 @@ parent, so nested renders form a tree of spans:
   loop variable, its ``with`` values), the rest being on its ancestors' spans;
 * ``template.end`` carries ``ms`` and the outcome.
 
-``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way the
-wrapper keeps the renders in progress, so that :func:`template_site` is only
-asked for while a template renders: it names the innermost template node being
+``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way, while
+recording, the wrapper keeps the renders in progress, so that the template probe
+(:data:`PROBE`) is only looked for while a template renders: it names the innermost template node being
 rendered (``{"name", "line"}``), which the SQL and cache call sites carry as
 ``site.template``.
 """
@@ -155,6 +155,12 @@ def _context_fields(layers: list[Any], described: int) -> tuple[list[str], dict[
 def _render(self: Template, context: Any) -> Any:
     """``Template._render`` inside a ``template`` span (when recording)."""
     parent = rendering.get()
+    if parent is None and not _enabled():  # recording off: no span, no site to name
+        try:
+            return _original_render(self, context)
+        except BaseException as exc:
+            hide_frame(exc, _render.__code__)
+            raise
     layers: list[Any] = getattr(context, "dicts", None) or []
     caller = sys._getframe(1) if parent is None else None
     token = rendering.set(Rendering(parent, len(layers), caller))
