@@ -14,9 +14,9 @@ parent, so nested renders form a tree of spans:
 
 ``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way, while
 recording, the wrapper keeps the renders in progress, so that the template probe
-(:data:`PROBE`) is only looked for while a template renders: it names the innermost template node being
-rendered (``{"name", "line"}``), which the SQL and cache call sites carry as
-``site.template``.
+(:data:`PROBE`) is only looked for while a template renders: it names the
+innermost template node being rendered (``{"name", "line"}``), which the SQL and
+cache call sites carry as ``site.template``.
 """
 
 from __future__ import annotations
