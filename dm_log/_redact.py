@@ -472,7 +472,9 @@ def _sql_params(sql: Any, params: Any, secrets: set[str], budget: list[int]) -> 
                 break
     else:
         params = _walk(params, secrets, MAX_DEPTH, budget)
-    slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
+    slots = _sql_slots.get(sql) if type(sql) is str else None  # seen before: no call
+    if slots is None:
+        slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
     if slots is _NO_SLOTS:
         return params
     return _redact_sql_params(slots, params, secrets)

@@ -132,9 +132,18 @@ def _emit(
         stats.count += 1
         stats.ms += ms
     conn = context.get("connection")
+    if type(params) is tuple and not many and len(params) <= 4:  # the common few scalars
+        for v in params:
+            if type(v) not in _PLAIN:
+                copied = _params(params, many)
+                break
+        else:
+            copied = list(params)
+    else:
+        copied = _params(params, many)
     fields: dict[str, Any] = {
         "sql": sql if isinstance(sql, str) else str(sql),
-        "params": _params(params, many),
+        "params": copied,
         "ms": round(ms, 3),
         "alias": getattr(conn, "alias", "default"),
         "vendor": getattr(conn, "vendor", "unknown"),
