@@ -25,6 +25,12 @@ Prints microseconds per request (mean of the rounds' means) and the ratio to bar
 per page; ``--clock cpu`` measures the process's CPU time instead of wall time, which
 other processes on a busy machine disturb less. Targets: recording <= 1.15x on
 ``/v/`` and <= 1.25x on ``/t/``, unset <= 1.02x.
+
+On a machine too loaded for either clock, count instead: the function calls per
+request under ``cProfile`` (exact, but builtins weigh as much as Python calls), or
+the instructions per request under ``valgrind --tool=callgrind`` (two processes per
+configuration, N and 0 requests, subtracted; the kernel's side of ``write()`` is
+not counted, so time ratios stay higher than instruction ratios).
 """
 
 from __future__ import annotations

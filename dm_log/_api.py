@@ -36,6 +36,7 @@ __all__ = [
 
 PanelType = Literal["text", "markdown", "code", "kv", "table", "json"]
 F = TypeVar("F", bound=Callable[..., Any])
+_perf = time.perf_counter
 
 
 def record(kind: str, /, **fields: Any) -> None:
@@ -61,7 +62,7 @@ class Span:
         self.context = context
         self._end_fields: dict[str, Any] = {}
         self._ended = context is None
-        self._t0 = time.perf_counter()
+        self._t0 = _perf()
         self._token = None
         if context is not None:
             self._token = current_span.set(context)
@@ -98,24 +99,27 @@ class Span:
         self._ended = True
         ctx = self.context
         assert ctx is not None
-        end = {"_dm_ctx": ctx, "ms": round((time.perf_counter() - self._t0) * 1000, 3)}
-        end.update(self._end_fields)
-        end.update(fields)
-        if error is not None:
-            end.setdefault("error", _describe(error))
-        end["outcome"] = outcome or end.get("outcome") or ("error" if error is not None else "ok")
+        end: dict[str, Any] = {"_dm_ctx": ctx, "ms": round((_perf() - self._t0) * 1000, 3)}
+        if self._end_fields:
+            end.update(self._end_fields)
+        if fields:
+            end.update(fields)
+        if error is not None and "error" not in end:
+            end["error"] = _describe(error)
+        if not outcome:
+            outcome = end.get("outcome") or ("error" if error is not None else "ok")
+        end["outcome"] = outcome
         emit(self.kind + ".end", end)
-        self._restore()
-
-    def _restore(self) -> None:
         token, self._token = self._token, None
-        if token is None:
-            return
-        try:
-            current_span.reset(token)
-        except ValueError:  # ended in another context than it started in
-            if current_span.get() is self.context:
-                current_span.set(token.old_value if token.old_value is not token.MISSING else None)
+        if token is not None:
+            try:
+                current_span.reset(token)
+            except ValueError:  # ended in another context than it started in
+                self._restore_elsewhere(token)
+
+    def _restore_elsewhere(self, token: Any) -> None:
+        if current_span.get() is self.context:
+            current_span.set(token.old_value if token.old_value is not token.MISSING else None)
 
     def __enter__(self) -> Span:
         return self

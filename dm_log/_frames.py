@@ -132,8 +132,9 @@ def call_site(
             elif until_probe and site is None:
                 return {probe[1]: probed}
         filename = code.co_filename
-        library = known.get(filename)
-        if library is None:
+        try:
+            library = known[filename]
+        except KeyError:
             library = is_library_file(filename)
         if not library and not (extra_skip and filename.startswith(extra_skip)):
             if site is None:

@@ -15,6 +15,7 @@ context, whether to validate) and never reach the file.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from time import time as _time
 from typing import Any
 
 import fastjsonschema
@@ -52,19 +53,30 @@ EventDict = MutableMapping[str, Any]
 
 
 class Envelope:
-    """Adds ``v ts event svc host pid seq trace span parent`` in contract order."""
+    """Adds ``v ts event svc host pid seq trace span parent`` in contract order.
 
-    __slots__ = ("host", "next_seq", "pid", "svc")
+    ``next_seq`` is the sink's counter; the timestamp is :func:`now_ts`'s, made
+    here with the same once-a-second prefix (one call less per event).
+    """
+
+    __slots__ = ("_prefix", "_sec", "host", "next_seq", "pid", "svc")
 
     def __init__(self, svc: str, host: str, pid: int, next_seq: Any) -> None:
         self.svc, self.host, self.pid, self.next_seq = svc, host, pid, next_seq
+        self._sec = -1
+        self._prefix = ""
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> EventDict:
         ctx: SpanContext | None = ed.pop("_dm_ctx", None) or current_span.get()
+        t = _time()
+        sec = int(t)
+        if sec != self._sec:
+            self._prefix = now_ts(t)[:19]
+            self._sec = sec
         out: EventDict = {
             "v": 1,
-            "ts": now_ts(),
-            "event": ed.pop("event"),
+            "ts": f"{self._prefix}.{int((t - sec) * 1_000_000):06d}Z",
+            "event": ed["event"],  # the update below keeps it in this place
             "svc": self.svc,
             "host": self.host,
             "pid": self.pid,
@@ -85,7 +97,11 @@ def redact(logger: object, method: str, ed: EventDict) -> EventDict:
     Runs before :class:`Envelope`, on the fields the caller gave, with the secrets
     remembered by the event's span.
     """
-    ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
+    ctx: SpanContext | None = ed.get("_dm_ctx")
+    if ctx is None:
+        ctx = current_span.get()
+        if ctx is not None:
+            ed["_dm_ctx"] = ctx  # looked up once: the envelope takes it from here
     return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
 
 
@@ -124,7 +140,7 @@ class Validate:
         self.validate_all = validate_all
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> EventDict:
-        forced = ed.pop("_dm_validate", False)
+        forced = ed.pop("_dm_validate", False) if "_dm_validate" in ed else False
         kind = ed["event"]
         if not (forced or self.validate_all or kind not in HOT_KINDS):
             return ed

@@ -288,8 +288,11 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
                 key = _text(str(k), secrets)
             elif len(k) > MAX_STRING:  # a key is text like any other (a folded stack)
                 key = clip_text(k, MAX_STRING)
-            secret = verdicts.get(key)
-            if secret is None or secret is _SKIP:
+            try:
+                secret = verdicts[key]
+            except KeyError:
+                secret = is_secret_key(key)
+            if secret is _SKIP:
                 secret = is_secret_key(key)
             tv = type(v)
             if secret:
@@ -310,8 +313,10 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
             out[key] = new
             i += 1
         return value if out is None else out
-    items: list[Any] = []
-    changed = t is not list or size > MAX_ITEMS
+    copy: list[Any] | None = None  # the copy, made at the first change
+    if t is not list or size > MAX_ITEMS:
+        copy = []
+    i = 0
     for v in value[:MAX_ITEMS] if size > MAX_ITEMS else value:
         tv = type(v)
         if tv is str:
@@ -320,12 +325,17 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
             new = v
         else:
             new = _walk(v, secrets, depth, budget)
-        if new is not v:
-            changed = True
-        items.append(new)
+        if copy is None:
+            if new is v:
+                i += 1
+                continue
+            copy = list(value[:i])
+        copy.append(new)
+        i += 1
     if size > MAX_ITEMS:
-        items.append(cut_mark(items, size - MAX_ITEMS))
-    return items if changed else value
+        assert copy is not None
+        copy.append(cut_mark(copy, size - MAX_ITEMS))
+    return value if copy is None else copy
 
 
 def _rescrub(value: Any, secrets: set[str]) -> Any:
@@ -394,8 +404,9 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
         plan = {}
     plain_texts, scalars = _plain_texts, _SCALARS
     for key, value in ed.items():  # values replaced in place: the keys do not change
-        action = plan.get(key)
-        if action is None:
+        try:
+            action = plan[key]
+        except KeyError:
             if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
                 plan.clear()
             action = plan[key] = _action(kind, key)
@@ -461,7 +472,9 @@ def _sql_params(sql: Any, params: Any, secrets: set[str], budget: list[int]) -> 
                 break
     else:
         params = _walk(params, secrets, MAX_DEPTH, budget)
-    slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
+    slots = _sql_slots.get(sql) if type(sql) is str else None  # seen before: no call
+    if slots is None:
+        slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
     if slots is _NO_SLOTS:
         return params
     return _redact_sql_params(slots, params, secrets)

@@ -100,6 +100,12 @@ class FileSink:
         """The per-process sequence number of the next event."""
         return next(self._seq)
 
+    def seq_source(self) -> Any:
+        """The counter behind :meth:`next_seq` as a bare callable (one call per event, not
+        two); a forked child gets a new one, so take it again after
+        :meth:`after_fork_in_child`."""
+        return self._seq.__next__
+
     def msg(self, line: bytes) -> None:
         """Append one rendered line. Never raises.
 

@@ -39,7 +39,7 @@ class _Writer:
         self.sink = sink
         self.processors = (
             redact,
-            Envelope(self.config.service, self.config.host, sink.pid, sink.next_seq),
+            Envelope(self.config.service, self.config.host, sink.pid, sink.seq_source()),
             Validate(self.config.validate_all),
             Render(self.config.max_line_bytes),
         )

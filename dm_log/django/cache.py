@@ -25,6 +25,7 @@ from typing import Any
 from django.core.cache import CacheHandler, caches
 
 import dm_log
+from dm_log._writer import emit as _write  # dm_log.record without repacking the fields
 
 from .conf import hide_frame
 from .sites import site
@@ -38,7 +39,7 @@ METHODS = (
 _MANY = frozenset({"get_many", "set_many", "delete_many"})
 _MAX_KEYS = 50
 _MISS = object()
-_record = dm_log.record
+
 _enabled = dm_log.enabled
 _perf = time.perf_counter
 _original_create = CacheHandler.create_connection
@@ -146,7 +147,7 @@ def _emit(
     where = site(3)
     if where is not None:
         fields["site"] = where
-    _record("cache", **fields)
+    _write("cache", fields)
 
 
 def _instrument(backend: Any, alias: str) -> Any:

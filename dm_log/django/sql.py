@@ -30,6 +30,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 import dm_log
+from dm_log._writer import emit as _write  # dm_log.record without repacking the fields
 
 from .conf import checked, hide_frame
 from .sites import configure as configure_sites
@@ -40,7 +41,7 @@ __all__ = ["SqlStats", "install", "sql_stats", "sql_wrapper"]
 _MAX_PARAMS = 100
 _MAX_ROWS = 5
 _MAX_STR = 500
-_record = dm_log.record
+
 _enabled = dm_log.enabled
 _perf = time.perf_counter
 _explain_ms: float | None = None
@@ -131,9 +132,18 @@ def _emit(
         stats.count += 1
         stats.ms += ms
     conn = context.get("connection")
+    if type(params) is tuple and not many and len(params) <= 4:  # the common few scalars
+        for v in params:
+            if type(v) not in _PLAIN:
+                copied = _params(params, many)
+                break
+        else:
+            copied = list(params)
+    else:
+        copied = _params(params, many)
     fields: dict[str, Any] = {
         "sql": sql if isinstance(sql, str) else str(sql),
-        "params": _params(params, many),
+        "params": copied,
         "ms": round(ms, 3),
         "alias": getattr(conn, "alias", "default"),
         "vendor": getattr(conn, "vendor", "unknown"),
@@ -161,7 +171,7 @@ def _emit(
         plan = explain(conn, fields["sql"], params)
         if plan:
             fields["plan"] = plan
-    _record("sql", **fields)
+    _write("sql", fields)
 
 
 def explain(conn: Any, sql: str, params: Any) -> str | None:

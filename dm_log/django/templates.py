@@ -12,11 +12,11 @@ parent, so nested renders form a tree of spans:
   loop variable, its ``with`` values), the rest being on its ancestors' spans;
 * ``template.end`` carries ``ms`` and the outcome.
 
-``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way the
-wrapper keeps the renders in progress, so that :func:`template_site` is only
-asked for while a template renders: it names the innermost template node being
-rendered (``{"name", "line"}``), which the SQL and cache call sites carry as
-``site.template``.
+``DM_TEMPLATES=0`` (environment or settings) turns the spans off. Either way, while
+recording, the wrapper keeps the renders in progress, so that the template probe
+(:data:`PROBE`) is only looked for while a template renders: it names the
+innermost template node being rendered (``{"name", "line"}``), which the SQL and
+cache call sites carry as ``site.template``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ _MAX_REPR = 120
 _original_render = Template._render
 _installed = False
 _spans = True
+_enabled = dm_log.enabled
+
 
 class Rendering:
     """One template render in progress, inside its caller's (``parent``) if any.
@@ -80,6 +82,23 @@ _SIMPLE = (str, int, float, bool, type(None), decimal.Decimal, uuid.UUID,
 _BUILTINS = {"True": True, "False": False, "None": None}
 
 
+_REPR, _MODEL, _QUERYSET, _SIZED, _TYPE = range(5)
+_shapes: dict[type, int] = {}
+"""How :func:`short_repr` describes each type met, decided once per type."""
+
+
+def _shape(cls: type) -> int:
+    if issubclass(cls, _SIMPLE):
+        return _REPR
+    if issubclass(cls, Model):
+        return _MODEL
+    if issubclass(cls, QuerySet):
+        return _QUERYSET
+    if cls in (list, tuple, set, frozenset, dict):
+        return _SIZED
+    return _TYPE
+
+
 def short_repr(value: Any) -> str:
     """A short description of ``value`` that runs none of its code (no query, no lazy load).
 
@@ -88,17 +107,23 @@ def short_repr(value: Any) -> str:
     """
     cls = type(value)
     try:
-        if issubclass(cls, _SIMPLE):
+        try:
+            shape = _shapes[cls]
+        except KeyError:
+            shape = _shape(cls)
+            if len(_shapes) < 4096:
+                _shapes[cls] = shape
+        if shape == _REPR:
             text = repr(value)
-        elif issubclass(cls, Model):
+        elif shape == _TYPE:
+            text = f"<{cls.__module__}.{cls.__qualname__}>"
+        elif shape == _SIZED:
+            text = f"<{cls.__name__} of {len(value)}>"
+        elif shape == _MODEL:
             text = f"<{cls.__name__} pk={value.pk!r}>"
-        elif issubclass(cls, QuerySet):
+        else:
             done = value._result_cache is not None
             text = f"<QuerySet {value.model.__name__}{f' of {len(value)}' if done else ''}>"
-        elif cls in (list, tuple, set, frozenset, dict):
-            text = f"<{cls.__name__} of {len(value)}>"
-        else:
-            text = f"<{cls.__module__}.{cls.__qualname__}>"
     except Exception:
         text = "<?>"
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 1] + "…"
@@ -106,35 +131,42 @@ def short_repr(value: Any) -> str:
 
 def _context_fields(layers: list[Any], described: int) -> tuple[list[str], dict[str, str]]:
     """Every key of the context, and a description of the values in ``layers[described:]``."""
-    keys: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, None] = {}  # the keys, in order, as a dict: one lookup per key
     values: dict[str, str] = {}
     is_secret = dm_log.is_secret_key
+    count = 0
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
         if layer is _BUILTINS or layer == _BUILTINS:
             continue
+        new = i >= described
         for key in layer:
-            if key in seen or not isinstance(key, str):
+            if key in seen or (type(key) is not str and not isinstance(key, str)):
                 continue
-            seen.add(key)
-            keys.append(key)
-            if i >= described:
+            seen[key] = None
+            if new:
                 values[key] = dm_log.REDACTED if is_secret(key) else short_repr(layer[key])
-            if len(keys) >= _MAX_KEYS:
-                return keys, values
-    return keys, values
+            count += 1
+            if count >= _MAX_KEYS:
+                return list(seen), values
+    return list(seen), values
 
 
 def _render(self: Template, context: Any) -> Any:
     """``Template._render`` inside a ``template`` span (when recording)."""
     parent = rendering.get()
+    if parent is None and not _enabled():  # recording off: no span, no site to name
+        try:
+            return _original_render(self, context)
+        except BaseException as exc:
+            hide_frame(exc, _render.__code__)
+            raise
     layers: list[Any] = getattr(context, "dicts", None) or []
     caller = sys._getframe(1) if parent is None else None
     token = rendering.set(Rendering(parent, len(layers), caller))
     span: dm_log.Span | None = None
     try:
-        if _spans and dm_log.enabled():
+        if _spans and _enabled():
             span = _start(self, layers, parent.layers if parent is not None else 0)
         result = _original_render(self, context)
     except BaseException as exc:
@@ -149,16 +181,29 @@ def _render(self: Template, context: Any) -> Any:
     return result
 
 
+_NAMES = "_dm_log_names"
+
+
+def _names(template: Template) -> tuple[str, str]:
+    """``(name, origin)`` of ``template``, kept on it (a loader's cache keeps templates)."""
+    origin = template.origin
+    names = (
+        str(template.name or getattr(origin, "template_name", None) or "<string>"),
+        str(getattr(origin, "name", "") or ""),
+    )
+    try:
+        setattr(template, _NAMES, names)
+    except Exception:
+        pass
+    return names
+
+
 def _start(template: Template, layers: list[Any], described: int) -> dm_log.Span | None:
     try:
-        origin = template.origin
+        name, origin = template.__dict__.get(_NAMES) or _names(template)
         keys, values = _context_fields(layers, described)
         return dm_log.start_span(
-            "template",
-            name=str(template.name or getattr(origin, "template_name", None) or "<string>"),
-            origin=str(getattr(origin, "name", "") or ""),
-            context_keys=keys,
-            context=values,
+            "template", name=name, origin=origin, context_keys=keys, context=values
         )
     except Exception:
         return None

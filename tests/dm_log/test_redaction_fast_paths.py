@@ -172,3 +172,21 @@ def test_long_keys_are_kept_to_the_string_limit(log_dir: Path) -> None:
     assert content[deep] == 3
     (cut,) = [k for k in content if k.startswith("kkk")]
     assert cut == "k" * MAX_STRING + "…[truncated 10 chars]"
+
+
+def test_a_list_changed_midway_keeps_every_item_in_place(log_dir: Path) -> None:
+    # A list is copied only at its first changed item: the items before it, the changed
+    # one and those after all land in the file in order; tuples become lists.
+    link = f"https://u:{TOKEN}@example.com/x"
+    given = ["first", 2, {"a": 1}, link, "last", [f"token={TOKEN}"], None]
+    untouched = ("plain", 1, ["x"])
+    before = repr((given, untouched))
+    dm_log.panel("Lists", "json", {"given": given, "untouched": untouched})
+    assert repr((given, untouched)) == before
+    (panel,) = [e["content"] for e in read_events(log_dir) if e["event"] == "panel"]
+    assert panel["given"] == [
+        "first", 2, {"a": 1}, f"https://u:{REDACTED}@example.com/x", "last",
+        [f"token={REDACTED}"], None,
+    ]  # fmt: skip
+    assert panel["untouched"] == ["plain", 1, ["x"]]
+    assert TOKEN.encode() not in _raw(log_dir)
