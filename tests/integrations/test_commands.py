@@ -108,7 +108,11 @@ def test_sigkill_is_system_kill(site, tmp_path: Path) -> None:
         DM_LOG_DIR=str(tmp_path), DM_COMMAND_PING="0.1",
     )  # fmt: skip
     try:
-        wait_for(lambda: len(of(events(tmp_path), "command.heartbeat")) >= 2, timeout=20)
+        def beating_with_progress() -> bool:
+            evs = events(tmp_path)
+            return len(of(evs, "command.heartbeat")) >= 2 and bool(of(evs, "progress"))
+
+        wait_for(beating_with_progress, timeout=20)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
