@@ -93,13 +93,18 @@ def services(
 def django_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Django configured in this process with the demo settings and a seeded database."""
     db = tmp_path_factory.mktemp("inproc") / "inproc.sqlite3"
-    if os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courses.settings") != "courses.settings":
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "courses.settings") != "courses.settings":
         pytest.skip("another Django settings module is configured in this process")
     import django
     from django.core.management import call_command
 
-    # The settings read these once, at django.setup(); subprocesses must not inherit them.
-    overrides = {"DEMO_DB": str(db), "DEMO_DM_LOGGING": "0"}  # leave pytest's root logger alone
+    # The settings read these once, at django.setup(); subprocesses must not inherit them
+    # (a sample project run by a later test would find the demo's settings module).
+    overrides = {
+        "DJANGO_SETTINGS_MODULE": "courses.settings",
+        "DEMO_DB": str(db),
+        "DEMO_DM_LOGGING": "0",  # leave pytest's root logger alone
+    }
     saved = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)
     try:
