@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -29,7 +28,8 @@ from .screens.file import FileScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.issue import IssueScreen
 from .screens.trace import TraceScreen
-from .widgets.commands import CommandsTable, progress_bar
+from .status import ListState, status_line
+from .widgets.commands import CommandsTable
 from .widgets.endpoints import EndpointsTable
 from .widgets.files import FilesTable
 from .widgets.issues import IssuesTable
@@ -229,42 +229,11 @@ class ExplorerApp(App[int]):
 
     def _draw_status(self, locked: bool = True) -> None:
         """The status line; without the lock, only counters safe to read while loading."""
-        model = self.model
-        text = Text(end="")
-        if self.loader.error:
-            text.append(f"reader stopped: {safe_line(self.loader.error, 200)}  ", style="bold red")
-        elif not self.loader.loaded:
-            text.append("loading ", style="bold yellow")
-            text.append_text(progress_bar(self.loader.progress(), 1.0, width=12))
-            text.append("  ")
-        elif self.loader.not_following:
-            reason = safe_line(self.loader.not_following, 80)
-            text.append(f"not following: {reason}  ", style="bold red")
-        else:
-            if not self.follow:
-                text.append("paused  ", style="bold yellow")  # the cursor holds its request
-            elif self.follow_files:
-                text.append("live  ", style="bold green")  # files followed, newest in view
-            else:
-                text.append("read once  ", style="bold")  # files not followed
-        invalid = sum(f.invalid for f in model.files.values()) if locked else 0
-        text.append(
-            f"{len(model.files)} files  {model.totals.get('events', 0)} events  "
-            f"{model.totals.get('requests', 0)} requests  {len(model.issues)} issues  "
+        listing = self._main("#request-list", RequestList)
+        shown = ListState(
+            self.follow, self.follow_files, self.order, self.search_term, listing.rows.pending
         )
-        if invalid:
-            text.append(f"{invalid} invalid lines  ", style="bold red")
-        refused = model.totals.get("refused", 0) if locked else 0
-        if refused:
-            text.append(f"{refused} refused events  ", style="bold red")
-        matching = self._main("#request-list", RequestList).rows.pending if locked else 0
-        if matching:
-            text.append(f"matching {matching} more…  ", style="bold yellow")
-        text.append(f"order: {self.order}", style="dim")
-        if self.search_term:
-            text.append("  search: ", style="dim")
-            text.append(self.search_term[:40])
-        self._main("#status", Static).update(text)
+        self._main("#status", Static).update(status_line(self.loader, shown, locked=locked))
 
     # -- opening things ------------------------------------------------------------------
 
