@@ -5,7 +5,8 @@
 (whichever are importable; calling it again does nothing). Each call becomes an
 ``http`` span (``http.start``: method, URL, library; ``http.end``: status, body
 size, duration, error) and carries a W3C ``traceparent`` header naming that span,
-so a service instrumented with dm_log continues the trace. The writer redacts
+so a service instrumented with dm_log continues the trace. A call that already
+carries a ``traceparent`` keeps it: the caller propagates on purpose. The writer redacts
 credentials and token-like query values in the URL.
 
 A call made through requests is one span, not two: urllib3 underneath it sees
@@ -60,7 +61,10 @@ def _close(
 
 
 def _set_header(headers: Any, span: dm_log.Span) -> None:
+    """Name ``span`` in the call's ``traceparent``, unless the caller set one itself."""
     try:
+        if any(str(key).lower() == "traceparent" for key in headers):
+            return  # propagated on purpose (another tracer, a test): kept as given
         value = span.traceparent()
         if value is not None:
             headers["traceparent"] = value

@@ -105,3 +105,18 @@ def test_idempotent_and_silent_when_off(server: str) -> None:
     assert requests.Session.send is before
     assert not dm_log.enabled()
     assert requests.get(f"{server}/off", timeout=5).json()["traceparent"] is None
+
+
+@pytest.mark.parametrize("lib", ["requests", "httpx", "urllib3"])
+def test_a_traceparent_the_caller_set_is_kept(server: str, log_dir: Path, lib: str) -> None:
+    given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    url = f"{server}/given"
+    if lib == "requests":
+        got = requests.get(url, headers={"traceparent": given}, timeout=5).json()
+    elif lib == "httpx":
+        got = httpx.get(url, headers={"TraceParent": given}).json()
+    else:
+        pool = urllib3.PoolManager()
+        got = json.loads(pool.request("GET", url, headers={"traceparent": given}).data)
+    assert got["traceparent"] == given, "the downstream continues the caller's own trace"
+    assert of(events(log_dir), "http.start", lib=lib), "the call is still recorded"
