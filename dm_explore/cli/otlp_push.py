@@ -21,11 +21,8 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import orjson
+from typing import IO
 
 from ..ingest.raw_lines import folder_batches
 from ..outputs.otlp_send import (
@@ -38,23 +35,15 @@ from ..outputs.otlp_send import (
     endpoints_from,
     not_served,
 )
-from ..outputs.otlp_signals import (
-    exception_record,
-    log_record,
-    logs_request,
-    metric_points,
-    metrics_request,
-    process_of,
-)
 from ..outputs.textsafe import safe_line
 
 __all__ = [
     "add_endpoint_arguments",
     "endpoint_or_exit",
     "endpoints_or_exit",
-    "point_requests",
     "push",
     "signals_of",
+    "write_points",
 ]
 
 POINT_BATCH = 4096  # log records, or metric lines, in one request of a file
@@ -237,43 +226,14 @@ class _Poster:
             sender.close()
 
 
-def point_requests(folder: Path, signals: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    """``ExportLogsServiceRequest`` and ``ExportMetricsServiceRequest`` objects of the folder's
-    ``log``/``exception`` and ``metric``/``runtime`` lines, bounded in size."""
-    kinds = {b'"log"': "logs", b'"exception"': "logs", b'"metric"': "metrics",
-             b'"runtime"': "metrics"}  # fmt: skip
-    logs: list[Any] = []
-    metrics: list[Any] = []
-    for raws in folder_batches(folder):
-        for raw in raws:
-            if b'"event"' not in raw or not any(k in raw for k in kinds):
-                continue
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                continue
-            kind = data.get("event") if isinstance(data, dict) else None
-            if kind in ("log", "exception") and "logs" in signals:
-                record = log_record(data) if kind == "log" else exception_record(data)
-                logs.append((process_of(data), record))
-            elif kind in ("metric", "runtime") and "metrics" in signals:
-                metrics += [(process_of(data), m) for m in metric_points(data)]
-        if len(logs) >= POINT_BATCH:
-            yield logs_request(logs)
-            logs = []
-        if len(metrics) >= POINT_BATCH:
-            yield metrics_request(metrics)
-            metrics = []
-    if logs:
-        yield logs_request(logs)
-    if metrics:
-        yield metrics_request(metrics)
-
-
 def write_points(folder: Path, signals: tuple[str, ...], out: IO[bytes]) -> int:
-    """Write the logs and metrics requests as JSON lines; returns how many lines were written."""
+    """Write the logs and metrics requests as OTLP/JSON lines; returns how many were written."""
+    from ..outputs.otlp_stream import Stream
+
+    points = [signal for signal in signals if signal != "traces"]
+    stream = Stream(folder_batches(folder), points, json=points, max_items=POINT_BATCH)
     count = 0
-    for request in point_requests(folder, signals):
-        out.write(orjson.dumps(request) + b"\n")
+    for _signal, body, _items in stream:
+        out.write(body + b"\n")
         count += 1
     return count
