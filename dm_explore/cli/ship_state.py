@@ -58,7 +58,7 @@ class Queued:
     span_id: str
     after: int  # lines of the file read when its end was
     process: ProcessKey
-    otlp: dict[str, Any]
+    spans: list[dict[str, Any]]  # OTLP/JSON: the span and its statements' spans
 
 
 @dataclass(slots=True)

@@ -21,9 +21,10 @@ before the resume point, such as SQL, are not sent with it).
 host, pid and time), so a file moved or compressed (``gzip f.jsonl``) is read on from
 where it was, under its new name, not sent again.
 
-**The queues** hold at most ``queue_limit`` ended spans, and as many log records and
-metric points, while the receiver cannot be reached; past it the oldest are dropped,
-counted and reported.
+**The queues** hold at most ``queue_limit`` spans (an ended span and its SQL
+statements' spans, counted as the receiver counts them), and as many log records
+and metric points, while the receiver cannot be reached; past it the oldest are
+dropped, counted and reported.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import orjson
 from ..ingest import FileState, FolderReader
 from ..ingest.decode import decode_batch
 from ..model import Model, Span
-from ..outputs.otlp import MAX_ITEMS, batch_requests, span_to_otlp
+from ..outputs.otlp import MAX_ITEMS, batch_requests, otlp_spans
 from ..outputs.otlp_send import Refused, Sender, Unreachable, not_served
 from ..outputs.otlp_signals import (
     exception_record,
@@ -90,6 +91,7 @@ class Shipper:
         self.ident: dict[str, str] = {}  # reader's file key (its path) -> identity
         self.retired: set[str] = set()  # paths of files since moved or compressed
         self.queue: deque[Queued] = deque()
+        self.waiting = 0  # OTLP spans in the queue: ended spans and their statements
         self.points: dict[str, deque[QueuedPoint]] = {s: deque() for s in POINT_SIGNALS}
         self.points_sent = dict.fromkeys(POINT_SIGNALS, 0)
         self.points_dropped = dict.fromkeys(POINT_SIGNALS, 0)
@@ -218,7 +220,7 @@ class Shipper:
         if span_id in progress.skip:  # sent before a restart
             progress.skip.discard(span_id)
             self._done(key, span_id, after)
-            self.skipped += 1
+            self.skipped += 1 + len(span.sql)  # counted as sent: with its statements
             return
         if span.kind == "?":  # its start was never read (before the resume point): not ours
             return
@@ -226,14 +228,16 @@ class Shipper:
             self._done(key, span_id, after)
             return
         progress.held.pop(span_id, None)
-        otlp = span_to_otlp(span, cut_parent=self._closes_cycle(span))
-        self.queue.append(Queued(key, span_id, after, span.process, otlp))
+        spans = otlp_spans(span, cut_parent=self._closes_cycle(span))
+        self.queue.append(Queued(key, span_id, after, span.process, spans))
         self.queued.add(span_id)
-        while len(self.queue) > self.queue_limit:
+        self.waiting += len(spans)
+        while self.waiting > self.queue_limit and len(self.queue) > 1:
             lost = self.queue.popleft()
             self.queued.discard(lost.span_id)
+            self.waiting -= len(lost.spans)
             self._done(lost.key, lost.span_id, lost.after)
-            self.dropped += 1
+            self.dropped += len(lost.spans)
 
     def _closes_cycle(self, span: Span) -> bool:
         """Whether the span's parent link leads back to it (then it is cut, once)."""
@@ -277,19 +281,21 @@ class Shipper:
             items: list[Queued] = []
             weight = 0
             for queued in self.queue:
-                size = 1 + len(queued.otlp["events"])
+                size = sum(1 + len(s["events"]) for s in queued.spans)
                 if items and weight + size > MAX_ITEMS:
                     break
                 items.append(queued)
                 weight += size
-            (request,) = batch_requests(((q.process, q.otlp) for q in items), len(items) * 10**6)
+            spans = ((q.process, s) for q in items for s in q.spans)
+            (request,) = batch_requests(spans, weight * 10**6)
             if not self._send(sender, request, wait):
                 return False
             for queued in items:
                 self.queue.popleft()
                 self.queued.discard(queued.span_id)
+                self.waiting -= len(queued.spans)
                 self._done(queued.key, queued.span_id, queued.after)
-            self.sent += len(items)
+            self.sent += sum(len(q.spans) for q in items)
             self.save()
         return True
 
@@ -402,7 +408,7 @@ class Shipper:
         requests = sum(sender.requests for sender in self.senders.values())
         text = (
             f"{self.sent} spans sent in {requests} requests, "
-            f"{len(self.queue)} queued, {self.dropped} dropped (queue full), "
+            f"{self.waiting} queued, {self.dropped} dropped (queue full), "
             f"{self.skipped} already sent before a restart"
         )
         for signal, what in (("logs", "log records"), ("metrics", "metric points")):

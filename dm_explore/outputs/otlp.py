@@ -11,7 +11,8 @@ per ``svc``, ``host``, ``pid`` with ``service.name``, ``host.name``,
 OTLP/JSON encoding requires; 64-bit integers are strings, enums numbers.
 
 Span kinds: ``request`` is SERVER, ``http`` CLIENT, ``task`` CONSUMER, anything
-else INTERNAL. ``sql``, ``log``, ``exception``, ``cache`` and ``profile`` events
+else INTERNAL. Each ``sql`` statement is a CLIENT span of its own, child of the
+span that ran it; ``log``, ``exception``, ``cache`` and ``profile`` events
 become span events; attributes use current OpenTelemetry semantic-convention
 names where one exists (``http.request.method``, ``url.path``, ``db.query.text``,
 ``code.file.path``, ``exception.type``...) and ``dm.*`` otherwise. A span with
@@ -38,9 +39,9 @@ from .otlp_events import (
     event_ts,
     exception_event,
     log_event,
+    model_sql_span,
     nanos,
     profile_event,
-    sql_event,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "batch_requests",
     "cyclic_links",
     "export_requests",
+    "otlp_spans",
     "resource",
     "span_to_otlp",
     "write_otlp",
@@ -136,11 +138,8 @@ def _name(span: Span, fields: Mapping[str, Any]) -> str:
 
 
 def _span_events(span: Span) -> list[dict[str, Any]]:
-    """sql, log, exception, cache and profile events of the span, in time order."""
-    timed: list[tuple[float, dict[str, Any]]] = [
-        (ts, sql_event(r, ts)) for r in span.sql for ts in (r.ts,)
-    ]
-    timed += [(ts, log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
+    """log, exception, cache and profile events of the span, in time order."""
+    timed = [(ts, log_event(r, ts)) for r in span.logs for ts in (r.ts,)]
     timed += [(event_ts(e), exception_event(e)) for e in span.exceptions]
     timed += [(r.ts, cache_event(r)) for r in span.cache]
     if span.profiles:  # written as the span ends
@@ -213,6 +212,13 @@ def span_to_otlp(span: Span, *, cut_parent: bool = False) -> dict[str, Any]:
     return otlp
 
 
+def otlp_spans(span: Span, *, cut_parent: bool = False) -> list[dict[str, Any]]:
+    """The span (:func:`span_to_otlp`) and a CLIENT span for each of its SQL statements."""
+    spans = [span_to_otlp(span, cut_parent=cut_parent)]
+    spans += [model_sql_span(span.trace, span.span_id, i, r) for i, r in enumerate(span.sql)]
+    return spans
+
+
 def cyclic_links(spans: Iterable[Span], lookup: Mapping[SpanKey, Span]) -> set[str]:
     """Ids of the spans whose parent link closes a cycle (A's parent B, B's parent A).
 
@@ -269,8 +275,8 @@ def _trace_spans(model: Model, trace: Trace) -> Iterator[tuple[ProcessKey, dict[
     """``(process, OTLP span)`` for each span of one trace, cycles cut."""
     cut = cyclic_links(trace.spans, model.spans)
     for span in trace.spans:
-        otlp = span_to_otlp(span, cut_parent=span.span_id in cut)
-        yield span.process, otlp
+        for otlp in otlp_spans(span, cut_parent=span.span_id in cut):
+            yield span.process, otlp
 
 
 def export_requests(

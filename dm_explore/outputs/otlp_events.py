@@ -1,15 +1,20 @@
-"""Span events and attribute values in the OTLP/JSON shape: SQL, logs, exceptions, cache, profile.
+"""Statement spans, span events and attribute values in the OTLP/JSON shape.
 
-:mod:`dm_explore.outputs.otlp` builds spans from these. Names follow the current
-OpenTelemetry semantic conventions where one exists (``db.query.text``,
-``db.system``, ``code.file.path``, ``code.line.number``, ``code.function.name``,
-``exception.type``, ``exception.message``, ``exception.stacktrace``) and ``dm.*``
-otherwise.
+:mod:`dm_explore.outputs.otlp` builds spans from these: each SQL statement is a
+CLIENT span of its own, child of the span that ran it (:func:`sql_span`), as
+OpenTelemetry's database instrumentations send them; logs, exceptions, cache
+calls and profiles are span events. Names follow the current OpenTelemetry
+semantic conventions where one exists (``db.system``, ``db.query.text``,
+``db.operation.name``, ``code.file.path``, ``code.line.number``,
+``code.function.name``, ``exception.type``, ``exception.message``,
+``exception.stacktrace``) and ``dm.*`` otherwise.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -25,11 +30,16 @@ __all__ = [
     "event_ts",
     "exception_event",
     "log_event",
+    "model_sql_span",
     "nanos",
     "profile_event",
-    "sql_event",
+    "sql_operation",
+    "sql_pairs",
+    "sql_span",
+    "sql_span_id",
 ]
 
+_CLIENT, _OK, _ERROR = 3, 1, 2  # SpanKind CLIENT, StatusCode OK and ERROR
 MAX_PROFILE_STACKS = 50  # the heaviest folded stacks kept from one profile event
 
 
@@ -102,19 +112,80 @@ def _event(ts: float, name: str, pairs: Iterable[tuple[str, Any]]) -> dict[str, 
     return {"timeUnixNano": str(nanos(ts)), "name": name, "attributes": attributes(pairs)}
 
 
-def sql_event(rec: SqlRec, ts: float) -> dict[str, Any]:
-    file, line, func = rec.site or (None, None, None)
-    pairs = [
-        ("db.query.text", rec.sql),
-        ("db.system", rec.vendor),
-        ("dm.db.alias", rec.alias),
-        ("dm.ms", rec.ms),
-        ("dm.sql.error", rec.error),
+def sql_span_id(trace: str, span_id: str, index: int) -> bytes:
+    """The id of the ``index``-th statement (from 0, as read) of a span: 8 bytes derived
+    from the trace, the span and the index, so every reader of a folder gives the same."""
+    digest = blake2b(f"{trace}{span_id}{index}".encode(), digest_size=8).digest()
+    return digest if any(digest) else b"\0\0\0\0\0\0\0\1"  # all zeros is no id in OTLP
+
+
+_OPERATION = re.compile(r"[\s(]*([A-Za-z]+)")
+_OPERATIONS: dict[str, str | None] = {}
+
+
+def sql_operation(text: Any) -> str | None:
+    """A statement's first keyword in capitals (``SELECT``, ``BEGIN``), ``db.operation.name``."""
+    if type(text) is not str:
+        return None
+    found = _OPERATIONS.get(text, "")
+    if found == "":
+        match = _OPERATION.match(text)
+        found = match.group(1).upper() if match else None
+        if len(_OPERATIONS) >= 4096:
+            _OPERATIONS.clear()
+        _OPERATIONS[text] = found
+    return found
+
+
+def sql_pairs(
+    text: Any, vendor: Any, alias: Any, error: Any, site: tuple[Any, Any, Any] | None,
+    template: tuple[Any, Any] | None,
+) -> list[tuple[str, Any]]:  # fmt: skip
+    """A statement span's attributes: ``site`` as ``(file, line, func)``, ``template`` as
+    ``(name, line)`` of the template node that ran it."""
+    file, line, func = site or (None, None, None)
+    node, node_line = template or (None, None)
+    return [
+        ("db.system", vendor),
+        ("db.query.text", text),
+        ("db.operation.name", sql_operation(text)),
+        ("dm.db.alias", alias),
+        ("dm.sql.error", error),
         ("code.file.path", file),
         ("code.line.number", line),
         ("code.function.name", func),
+        ("dm.template.name", node),
+        ("dm.template.line", node_line),
+        ("dm.kind", "sql"),
     ]
-    return _event(ts, "db.query", pairs)
+
+
+def sql_span(
+    trace: str, parent: str, index: int, end_ns: int, ms: float, pairs: list[tuple[str, Any]],
+    error: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """One statement as a CLIENT span, child of ``parent``: it ends at the line's time (the
+    writer stamps a statement when it returns) and lasts its ``ms``."""
+    operation = pairs[2][1]
+    status: dict[str, Any] = {"code": _ERROR, "message": error} if error else {"code": _OK}
+    return {
+        "traceId": trace,
+        "spanId": sql_span_id(trace, parent, index).hex(),
+        "parentSpanId": parent,
+        "name": operation or "sql",
+        "kind": _CLIENT,
+        "startTimeUnixNano": str(max(end_ns - round(ms * 1_000_000), 0)),
+        "endTimeUnixNano": str(end_ns),
+        "attributes": attributes(pairs),
+        "events": [],
+        "status": status,
+    }
+
+
+def model_sql_span(trace: str, parent: str, index: int, rec: SqlRec) -> dict[str, Any]:
+    """:func:`sql_span` of a statement read into the model."""
+    pairs = sql_pairs(rec.sql, rec.vendor, rec.alias, rec.error, rec.site, rec.template)
+    return sql_span(trace, parent, index, nanos(rec.ts), rec.ms, pairs, rec.error)
 
 
 def log_event(rec: LogRec, ts: float) -> dict[str, Any]:

@@ -15,10 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..model import ProcessKey
-from .otlp_events import _value
+from .otlp_events import _value, sql_operation
 from .otlp_proto import _SMALL, _VARINTS, _any_value, _attributes, _scope, _tag, _varint
 
-__all__ = ["attrs_bytes", "event_bytes", "resource_bytes", "span_bytes", "trace_request"]
+__all__ = [
+    "attrs_bytes",
+    "event_bytes",
+    "resource_bytes",
+    "span_bytes",
+    "sql_span_bytes",
+    "trace_request",
+]
 
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_double = struct.Struct("<d").pack
@@ -141,14 +148,7 @@ def span_bytes(
         parts.append(_SP_EVENT + _len(len(event)) + event)
     if dropped:
         parts.append(_SP_DROPPED + _varint(dropped))
-    body = b""
-    if message:
-        raw = message.encode("utf-8", "surrogatepass")
-        body = _ST_MESSAGE + _len(len(raw)) + raw
-    if status:
-        body += _ST_CODE + _VARINTS[status]
-    if body:
-        parts.append(_SP_STATUS + _len(len(body)) + body)
+    parts.append(_status(status, message))
     return b"".join(parts)
 
 
@@ -186,45 +186,73 @@ def trace_request(by_process: Mapping[ProcessKey, list[bytes]], scope: Mapping[s
     return b"".join(out)
 
 
-_SQL_NAME = _EV_NAME + b"\x08db.query"
-_SQL_HEADS: dict[Any, bytes] = {}  # (statement, vendor, alias) -> their attributes
-_SQL_TAILS: dict[Any, bytes] = {}  # (error, file, line, func) -> their attributes
+# (statement, vendor, alias) -> name and kind, first attributes
+_SQL_HEADS: dict[Any, tuple[bytes, bytes]] = {}
+_SQL_TAILS: dict[Any, bytes] = {}  # (error, file, line, func, template) -> the rest, status
 MAX_SQL = 4096
+_CLIENT = _SP_KIND + _VARINTS[3]
+_STATUS_OK = _SP_STATUS + b"\x02" + _ST_CODE + _VARINTS[1]
 
 
-def sql_event_bytes(time_ns: int, data: Mapping[str, Any]) -> bytes:
-    """The ``db.query`` event of a ``sql`` line, as :mod:`.otlp_stream_spans` maps it.
+def sql_span_bytes(
+    trace: bytes, parent: bytes, span: bytes, end_ns: int, data: Mapping[str, Any]
+) -> bytes:
+    """The CLIENT span of a ``sql`` line, as :func:`~dm_explore.outputs.otlp_events.sql_span`
+    maps it: ``trace``, ``parent`` (the span that ran it) and ``span`` its raw ids.
 
-    Statements, aliases and call sites repeat: their attributes are encoded once.
+    Statements, aliases and call sites repeat: their fields are encoded once.
     Raises TypeError for a field of a type no writer gives (the caller maps it slowly).
     """
     text, vendor, alias = data.get("sql"), data.get("vendor"), data.get("alias")
     head_key = (text, vendor, alias)
     head = _SQL_HEADS.get(head_key)
     if head is None:
-        pairs = (("db.query.text", text), ("db.system", vendor), ("dm.db.alias", alias))
-        head = attrs_bytes(_EVENT_ATTR, pairs)
+        operation = sql_operation(text)
+        raw_name = (operation or "sql").encode()
+        pairs = (("db.system", vendor), ("db.query.text", text),
+                 ("db.operation.name", operation), ("dm.db.alias", alias))  # fmt: skip
+        head = _SP_NAME + _len(len(raw_name)) + raw_name + _CLIENT, attrs_bytes(_SPAN_ATTR, pairs)
         if len(_SQL_HEADS) >= MAX_SQL:
             _SQL_HEADS.clear()
         _SQL_HEADS[head_key] = head
-    site = data.get("site")
+    site, error = data.get("site"), data.get("error")
+    if error is not None and type(error) is not str:
+        raise TypeError("error")
     if isinstance(site, dict):
-        tail_key = (data.get("error"), site.get("file", ""), site.get("line", 0),
-                    site.get("func", ""))  # fmt: skip
+        node = site.get("template")
+        tail_key: tuple[Any, ...] = (
+            error, site.get("file", ""), site.get("line", 0), site.get("func", ""),
+            (node.get("name"), node.get("line")) if isinstance(node, dict) else None,
+        )  # fmt: skip
     else:
-        tail_key = (data.get("error"), None, None, None)
+        tail_key = (error, None, None, None, None)
     tail = _SQL_TAILS.get(tail_key)
     if tail is None:
-        error, file, line, func = tail_key
+        error, file, line, func, template = tail_key
+        node_name, node_line = template or (None, None)
         site_pairs = (("dm.sql.error", error), ("code.file.path", file),
-                      ("code.line.number", line), ("code.function.name", func))  # fmt: skip
-        tail = attrs_bytes(_EVENT_ATTR, site_pairs)
+                      ("code.line.number", line), ("code.function.name", func),
+                      ("dm.template.name", node_name), ("dm.template.line", node_line),
+                      ("dm.kind", "sql"))  # fmt: skip
+        tail = attrs_bytes(_SPAN_ATTR, site_pairs) + (_status(2, error) if error else _STATUS_OK)
         if len(_SQL_TAILS) >= MAX_SQL:
             _SQL_TAILS.clear()
         _SQL_TAILS[tail_key] = tail
     ms = data.get("ms")
-    ms = float(ms) if type(ms) in (int, float) and ms else 0.0
-    return (
-        _EV_TIME + _pack_fixed64(time_ns) + _SQL_NAME + head
-        + attrs_bytes(_EVENT_ATTR, (("dm.ms", ms),)) + tail
-    )  # fmt: skip
+    took = round(ms * 1_000_000) if isinstance(ms, int | float) and ms is not True else 0
+    name_kind, attrs = head
+    return b"".join((
+        _SP_TRACE, trace, _SP_ID, span, _SP_PARENT, parent, name_kind,
+        _SP_START, _pack_fixed64(max(end_ns - took, 0)), _SP_END, _pack_fixed64(end_ns),
+        attrs, tail,
+    ))  # fmt: skip
+
+
+def _status(code: int, message: str | None) -> bytes:
+    body = b""
+    if message:
+        raw = message.encode("utf-8", "surrogatepass")
+        body = _ST_MESSAGE + _len(len(raw)) + raw
+    if code:
+        body += _ST_CODE + _VARINTS[code]
+    return _SP_STATUS + _len(len(body)) + body if body else b""

@@ -4,13 +4,13 @@
 batches (:func:`~dm_explore.ingest.raw_lines.folder_batches`), parses each line
 once and keeps only the spans that are open: their start, end and the SQL, log,
 exception, cache and profile lines that name them. When a span's end is read it
-is mapped as :func:`dm_explore.outputs.otlp.span_to_otlp` maps a model's span
-(:mod:`.otlp_stream_spans`) and written at once as protobuf (:mod:`.otlp_fast`)
-or as an OTLP/JSON object; requests leave when :data:`~dm_explore.outputs.otlp.MAX_ITEMS`
-spans and events wait. ``log`` and ``exception`` lines become log records,
-``metric`` and ``runtime`` lines metric points (:mod:`.otlp_signals`), sent in
-requests of at most as many. Memory holds the open spans and one request per
-signal, whatever the folder's size.
+is mapped as :func:`dm_explore.outputs.otlp.otlp_spans` maps a model's span, its
+SQL statements as spans of their own (:mod:`.otlp_stream_spans`), and written at
+once as protobuf (:mod:`.otlp_fast`) or as OTLP/JSON objects; requests leave
+when :data:`~dm_explore.outputs.otlp.MAX_ITEMS` spans and events wait. ``log``
+and ``exception`` lines become log records, ``metric`` and ``runtime`` lines
+metric points (:mod:`.otlp_signals`), sent in requests of at most as many.
+Memory holds the open spans and one request per signal, whatever the folder's size.
 
 What the model knows and a stream does not: a span still open when the folder
 ends is sent as unfinished (status ERROR, ``dm.unfinished``) with "no end: still
@@ -43,9 +43,10 @@ from .otlp_stream_spans import OpenSpan, map_span
 
 __all__ = ["Stream"]
 
-_START, _END, _ATTACHED, _METRIC, _TICK, _OTHER = range(6)  # what a line is to the stream
+_START, _END, _SQL, _ATTACHED, _METRIC, _TICK, _OTHER = range(7)  # what a line is to the stream
 _ROLES: dict[str, int] = {
-    **dict.fromkeys(("sql", "log", "exception", "cache", "profile"), _ATTACHED),
+    "sql": _SQL,
+    **dict.fromkeys(("log", "exception", "cache", "profile"), _ATTACHED),
     **dict.fromkeys(("metric", "runtime"), _METRIC),
     **dict.fromkeys(("command.heartbeat", "progress"), _TICK),
 }
@@ -135,6 +136,8 @@ class Stream:
                         entry.end = data
                         del open_spans[key]
                         yield from self._span(trace, span_id, entry)
+                    elif role == _SQL:
+                        entry.sql.append(data)
                     elif kind != "exception" or not is_control_flow(data):
                         entry.points.append(data)
                 if role == _ATTACHED and (kind == "log" or kind == "exception") and self.logs:
@@ -163,8 +166,8 @@ class Stream:
             return
         if mapped is None:
             return
-        item, weight = mapped
-        self.spans.setdefault(entry.process, []).append(item)
+        items, weight = mapped
+        self.spans.setdefault(entry.process, []).extend(items)
         self.weight += weight
         self.trace_ids.add(hash(trace))
         if self.weight >= self.max_items:

@@ -1,9 +1,10 @@
 """One span read from a stream of lines, mapped as the model's export maps it.
 
 :func:`map_span` turns a span's start and end lines and the lines that name it
-(:class:`OpenSpan`) into protobuf bytes (:mod:`.otlp_fast`) or an OTLP/JSON
-object, with the names, kinds, times, attributes, events and status that
-:func:`dm_explore.outputs.otlp.span_to_otlp` gives the same span read into the
+(:class:`OpenSpan`) into protobuf bytes (:mod:`.otlp_fast`) or OTLP/JSON
+objects, the span and a span for each of its SQL statements, with the names,
+kinds, times, attributes, events and status that
+:func:`dm_explore.outputs.otlp.otlp_spans` gives the same span read into the
 model (the tests compare both). :func:`ts_nanos` reads an event's time.
 """
 
@@ -16,9 +17,16 @@ from dm_log.contract import epoch_seconds
 
 from ..model import ProcessKey
 from ..model.records import TASK_FLOW_STATES
-from . import otlp
-from .otlp_events import attributes, exception_event, profile_event
-from .otlp_fast import event_bytes, span_bytes, sql_event_bytes
+from . import otlp, otlp_proto
+from .otlp_events import (
+    attributes,
+    exception_event,
+    profile_event,
+    sql_pairs,
+    sql_span,
+    sql_span_id,
+)
+from .otlp_fast import event_bytes, span_bytes, sql_span_bytes
 
 __all__ = ["OpenSpan", "map_span", "ts_nanos"]
 
@@ -26,7 +34,7 @@ _NAME_FIELD = {"request": "path", "http": "url", "task": "task", "command": "com
                "test": "nodeid"}  # fmt: skip
 _RESULT_FIELD = {"task": "state", "command": "status", "test": "result"}
 _MAPPINGS = {kind: tuple(mapping.items()) for kind, mapping in otlp._ATTRIBUTES.items()}
-_ORDER = {"sql": 0, "log": 1, "exception": 2, "cache": 3, "profile": 4}  # the model's lists
+_ORDER = {"log": 1, "exception": 2, "cache": 3, "profile": 4}  # the model's lists
 _PROFILE = _ORDER["profile"]
 _MINUTES: dict[str, int] = {}
 
@@ -59,21 +67,23 @@ def ts_nanos(text: Any) -> int | None:
 class OpenSpan:
     """A span being read: its lines so far."""
 
-    __slots__ = ("end", "parent", "points", "process", "start", "tick")
+    __slots__ = ("end", "parent", "points", "process", "sql", "start", "tick")
 
     def __init__(self, parent: str | None, process: ProcessKey) -> None:
         self.parent = parent
         self.process = process
         self.start: dict[str, Any] | None = None
         self.end: dict[str, Any] | None = None
-        self.points: list[dict[str, Any]] = []  # sql, log, exception, cache, profile lines
+        self.points: list[dict[str, Any]] = []  # log, exception, cache, profile lines
+        self.sql: list[dict[str, Any]] = []
         self.tick: Any = None  # ``ts`` of the last heartbeat or progress line
 
 
 def map_span(
     trace: str, span_id: str, entry: OpenSpan, json: bool, cut: bool = False
-) -> tuple[Any, int] | None:
-    """One span as protobuf bytes (or an OTLP/JSON object) and its weight in a request."""
+) -> tuple[list[Any], int] | None:
+    """The span and its statements' spans as protobuf bytes (or OTLP/JSON objects), and their
+    weight in a request."""
     start, end = entry.start, entry.end
     if len(trace) != 32 or len(span_id) != 16:
         return None
@@ -99,16 +109,17 @@ def map_span(
         parent = None
     message: str | None = None
     timed = _timed(entry.points)
+    statements = [(ts_nanos(data.get("ts")) or 0, data) for data in entry.sql]
     if end is None:
         pairs.append(("dm.unfinished", True))
         status, message = otlp.STATUS_ERROR, "no end: still running or killed"
-        end_ns = _last(timed, entry.tick, start_ns)
+        end_ns = _last(timed, entry.tick, start_ns, *(at for at, _ in statements))
         start_ns = start_ns if start_ns is not None else end_ns
         end_ns = max(end_ns, start_ns)
         span_end = None
     else:
         span_end = ts_nanos(end.get("ts")) or 0
-        last = _last(timed, entry.tick, start_ns, span_end)
+        last = _last(timed, entry.tick, start_ns, span_end, *(at for at, _ in statements))
         raw_ms = end.get("ms")
         ms = float(raw_ms) if isinstance(raw_ms, int | float) and raw_ms is not True else None
         if start_ns is None:
@@ -146,14 +157,23 @@ def map_span(
     end_ns = max(end_ns, start_ns)
     if json:
         events = [_event(at, data) for at, _, _, data in timed]
-        return _json_span(trace, span_id, parent, name, span_kind, start_ns, end_ns, pairs,
-                          events, dropped, status, message), 1 + len(events)  # fmt: skip
-    encoded = [_event_bytes(at, data) for at, _, _, data in timed]
-    return span_bytes(
-        bytes.fromhex(trace), bytes.fromhex(span_id),
-        bytes.fromhex(parent) if parent else None, name, span_kind, start_ns, end_ns,
-        pairs, encoded, dropped, status, message,
-    ), 1 + len(encoded)  # fmt: skip
+        objects = [_json_span(trace, span_id, parent, name, span_kind, start_ns, end_ns, pairs,
+                            events, dropped, status, message)]  # fmt: skip
+        objects += [_statement(trace, span_id, i, at, q) for i, (at, q) in enumerate(statements)]
+        return objects, 1 + len(events) + len(statements)
+    encoded = [event_bytes(*_event(at, data)) for at, _, _, data in timed]
+    trace_b, span_b = bytes.fromhex(trace), bytes.fromhex(span_id)
+    spans = [span_bytes(
+        trace_b, span_b, bytes.fromhex(parent) if parent else None, name, span_kind, start_ns,
+        end_ns, pairs, encoded, dropped, status, message,
+    )]  # fmt: skip
+    for i, (at, data) in enumerate(statements):
+        sql_id = sql_span_id(trace, span_id, i)
+        try:
+            spans.append(sql_span_bytes(trace_b, span_b, sql_id, at, data))
+        except TypeError:  # a field no writer gives, unhashable: the general way
+            spans.append(otlp_proto._span(_statement(trace, span_id, i, at, data)))
+    return spans, 1 + len(encoded) + len(statements)
 
 
 def _timed(points: list[dict[str, Any]]) -> list[tuple[int, int, int, dict[str, Any]]]:
@@ -176,7 +196,7 @@ def _last(timed: list[Any], tick: Any, *times: int | None) -> int:
 
 
 def _in_order(timed: list[Any], at_end: int) -> list[Any]:
-    """The span's lines in the model's order of its events: by time, then SQL, logs,
+    """The span's lines in the model's order of its events: by time, then logs,
     exceptions, cache calls and profiles, each as read. A profile is at the span's end."""
     if any(rank == _PROFILE for _, rank, _, _ in timed):
         timed = [(at_end if r == _PROFILE else at, r, seq, d) for at, r, seq, d in timed]
@@ -184,13 +204,17 @@ def _in_order(timed: list[Any], at_end: int) -> list[Any]:
     return timed
 
 
-def _event_bytes(at: int, data: dict[str, Any]) -> bytes:
-    if data["event"] == "sql":
-        try:
-            return sql_event_bytes(at, data)
-        except TypeError:  # a field no writer gives, unhashable: the general way
-            pass
-    return event_bytes(*_event(at, data))
+def _statement(trace: str, span_id: str, i: int, at: int, data: dict[str, Any]) -> dict[str, Any]:
+    site, ms = data.get("site"), data.get("ms")
+    where = node = None
+    if isinstance(site, dict):
+        where = (site.get("file", ""), site.get("line", 0), site.get("func", ""))
+        template = site.get("template")
+        node = (template.get("name"), template.get("line")) if isinstance(template, dict) else None
+    error = data.get("error")
+    pairs = sql_pairs(data.get("sql"), data.get("vendor"), data.get("alias"), error, where, node)
+    took = float(ms) if isinstance(ms, int | float) and ms is not True else 0.0
+    return sql_span(trace, span_id, i, at, took, pairs, error if type(error) is str else None)
 
 
 def _sort_key(item: tuple[int, int, int, Any]) -> tuple[int, int, int]:
@@ -199,24 +223,6 @@ def _sort_key(item: tuple[int, int, int, Any]) -> tuple[int, int, int]:
 
 def _event(at: int, data: dict[str, Any]) -> tuple[int, str, list[tuple[str, Any]]]:
     kind = data["event"]
-    if kind == "sql":
-        site = data.get("site")
-        file, line, func = (
-            (site.get("file", ""), site.get("line", 0), site.get("func", ""))
-            if isinstance(site, dict) else (None, None, None)
-        )  # fmt: skip
-        ms = data.get("ms")
-        pairs = [
-            ("db.query.text", data.get("sql")),
-            ("db.system", data.get("vendor")),
-            ("dm.db.alias", data.get("alias")),
-            ("dm.ms", float(ms) if type(ms) in (int, float) and ms else 0.0),
-            ("dm.sql.error", data.get("error")),
-            ("code.file.path", file),
-            ("code.line.number", line),
-            ("code.function.name", func),
-        ]
-        return at, "db.query", pairs
     if kind == "log":
         site = data.get("site")
         text = f"{site.get('file', '')}:{site.get('line', '')}" if type(site) is dict else ""
