@@ -52,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file to write, or - for standard output",
     )
     add_endpoint_arguments(parser)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="--endpoint: processes reading the folder, each its share of the files; "
+        "default: one per CPU (at most 4) for a folder of 8 MiB or more, else 1",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return export_speedscope.run(args)
     folder = folder_or_exit(args.folder)
     if args.output is None:
-        return push(folder, endpoints_or_exit(args, required=True))
+        return push(folder, endpoints_or_exit(args, required=True), args.jobs)
     if args.endpoint is not None:
         print("dm-explore: give -o FILE or --endpoint URL, not both", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from ..ingest.raw_lines import folder_batches
+from ..ingest.raw_lines import file_batches, folder_batches, folder_files
 from ..outputs.otlp_send import (
     JSON,
     PROTOBUF,
@@ -111,16 +111,25 @@ def endpoint_or_exit(args: argparse.Namespace, *, required: bool) -> Endpoint | 
     return next(iter(endpoints.values()), None)
 
 
-def push(folder: Path, endpoints: dict[str, Endpoint]) -> int:
+def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) -> int:
     """Stream the folder to the endpoints; 0 when the receiver took everything, else 1 and why.
 
     Requests are posted by one thread, in order, while the next ones are read and encoded
     (at most :data:`IN_FLIGHT` wait): the receiver's time and the encoder's overlap.
+    A big folder is read by several processes (``jobs``, default
+    :func:`~dm_explore.outputs.otlp_workers.jobs_for`), each its share of the files.
     """
     from ..outputs.otlp_stream import Stream
+    from ..outputs.otlp_workers import Workers, jobs_for, share_files
 
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
-    stream = Stream(folder_batches(folder), tuple(endpoints), json=json)
+    files = list(folder_files(folder))
+    jobs = jobs_for(files, jobs)
+    stream: Stream | Workers = (
+        Stream(file_batches(files), tuple(endpoints), json=json)
+        if jobs == 1
+        else Workers(share_files(files, jobs), tuple(endpoints), json=json)
+    )
     poster = _Poster({signal: Sender(endpoint) for signal, endpoint in endpoints.items()})
     began = time.perf_counter()
     # Parsed lines live from their span's start to its end and hold no cycles: collections

@@ -11,13 +11,13 @@ and memory holds one batch (about :data:`~dm_explore.ingest.tail.BATCH_BYTES`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .folder import PATTERNS
 from .tail import Tail
 
-__all__ = ["folder_batches", "folder_files"]
+__all__ = ["file_batches", "folder_batches", "folder_files"]
 
 
 def folder_files(folder: Path) -> Iterator[Path]:
@@ -31,7 +31,12 @@ def folder_files(folder: Path) -> Iterator[Path]:
 
 def folder_batches(folder: Path) -> Iterator[list[bytes]]:
     """Every complete line of every file, file after file, in bounded batches."""
-    for path in folder_files(folder):
+    return file_batches(folder_files(folder))
+
+
+def file_batches(paths: Iterable[Path]) -> Iterator[list[bytes]]:
+    """Every complete line of each of ``paths``, file after file, in bounded batches."""
+    for path in paths:
         tail = Tail(path)
         more = True
         while more:

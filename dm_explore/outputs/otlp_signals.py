@@ -30,10 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dm_log.contract import epoch_seconds
-
 from ..model import ProcessKey
-from .otlp_events import attributes, nanos
+from .otlp_events import attributes, ts_nanos
 
 __all__ = [
     "LOG_KINDS",
@@ -60,7 +58,7 @@ def process_of(data: Mapping[str, Any]) -> ProcessKey:
 
 
 def _time(data: Mapping[str, Any]) -> str:
-    return str(nanos(epoch_seconds(data.get("ts")) or 0.0))
+    return str(ts_nanos(data.get("ts")) or 0)
 
 
 def _ids(record: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,15 +5,12 @@
 objects, the span and a span for each of its SQL statements, with the names,
 kinds, times, attributes, events and status that
 :func:`dm_explore.outputs.otlp.otlp_spans` gives the same span read into the
-model (the tests compare both). :func:`ts_nanos` reads an event's time.
+model (the tests compare both).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from dm_log.contract import epoch_seconds
 
 from ..model import ProcessKey
 from ..model.records import TASK_FLOW_STATES
@@ -25,10 +22,11 @@ from .otlp_events import (
     sql_pairs,
     sql_span,
     sql_span_id,
+    ts_nanos,
 )
 from .otlp_fast import event_bytes, span_bytes, sql_span_bytes
 
-__all__ = ["OpenSpan", "map_span", "ts_nanos"]
+__all__ = ["OpenSpan", "map_span"]
 
 _NAME_FIELD = {"request": "path", "http": "url", "task": "task", "command": "command",
                "test": "nodeid"}  # fmt: skip
@@ -36,32 +34,6 @@ _RESULT_FIELD = {"task": "state", "command": "status", "test": "result"}
 _MAPPINGS = {kind: tuple(mapping.items()) for kind, mapping in otlp._ATTRIBUTES.items()}
 _ORDER = {"log": 1, "exception": 2, "cache": 3, "profile": 4}  # the model's lists
 _PROFILE = _ORDER["profile"]
-_MINUTES: dict[str, int] = {}
-
-
-def ts_nanos(text: Any) -> int | None:
-    """An event's ``ts`` as unix nanoseconds to the microsecond; None if it is not a time.
-
-    ``2026-11-23T09:15:02.120381Z``, the form writers use, is read by hand (the
-    minute looked up once); any other RFC 3339 form through :func:`epoch_seconds`.
-    """
-    if type(text) is str and len(text) == 27 and text[26] == "Z" and text[19] == ".":
-        minute = _MINUTES.get(text[:16])
-        if minute is None:
-            try:
-                moment = datetime.fromisoformat(text[:16] + ":00+00:00")
-            except ValueError:
-                minute = -1
-            else:
-                minute = int(moment.timestamp()) * 1_000_000_000
-            if len(_MINUTES) > 10_000:
-                _MINUTES.clear()
-            _MINUTES[text[:16]] = minute
-        seconds, micros = text[17:19], text[20:26]
-        if minute >= 0 and seconds.isdigit() and micros.isdigit():
-            return minute + int(seconds) * 1_000_000_000 + int(micros) * 1000
-    epoch = epoch_seconds(text)
-    return None if epoch is None else otlp.nanos(epoch)
 
 
 class OpenSpan:
@@ -119,10 +91,10 @@ def map_span(
         span_end = None
     else:
         span_end = ts_nanos(end.get("ts")) or 0
-        last = _last(timed, entry.tick, start_ns, span_end, *(at for at, _ in statements))
         raw_ms = end.get("ms")
         ms = float(raw_ms) if isinstance(raw_ms, int | float) and raw_ms is not True else None
         if start_ns is None:
+            last = _last(timed, entry.tick, span_end, *(at for at, _ in statements))
             start_ns = otlp.nanos(span_end / 1e9 - ms / 1000) if ms is not None else last
             end_ns = start_ns + round(ms * 1_000_000) if ms is not None else max(last, start_ns)
         elif ms is None:  # no ms written: the end line's own time
