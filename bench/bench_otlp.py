@@ -7,19 +7,23 @@ Uses the folders of ``bench_ingest.py`` (generated under bench/out/ if missing:
 requests with SQL, logs and panels across 10 services). For each folder, each as
 its own ``dm-explore export otlp`` process, ``--rounds`` times interleaved:
 ``-o FILE`` (traces as OTLP/JSON lines, the baseline), ``--endpoint`` with protobuf
-and with ``--protocol http/json`` into a receiver on loopback that only counts
+(one process, ``--jobs 1``, and the default: one per CPU for a big folder) and
+with ``--protocol http/json`` into a receiver on loopback that only counts
 requests and bytes per signal (in this process, on another thread). Prints the
-median wall time, spans/s end to end (reading the folder included, logs sent as
-well), the ratio to the file export and the median peak RSS of each process: the
-folders differ tenfold in size, so the RSS says whether memory grows with the
-folder. ``--one-trace N`` adds a folder holding one trace of N spans (the
-huge-trace case): it must go in bounded requests, never one.
+median wall time, OTLP spans/s end to end (spans as the receiver counts them,
+each SQL statement one; reading the folder included, logs sent as well), lines
+of the folder read per second, the ratio to the file export and the median peak
+RSS (of the largest process, when several read the folder): the folders differ
+tenfold in size, so the RSS says whether memory grows with the folder.
+``--one-trace N`` adds a folder holding one trace of N spans (the huge-trace
+case): it must go in bounded requests, never one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -88,13 +92,16 @@ def run(args: list[str]) -> tuple[float, float, str]:
     return took, usage.ru_maxrss / 1024, err
 
 
-def spans_in(folder: Path) -> int:
-    """How many spans the folder holds (a span per ``.start`` line)."""
-    count = 0
+def spans_in(folder: Path) -> tuple[int, int]:
+    """How many OTLP spans the folder makes (one per ``.start`` line and per ``sql`` line),
+    and how many lines it holds."""
+    spans = lines = 0
     for path in folder.glob("*.jsonl"):
-        with path.open("rb") as lines:
-            count += sum(1 for line in lines if b'.start"' in line)
-    return count
+        with path.open("rb") as text:
+            for line in text:
+                lines += 1
+                spans += b'.start"' in line or b'"event":"sql"' in line
+    return spans, lines
 
 
 def one_trace(folder: Path, spans: int) -> None:
@@ -114,11 +121,13 @@ def one_trace(folder: Path, spans: int) -> None:
 
 
 def measure(folder: Path, receiver: Counting, label: str, rounds: int) -> None:
-    spans = spans_in(folder)
+    spans, lines = spans_in(folder)
     size = sum(p.stat().st_size for p in folder.glob("*.jsonl")) / 2**20
-    print(f"\n{label}: {spans} spans, {size:.0f} MiB of files (median of {rounds})", flush=True)
+    print(f"\n{label}: {lines} lines, {spans} OTLP spans, {size:.0f} MiB of files "
+          f"(median of {rounds})", flush=True)  # fmt: skip
     modes = {
         "-o FILE (OTLP/JSON)": None,
+        "--endpoint protobuf --jobs 1": "http/protobuf:1",
         "--endpoint http/protobuf": "http/protobuf",
         "--endpoint http/json": "http/json",
     }
@@ -131,28 +140,33 @@ def measure(folder: Path, receiver: Counting, label: str, rounds: int) -> None:
                 if protocol is None:
                     args = ["export", "otlp", str(folder), "-o", f"{tmp}/out.jsonl"]
                 else:
+                    protocol, _, jobs = protocol.partition(":")
                     args = ["export", "otlp", str(folder), "--endpoint", receiver.url,
                             "--protocol", protocol]  # fmt: skip
+                    args += ["--jobs", jobs] if jobs else []
                 before = (receiver.requests, receiver.bytes, dict(receiver.paths))
                 receiver.largest = 0
-                took, rss, _ = run(args)
+                took, rss, err = run(args)
                 times[mode].append(took)
                 peaks[mode].append(rss)
                 if protocol is None:
-                    lines = sum(1 for _ in open(f"{tmp}/out.jsonl", "rb"))  # noqa: SIM115
-                    notes[mode] = f"{lines} lines"
+                    written = sum(1 for _ in open(f"{tmp}/out.jsonl", "rb"))  # noqa: SIM115
+                    notes[mode] = f"{written} lines"
                 else:
                     sent = (receiver.bytes - before[1]) / 2**20
                     per_path = {p: n - before[2].get(p, 0) for p, n in receiver.paths.items()}
                     counts = ", ".join(f"{p} {n}" for p, n in sorted(per_path.items()) if n)
                     largest = receiver.largest / 2**10
+                    said = re.search(r"\((\d+) spans", err)
+                    assert said and int(said.group(1)) == spans, err  # every span sent
                     notes[mode] = (f"{receiver.requests - before[0]} requests: {counts}; "
                                    f"{sent:.0f} MiB, largest {largest:.0f} KiB")  # fmt: skip
     base = statistics.median(times["-o FILE (OTLP/JSON)"])
     for mode in modes:
         took, rss = statistics.median(times[mode]), statistics.median(peaks[mode])
-        print(f"  {mode:26} {took:6.1f} s {spans / took:9,.0f} spans/s  {base / took:5.2f}x"
-              f"  peak {rss:6.0f} MiB  ({notes[mode]})", flush=True)  # fmt: skip
+        print(f"  {mode:29} {took:6.1f} s {spans / took:9,.0f} spans/s {lines / took:9,.0f} "
+              f"lines/s  {base / took:5.2f}x  peak {rss:4.0f} MiB  ({notes[mode]})",
+              flush=True)  # fmt: skip
 
 
 def main() -> int:
