@@ -120,7 +120,7 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
     :func:`~dm_explore.outputs.otlp_workers.jobs_for`), each its share of the files.
     """
     from ..outputs.otlp_stream import Stream
-    from ..outputs.otlp_workers import Workers, jobs_for, share_files
+    from ..outputs.otlp_workers import WorkerFailed, Workers, jobs_for, share_files
 
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
     files = list(folder_files(folder))
@@ -143,6 +143,9 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
             if signal in poster.senders and not poster.put(signal, body, items):
                 break
         poster.finish()
+    except WorkerFailed as exc:
+        print(f"dm-explore: reading the folder failed: {safe_line(str(exc))}", file=sys.stderr)
+        return 1
     finally:
         gc.set_threshold(*thresholds)
         poster.close()

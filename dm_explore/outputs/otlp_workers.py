@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import traceback
 from collections.abc import Collection, Iterator
 from multiprocessing.queues import Queue
@@ -26,7 +27,7 @@ from ..ingest.raw_lines import file_batches
 from . import otlp
 from .otlp_stream import Stream
 
-__all__ = ["MIN_BYTES_PER_JOB", "Workers", "jobs_for", "share_files"]
+__all__ = ["MIN_BYTES_PER_JOB", "WorkerFailed", "Workers", "jobs_for", "share_files"]
 
 MIN_BYTES_PER_JOB = 8 * 2**20  # below this a worker costs more than it saves
 IN_FLIGHT = 4  # requests waiting in the queue, at most
@@ -60,6 +61,10 @@ def _size(path: Path) -> int:
         return 0
 
 
+class WorkerFailed(Exception):
+    """A reading process failed: its traceback, or how it ended."""
+
+
 class Workers:
     """The requests of ``shares`` of a folder's files, each share read by its own process.
 
@@ -89,13 +94,19 @@ class Workers:
         try:
             running = len(workers)
             while running:
-                item = results.get()
+                try:
+                    item = results.get(timeout=1.0)
+                except queue.Empty:
+                    lost = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+                    if lost:
+                        raise WorkerFailed(f"a reading process ended with {lost[0]}") from None
+                    continue
                 if item[0] == "done":
                     self.trace_ids |= item[1]
                     self.bad_lines += item[2]
                     running -= 1
                 elif item[0] == "failed":
-                    raise RuntimeError(f"a worker failed:\n{item[1]}")
+                    raise WorkerFailed(item[1])
                 else:
                     yield item
             for worker in workers:

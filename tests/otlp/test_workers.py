@@ -7,13 +7,23 @@ process, and a refusal must stop every worker.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
-from dm_explore.outputs.otlp_workers import MIN_BYTES_PER_JOB, jobs_for, share_files
+import pytest
+
+from dm_explore.outputs.otlp_workers import (
+    MIN_BYTES_PER_JOB,
+    WorkerFailed,
+    Workers,
+    jobs_for,
+    share_files,
+)
 from tests.otlp.conftest import dm_explore
 from tests.otlp.receiver import Receiver
 from tests.otlp.writer import Writer
@@ -96,3 +106,23 @@ def test_files_are_shared_by_size_and_small_folders_stay_in_one_process(tmp_path
     with big.open("wb") as out:
         out.truncate(2 * MIN_BYTES_PER_JOB)
     assert jobs_for([*files, big]) == min(os.cpu_count() or 1, 2)  # one per CPU, 8 MiB each
+
+
+def test_a_reading_process_killed_is_reported_not_waited_for(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    paths = []
+    for pid in (1, 2):
+        w = Writer(folder, svc="web", pid=pid)
+        for n in range(1 + 1000 * pid, 300 + 1000 * pid):
+            w.request(n, sql=1)
+        paths.append(w.path)
+    workers = Workers([[p] for p in paths], ("traces",), max_items=10)
+    requests = iter(workers)
+    next(requests)  # both are reading now, and soon wait for the queue to empty
+    time.sleep(0.3)
+    victim = multiprocessing.active_children()[0]
+    os.kill(victim.pid or 0, signal.SIGKILL)
+    with pytest.raises(WorkerFailed, match="ended with -9"):
+        for _ in requests:
+            pass
+    assert not any(p.is_alive() for p in multiprocessing.active_children())
