@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -158,6 +159,8 @@ def measure(n: int, dm_log: Any = dm_log, full_schema: bool = True) -> list[tupl
     rows.append(("span id from the writer's generator", _per_event_us(ids, n)))
     rows.append(("span id from os.urandom(8).hex()", _per_event_us(urandom_ids, n)))
     dm_log.configure(log_dir=None)
+    os.close(fd)
+    shutil.rmtree(folder, ignore_errors=True)  # hundreds of MB of events: not kept
     return rows
 
 
