@@ -127,6 +127,17 @@ class Shipper:
                     self._ended(key, span_id, state.tail.line_number)
                 if points:
                     self._points(key, progress, points, before)
+                if self._request_waits():
+                    self.flush()  # a folder read at once must not fill the queue first
+
+    def _request_waits(self) -> bool:
+        """Whether a queue holds a whole request's worth (:data:`MAX_ITEMS`), or is full."""
+        enough = min(MAX_ITEMS, self.queue_limit)
+        if self.waiting >= enough and "traces" in self.senders:
+            return True
+        return any(
+            len(queue) >= enough and signal in self.senders for signal, queue in self.points.items()
+        )
 
     def _points(
         self,
@@ -337,7 +348,7 @@ class Shipper:
         except Unreachable as exc:
             if self.down_since is None:
                 self.down_since = time.monotonic()
-                waiting = len(self.queue) + sum(len(q) for q in self.points.values())
+                waiting = self.waiting + sum(len(q) for q in self.points.values())
                 self.say(
                     f"receiver unreachable ({exc}); {waiting} queued, at most "
                     f"{self.queue_limit} kept (spans, and as many log and metric lines)"
