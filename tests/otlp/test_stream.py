@@ -2,8 +2,9 @@
 
 ``export otlp --endpoint`` maps each span from its lines as they are read, without
 the model; the file export maps the model's spans. Both are decoded with the
-official protobuf classes and compared span by span on a folder with every kind
-of span and span event, ends without starts, spans cut short, retries and 4xx.
+official protobuf classes and compared span by span, field by field, on a folder
+with every kind of span, statement span and span event, ends without starts, spans
+cut short, retries and 4xx.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.ingest.raw_lines import folder_batches
 from dm_explore.outputs.otlp import MAX_ITEMS, write_otlp
 from dm_explore.outputs.otlp_stream import Stream
-from tests.ci_docs.test_otlp import _parse
+from tests.ci_docs.test_otlp import _parse, statement_id
 from tests.otlp.receiver import CLASSES
 from tests.otlp.writer import Writer
 
@@ -83,9 +84,23 @@ def test_the_stream_maps_every_span_as_the_model_does(tmp_path: Path) -> None:
     want = spans_of(_parse(out.getvalue().decode()))
     bodies = [body for signal, body, _ in Stream(folder_batches(folder), ("traces",))]
     got = spans_of([CLASSES["traces"].FromString(body) for body in bodies])
-    assert len(want) == 7 and set(got) == set(want)
+    # 7 spans and 4 statements: two in the request, one in the orphan end, one in the command
+    assert len(want) == 11 and set(got) == set(want)
     for span_id, span in want.items():
         assert got[span_id] == span, span.name
+    statements = [s for s in want.values() if s.kind == Span.SPAN_KIND_CLIENT]
+    assert sorted((s.parent_span_id.hex(), s.span_id.hex()) for s in statements) == sorted(
+        (parent, statement_id(trace, parent, i))
+        for trace, parent, count in (("ab" * 16, "1" * 16, 2), ("ef" * 16, "5" * 16, 1),
+                                     ("12" * 16, "7" * 16, 1))
+        for i in range(count)
+    )  # fmt: skip
+    ok, failed = (got[bytes.fromhex(statement_id("ab" * 16, "1" * 16, i))] for i in (0, 1))
+    assert ok.status.code == Status.STATUS_CODE_OK and ok.name == "SELECT"
+    assert ok.end_time_unix_nano - ok.start_time_unix_nano == 2_000_000
+    assert failed.status.code == Status.STATUS_CODE_ERROR and failed.status.message == "boom"
+    assert {a.key: a.value.string_value for a in failed.attributes}["dm.sql.error"] == "boom"
+    assert failed.start_time_unix_nano == failed.end_time_unix_nano  # no ms: no length
     cut = got[bytes.fromhex("7" * 16)]  # still open: ends at its last line, marked
     assert any(a.key == "dm.unfinished" for a in cut.attributes)
     assert cut.status.message == "no end: still running or killed"
@@ -98,10 +113,13 @@ def test_requests_stay_bounded_and_the_json_form_matches(tmp_path: Path) -> None
         w.request(n, sql=3)
     stream = Stream(folder_batches(folder), ("traces",), max_items=100)
     bodies = [body for _, body, _ in stream]
-    assert len(bodies) >= 16  # 399 spans with 3 events each: 4 items a span, 100 at most
+    assert len(bodies) >= 16  # 399 spans with 3 statements each: 4 items a span, 100 at most
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in (CLASSES["traces"].FromString(b) for b in bodies)]  # fmt: skip
+    assert max(sizes) < 100 + 4
     got = spans_of([CLASSES["traces"].FromString(b) for b in bodies])
     json_bodies = [b for _, b, _ in Stream(folder_batches(folder), ("traces",), json=("traces",))]
     from_json = spans_of(_parse(b"\n".join(json_bodies).decode()))
-    assert len(got) == 399 and got == from_json
+    assert len(got) == 399 * 4 and got == from_json
     assert len(stream.open) == 0 and len(stream.trace_ids) == 399
     assert MAX_ITEMS == 4096
