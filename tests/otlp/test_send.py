@@ -144,6 +144,25 @@ def test_a_big_trace_goes_in_bounded_requests(tmp_path: Path, receiver: Receiver
     assert len(lines) == len(sizes)  # the file is split the same way, line by line
 
 
+def test_a_span_with_many_statements_goes_in_bounded_requests(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, sql=10_000)  # a command's loop of queries: 10,001 spans
+    w.request(2)
+    result = dm_explore("export", "otlp", str(folder), "--endpoint", receiver.url)
+    assert result.returncode == 0, result.stderr
+    assert "sent 2 traces (10003 spans" in result.stderr
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in receiver.decoded()]  # fmt: skip
+    assert max(sizes) <= MAX_ITEMS and sum(sizes) == 10_003
+    ids = Counter(s.span_id.hex() for _, s in receiver.spans())
+    assert len(ids) == 10_003 and set(ids.values()) == {1}
+    parents = Counter(s.parent_span_id.hex() for _, s in receiver.spans())
+    assert parents[f"{2:016x}"] == 10_000 and parents[f"{3:016x}"] == 1
+
+
 def test_no_span_is_exported_as_its_own_ancestor(tmp_path: Path, receiver: Receiver) -> None:
     folder = tmp_path / "logs"
     w = Writer(folder)

@@ -224,3 +224,23 @@ def test_sigterm_while_the_receiver_is_down_keeps_the_spans_for_later(
     up = ship(folder, receiver.url, "--once")
     assert up.communicate(timeout=60) and up.returncode == 0
     assert span_ids(receiver) == Counter(dict.fromkeys(ids_of(range(1, 4)), 1))
+
+
+def test_a_span_with_many_statements_is_shipped_in_bounded_requests(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    from dm_explore.outputs.otlp import MAX_ITEMS
+
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, sql=10_000)  # a command's loop of queries: 10,001 spans
+    w.request(2)
+    proc = ship(folder, receiver.url, "--once")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert " 10003 spans sent in 3 requests, 0 queued" in err
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in receiver.decoded()]  # fmt: skip
+    assert max(sizes) <= MAX_ITEMS and sum(sizes) == 10_003
+    assert span_ids(receiver) == Counter(dict.fromkeys(ids_of(range(1, 2), 10_000) | ids_of(
+        range(2, 3)), 1))  # fmt: skip

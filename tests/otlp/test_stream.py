@@ -123,3 +123,20 @@ def test_requests_stay_bounded_and_the_json_form_matches(tmp_path: Path) -> None
     assert len(got) == 399 * 4 and got == from_json
     assert len(stream.open) == 0 and len(stream.trace_ids) == 399
     assert MAX_ITEMS == 4096
+
+
+def test_a_span_with_more_statements_than_a_request_holds_is_spread(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, sql=2)
+    w.request(2, sql=350)  # a loop of queries: 351 spans, more than a request's 100
+    w.request(3, sql=2)
+    bodies = [body for _, body, _ in Stream(folder_batches(folder), ("traces",), max_items=100)]
+    requests = [CLASSES["traces"].FromString(b) for b in bodies]
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in requests]  # fmt: skip
+    assert max(sizes) <= 100 and sum(sizes) == 3 + 2 + 350 + 2
+    out = io.BytesIO()
+    write_otlp(load_folder(folder, max_traces=ALL_TRACES).model, out)
+    want = spans_of(_parse(out.getvalue().decode()))
+    assert spans_of(requests) == want  # each once, mapped as the model does
