@@ -56,6 +56,7 @@ def write_kinds(folder: Path) -> None:
     w.add("deploy.end", **custom, outcome="ok")  # no ms: from the start
     alone = {"trace": "ef" * 16, "span": "5" * 16}
     w.add("sql", **alone, sql="SELECT 3", ms=1.0)
+    w.add("sql", **alone, sql="select 3", ms=-1.0)  # a duration no clock gives
     w.add("span.end", **alone, name="orphan end", ms=3.0, outcome="ok")  # its start never written
     span = {"trace": "ef" * 16, "span": "6" * 16}
     w.add("span.start", **span, name="import", fields={"rows": 10, "dry": True})
@@ -84,14 +85,14 @@ def test_the_stream_maps_every_span_as_the_model_does(tmp_path: Path) -> None:
     want = spans_of(_parse(out.getvalue().decode()))
     bodies = [body for signal, body, _ in Stream(folder_batches(folder), ("traces",))]
     got = spans_of([CLASSES["traces"].FromString(body) for body in bodies])
-    # 7 spans and 4 statements: two in the request, one in the orphan end, one in the command
-    assert len(want) == 11 and set(got) == set(want)
+    # 7 spans and 5 statements: two in the request, two in the orphan end, one in the command
+    assert len(want) == 12 and set(got) == set(want)
     for span_id, span in want.items():
         assert got[span_id] == span, span.name
     statements = [s for s in want.values() if s.kind == Span.SPAN_KIND_CLIENT]
     assert sorted((s.parent_span_id.hex(), s.span_id.hex()) for s in statements) == sorted(
         (parent, statement_id(trace, parent, i))
-        for trace, parent, count in (("ab" * 16, "1" * 16, 2), ("ef" * 16, "5" * 16, 1),
+        for trace, parent, count in (("ab" * 16, "1" * 16, 2), ("ef" * 16, "5" * 16, 2),
                                      ("12" * 16, "7" * 16, 1))
         for i in range(count)
     )  # fmt: skip
@@ -101,6 +102,9 @@ def test_the_stream_maps_every_span_as_the_model_does(tmp_path: Path) -> None:
     assert failed.status.code == Status.STATUS_CODE_ERROR and failed.status.message == "boom"
     assert {a.key: a.value.string_value for a in failed.attributes}["dm.sql.error"] == "boom"
     assert failed.start_time_unix_nano == failed.end_time_unix_nano  # no ms: no length
+    negative = got[bytes.fromhex(statement_id("ef" * 16, "5" * 16, 1))]
+    assert negative.name == "SELECT"  # the keyword in capitals
+    assert negative.start_time_unix_nano == negative.end_time_unix_nano  # never ends first
     cut = got[bytes.fromhex("7" * 16)]  # still open: ends at its last line, marked
     assert any(a.key == "dm.unfinished" for a in cut.attributes)
     assert cut.status.message == "no end: still running or killed"
