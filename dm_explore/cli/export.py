@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from ..ingest import ALL_TRACES, load_folder
+from ..model import Model
 from ..outputs.otlp import write_otlp
 from ..outputs.textsafe import safe_line
 from . import export_speedscope
@@ -61,6 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def otlp_span_count(model: Model) -> int:
+    """The spans the OTLP export of ``model`` holds: each span and its SQL statements' spans."""
+    return sum(1 + len(span.sql) for trace in model.traces.values() for span in trace.spans)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format == "speedscope":
         return export_speedscope.run(args)
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     target = Path(args.output)
     lines = write_whole(target, write)
-    what = f"{len(model.traces)} traces ({len(model.spans)} spans" if model else "(no traces"
+    what = f"{len(model.traces)} traces ({otlp_span_count(model)} spans" if model else "(no traces"
     others = " and ".join(s for s in signals if s != "traces")
     extra = f", {others}" if others else ""
     print(f"wrote {what}{extra}, {lines} requests) to {safe_line(target)}", file=sys.stderr)

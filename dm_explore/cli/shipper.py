@@ -40,7 +40,7 @@ import orjson
 
 from ..ingest import FileState, FolderReader
 from ..ingest.decode import decode_batch
-from ..model import Model, Span
+from ..model import Model, ProcessKey, Span
 from ..outputs.otlp import MAX_ITEMS, batch_requests, otlp_spans
 from ..outputs.otlp_send import Refused, Sender, Unreachable, not_served
 from ..outputs.otlp_signals import (
@@ -289,24 +289,30 @@ class Shipper:
     def _flush_spans(self, wait: bool) -> bool:
         sender = self.senders["traces"]
         while self.queue:
-            items: list[Queued] = []
-            weight = 0
+            batch: list[tuple[ProcessKey, dict[str, Any]]] = []
+            weight = whole = part = 0  # entries sent whole; spans of the next one sent
             for queued in self.queue:
-                size = sum(1 + len(s["events"]) for s in queued.spans)
-                if items and weight + size > MAX_ITEMS:
+                for span in queued.spans:
+                    size = 1 + len(span["events"])
+                    if batch and weight + size > MAX_ITEMS:
+                        break
+                    batch.append((queued.process, span))
+                    weight += size
+                    part += 1
+                if part < len(queued.spans):  # the request is full
                     break
-                items.append(queued)
-                weight += size
-            spans = ((q.process, s) for q in items for s in q.spans)
-            (request,) = batch_requests(spans, weight * 10**6)
+                whole, part = whole + 1, 0
+            (request,) = batch_requests(batch, weight * 10**6)
             if not self._send(sender, request, wait):
                 return False
-            for queued in items:
-                self.queue.popleft()
+            for _ in range(whole):
+                queued = self.queue.popleft()
                 self.queued.discard(queued.span_id)
-                self.waiting -= len(queued.spans)
                 self._done(queued.key, queued.span_id, queued.after)
-            self.sent += sum(len(q.spans) for q in items)
+            if part:  # a span with more statements than a request holds: the rest follow
+                del self.queue[0].spans[:part]
+            self.waiting -= len(batch)
+            self.sent += len(batch)
             self.save()
         return True
 

@@ -195,7 +195,7 @@ def sql_span(
     error: str | None,
 ) -> dict[str, Any]:  # fmt: skip
     """One statement as a CLIENT span, child of ``parent``: it ends at the line's time (the
-    writer stamps a statement when it returns) and lasts its ``ms``."""
+    writer stamps a statement when it returns) and lasts its ``ms`` (no time when negative)."""
     operation = pairs[2][1]
     status: dict[str, Any] = {"code": _ERROR, "message": error} if error else {"code": _OK}
     return {
@@ -204,7 +204,7 @@ def sql_span(
         "parentSpanId": parent,
         "name": operation or "sql",
         "kind": _CLIENT,
-        "startTimeUnixNano": str(max(end_ns - round(ms * 1_000_000), 0)),
+        "startTimeUnixNano": str(max(end_ns - max(round(ms * 1_000_000), 0), 0)),
         "endTimeUnixNano": str(end_ns),
         "attributes": attributes(pairs),
         "events": [],

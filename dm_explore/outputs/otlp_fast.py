@@ -239,7 +239,7 @@ def sql_span_bytes(
             _SQL_TAILS.clear()
         _SQL_TAILS[tail_key] = tail
     ms = data.get("ms")
-    took = round(ms * 1_000_000) if isinstance(ms, int | float) and ms is not True else 0
+    took = max(round(ms * 1_000_000), 0) if isinstance(ms, int | float) and ms is not True else 0
     name_kind, attrs = head
     return b"".join((
         _SP_TRACE, trace, _SP_ID, span, _SP_PARENT, parent, name_kind,

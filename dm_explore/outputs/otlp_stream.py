@@ -167,9 +167,30 @@ class Stream:
         if mapped is None:
             return
         items, weight = mapped
+        self.trace_ids.add(hash(trace))
+        if len(items) > 1 and self.weight + weight > self.max_items:
+            yield from self._spread(entry.process, items, weight)
+            return
         self.spans.setdefault(entry.process, []).extend(items)
         self.weight += weight
-        self.trace_ids.add(hash(trace))
+        if self.weight >= self.max_items:
+            yield from self._flush()
+
+    def _spread(
+        self, process: ProcessKey, items: list[Any], weight: int
+    ) -> Iterator[tuple[str, bytes, int]]:
+        """A span whose statements do not fit in the request: the span (with its events),
+        then its statements, a statement weighing 1, in as many requests as they fill."""
+        self.spans.setdefault(process, []).append(items[0])
+        self.weight += weight - (len(items) - 1)
+        at = 1
+        while at < len(items):
+            if self.weight >= self.max_items:
+                yield from self._flush()
+            part = items[at : at + self.max_items - self.weight]
+            self.spans.setdefault(process, []).extend(part)
+            self.weight += len(part)
+            at += len(part)
         if self.weight >= self.max_items:
             yield from self._flush()
 

@@ -7,6 +7,8 @@ import io
 import os
 import subprocess
 import sys
+from collections import Counter
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +76,41 @@ def _attrs(item: Any) -> dict[str, Any]:
     return {a.key: getattr(a.value, a.value.WhichOneof("value")) for a in item.attributes}
 
 
+def statement_id(trace: str, span: str, index: int) -> str:
+    """The span id of a span's ``index``-th statement (from 0, as read), as docs/format.md says."""
+    return blake2b(f"{trace}{span}{index}".encode(), digest_size=8).hexdigest()
+
+
+def statements(spans: dict[str, tuple[str, Span]], parent: Span) -> list[Span]:
+    """The statement spans of ``parent``, in the order its ``sql`` lines were read."""
+    trace, span_id = parent.trace_id.hex(), parent.span_id.hex()
+    found = []
+    for index in range(len(spans)):
+        entry = spans.get(statement_id(trace, span_id, index))
+        if entry is None:
+            break
+        found.append(entry[1])
+    return found
+
+
+# the fixture's sql lines: span -> how many it ran
+STATEMENTS = {"00f067aa0ba902b7": 5, "e457b5a2e4d86bd1": 1, "5fb397be34d26b51": 1,
+              "1111111111111111": 1, "2222222222222222": 1, "4444444444444444": 3}  # fmt: skip
+
+
 def test_every_line_parses_with_the_protobuf_classes_and_ids_have_otlp_sizes(
     tmp_path: Path,
 ) -> None:
-    spans = _spans(_export(tmp_path))
-    assert len(spans) == 11  # web 4, api 2, worker 2, pytest 3
+    requests = _export(tmp_path)
+    every = [s for r in requests for rs in r.resource_spans for ss in rs.scope_spans
+             for s in ss.spans]  # fmt: skip
+    spans = _spans(requests)
+    # web 4, api 2, worker 2, pytest 3; and a span for each of the 12 statements
+    assert len(every) == len(spans) == 11 + sum(STATEMENTS.values()) == 23
+    assert Counter(_attrs(s)["dm.kind"] for s in every)["sql"] == 12
+    for span_id, count in STATEMENTS.items():
+        _svc, parent = spans[span_id]
+        assert len(statements(spans, parent)) == count, span_id
     for _svc, span in spans.values():
         assert len(span.trace_id) == 16 and len(span.span_id) == 8
         assert len(span.parent_span_id) in (0, 8)
@@ -107,12 +139,62 @@ def test_the_cross_service_trace_keeps_its_tree_kinds_and_attributes(tmp_path: P
     assert page.start_time_unix_nano == unix_nanos(parse_time("2026-11-23T09:15:02.000000Z"))  # type: ignore[arg-type]
     assert page.end_time_unix_nano - page.start_time_unix_nano == 180_800_000
     assert page.status.code == Status.STATUS_CODE_OK
-    sql = [e for e in page.events if e.name == "db.query"]
-    assert len(sql) == 5 and _attrs(sql[0])["db.query.text"].startswith('SELECT "courses_enroll')
-    assert _attrs(sql[0])["db.system"] == "sqlite"
-    (log,) = [e for e in page.events if e.name == "log"]
-    assert _attrs(log)["dm.log.message"] == "enrollment cache miss"
+    (log,) = page.events  # statements are spans of their own, not events
+    assert log.name == "log" and _attrs(log)["dm.log.message"] == "enrollment cache miss"
     assert _attrs(call)["url.full"] == "http://api:8001/api/enrollments/?course=42"
+
+
+def test_each_statement_is_a_client_span_under_the_span_that_ran_it(tmp_path: Path) -> None:
+    spans = _spans(_export(tmp_path))
+    svc, page = spans["00f067aa0ba902b7"]
+    sql = statements(spans, page)
+    assert len(sql) == 5 and {spans[s.span_id.hex()][0] for s in sql} == {svc} == {"web"}
+    for i, statement in enumerate(sql):
+        assert statement.trace_id == page.trace_id and statement.parent_span_id == page.span_id
+        assert statement.kind == Span.SPAN_KIND_CLIENT and statement.name == "SELECT"
+        assert list(statement.events) == [] and statement.status.code == Status.STATUS_CODE_OK
+        # the writer stamps a statement as it returns: 2.001 s, 2.002 s... each 1.5 ms long
+        end = unix_nanos(parse_time(f"2026-11-23T09:15:02.{i + 1:03d}000Z"))  # type: ignore[arg-type]
+        assert statement.end_time_unix_nano == end
+        assert statement.start_time_unix_nano == end - 1_500_000
+        assert [(a.key, _attrs(statement)[a.key]) for a in statement.attributes] == [
+            ("db.system", "sqlite"),
+            ("db.query.text", fixture._SELECT_ENROLL),
+            ("db.operation.name", "SELECT"),
+            ("dm.db.alias", "default"),
+            ("code.file.path", "/srv/web/courses/views.py"),
+            ("code.line.number", 31),
+            ("code.function.name", "detail"),
+            ("dm.kind", "sql"),
+        ]  # no error, no template: left out
+    _, served = spans["e457b5a2e4d86bd1"]
+    (count,) = statements(spans, served)
+    assert count.parent_span_id == served.span_id and count.name == "SELECT"
+    assert _attrs(count)["db.system"] == "postgresql"
+    assert count.end_time_unix_nano - count.start_time_unix_nano == 25_000_000
+    _, task = spans["5fb397be34d26b51"]
+    (update,) = statements(spans, task)
+    assert update.name == "UPDATE" and _attrs(update)["db.operation.name"] == "UPDATE"
+    assert _attrs(update)["code.function.name"] == "recount"
+    assert spans[update.span_id.hex()][0] == "worker"  # under the process that ran it
+
+
+def test_statement_ids_are_the_same_on_every_export_and_unique_in_a_trace(
+    tmp_path: Path,
+) -> None:
+    first = _spans(_export(tmp_path / "one"))
+    again = _spans(_export(tmp_path / "two"))
+    assert first == again  # the same folder written again: the same spans, ids and all
+    ids = Counter((s.trace_id, s.span_id) for _, s in first.values())
+    assert set(ids.values()) == {1}
+    # the same statement, same site, run three times in one span: three spans, three ids
+    _, request = first["4444444444444444"]
+    sql = statements(first, request)
+    assert len({s.span_id for s in sql}) == 3 and {s.name for s in sql} == {"SELECT"}
+    # the checkouts run the same statement at the same place: ids differ by trace and span
+    _, one = first["1111111111111111"]
+    _, two = first["2222222222222222"]
+    assert statements(first, one)[0].span_id != statements(first, two)[0].span_id
 
 
 def test_errors_unfinished_spans_and_tests(tmp_path: Path) -> None:
@@ -139,9 +221,9 @@ def test_cli_writes_a_file_or_stdout(
     fixture.write_fixture(folder)
     target = tmp_path / "ci.otlp.jsonl"
     assert main(["export", "otlp", str(folder), "-o", str(target)]) == 0
-    assert "wrote 7 traces (11 spans, 7 requests)" in capsysbinary.readouterr().err.decode()
+    assert "wrote 7 traces (23 spans, 7 requests)" in capsysbinary.readouterr().err.decode()
     from_file = target.read_text()
-    assert len(_spans(_parse(from_file))) == 11
+    assert len(_spans(_parse(from_file))) == 23
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
     result = subprocess.run(
         [sys.executable, "-m", "dm_explore.cli", "export", "otlp", str(folder), "-o", "-"],

@@ -285,7 +285,9 @@ def test_report_and_export_end_on_hostile_parent_links(
     assert main(["export", "otlp", str(tmp_path), "-o", str(tmp_path / "out.otlp")]) == 0
     (exported,) = (tmp_path / "out.otlp").read_bytes().splitlines()
     spans = orjson.loads(exported)["resourceSpans"][0]["scopeSpans"][0]["spans"]
-    assert len(spans) == 3002
+    assert len(spans) == 3002 + 2  # and a span for each statement, under the span that ran it
+    assert {s["parentSpanId"]: s["name"] for s in spans if s["kind"] == 3} == {
+        a: "SELECT", chain[-1]: "SELECT"}  # fmt: skip
     rows = trace_rows(
         load_folder(tmp_path, max_traces=ALL_TRACES).model.traces[trace]
     )  # the tree the explorer draws

@@ -2,12 +2,13 @@
 
 The bundled example services (web calling api over HTTP, Celery tasks) record a
 folder; ``export otlp --endpoint`` sends it, and ``ship`` follows another folder
-while pages are loaded, restarted mid-way. The spans are read back over Phoenix's
-REST API and compared with the files: trace and span ids, parents, names, start and
-end times to the microsecond, attributes, span events and status. None lost, none
-twice. Phoenix keeps neither the resource (``service.name``...) nor the OTLP span
-kind (its ``span_kind`` is OpenInference's); those are compared, from the same
-requests, by the recording receiver of ``test_send.py``, and ``dm.kind`` here.
+while pages are loaded, restarted mid-way. The spans, each SQL statement's span
+included, are read back over Phoenix's REST API and compared with the files: trace
+and span ids, parents, names, start and end times to the microsecond, attributes,
+span events and status. None lost, none twice. Phoenix keeps neither the resource
+(``service.name``...) nor the OTLP span kind (its ``span_kind`` is OpenInference's);
+those are compared, from the same requests, by the recording receiver of
+``test_send.py``, and ``dm.kind`` here.
 
 Phoenix binds its gRPC port on every interface, so these tests run only inside a
 private network namespace, where loopback is the only interface: ``.ci/run``
@@ -223,6 +224,11 @@ def test_export_of_the_example_services_lands_whole(phoenix: str, tmp_path: Path
     expected = expected_spans(folder)
     kinds = Counter(s["attributes"]["dm.kind"] for s in expected.values())
     assert kinds["request"] >= 6 and kinds["http"] >= 3 and kinds["task"] >= 1, kinds
+    statements = [s for s in expected.values() if s["attributes"]["dm.kind"] == "sql"]
+    assert len(statements) >= kinds["request"]  # every page and api call runs SQL
+    assert {s["name"] for s in statements} >= {"SELECT", "INSERT"}
+    for statement in statements:  # each under a span that ran it, itself sent
+        assert expected[statement["parent_id"]]["attributes"]["dm.kind"] != "sql"
     result = subprocess.run(
         [sys.executable, "-m", "dm_explore.cli", "export", "otlp", str(folder),
          "--endpoint", phoenix],
@@ -268,8 +274,9 @@ def test_ship_follows_the_services_across_a_restart(phoenix: str, tmp_path: Path
     expected = expected_spans(folder, ended_only=True)
     kinds = Counter(s["attributes"]["dm.kind"] for s in expected.values())
     assert kinds["request"] >= 12 and kinds["http"] >= 6 and kinds["task"] >= 1, kinds
+    assert kinds["sql"] >= kinds["request"]
     try:
         compare(phoenix, expected)
     finally:
         sent += _sent(second)
-    assert sent == len(expected)  # each span sent once over both runs
+    assert sent == len(expected)  # each span sent once over both runs, statements counted

@@ -17,8 +17,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from dm_explore.cli import main
 from dm_explore.outputs.otlp import MAX_ITEMS
 from dm_explore.outputs.otlp_send import Endpoint, Refused, Sender, Unreachable, endpoint_from
+from dm_log.contract import parse_time, unix_nanos
 from tests.ci_docs import fixture
-from tests.ci_docs.test_otlp import _parse, _spans
+from tests.ci_docs.test_otlp import _parse, _spans, statement_id
 from tests.otlp.conftest import dm_explore
 from tests.otlp.receiver import Receiver
 from tests.otlp.writer import Writer
@@ -39,7 +40,7 @@ def test_protobuf_push_carries_what_the_json_export_says(
     assert {r.path for r in receiver.requests} == {"/v1/traces", "/v1/logs"}
     assert {r.headers["Content-Type"] for r in receiver.requests} == {"application/x-protobuf"}
     got = receiver.spans()
-    assert len(got) == len(expected) == 11  # each span once
+    assert len(got) == len(expected) == 23  # each span once, and each statement's
     for resource, span in got:
         svc, want = expected[span.span_id.hex()]
         assert span == want and resource["service.name"] == svc
@@ -50,6 +51,9 @@ def test_protobuf_push_carries_what_the_json_export_says(
     assert kinds["b7ad6b7169203331"] == Span.SPAN_KIND_CLIENT
     assert kinds["5fb397be34d26b51"] == Span.SPAN_KIND_CONSUMER
     assert kinds["c1d2e3f4a5b6c7d9"] == Span.SPAN_KIND_INTERNAL
+    for index in range(5):  # the page's statements: the ids the file export gives
+        statement = statement_id(fixture.TRACE_PAGE, "00f067aa0ba902b7", index)
+        assert kinds[statement] == Span.SPAN_KIND_CLIENT
 
 
 def test_json_protocol_and_the_otel_variables(tmp_path: Path, receiver: Receiver) -> None:
@@ -62,12 +66,12 @@ def test_json_protocol_and_the_otel_variables(tmp_path: Path, receiver: Receiver
     }
     result = dm_explore("export", "otlp", str(folder), env=env)
     assert result.returncode == 0, result.stderr
-    assert "sent 7 traces (11 spans" in result.stderr
+    assert "sent 7 traces (23 spans" in result.stderr
     (first, *_) = receiver.requests
     assert first.path == "/v1/traces" and first.headers["Content-Type"] == "application/json"
     assert first.headers["x-team"] == "shop team"
     assert first.headers["authorization"] == "Bearer abc"
-    assert len({s.span_id for _, s in receiver.spans()}) == len(receiver.spans()) == 11
+    assert len({s.span_id for _, s in receiver.spans()}) == len(receiver.spans()) == 23
     # the per-signal variable is the whole URL, used as it is
     endpoint = endpoint_from(None, env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:1/x"})
     assert endpoint is not None and endpoint.url == "http://h:1/x"
@@ -88,7 +92,7 @@ def test_429_and_503_are_retried_as_retry_after_asks(tmp_path: Path, receiver: R
     assert time.monotonic() - began >= 1.0  # waited as the receiver asked
     assert receiver.answered[:4] == [429, 503, 502, 200]
     assert "3 retries" in result.stderr
-    assert len(receiver.spans()) == 11  # none lost, none twice
+    assert len(receiver.spans()) == 23  # none lost, none twice
 
 
 def test_a_4xx_ends_the_run_with_the_receivers_message(tmp_path: Path, receiver: Receiver) -> None:
@@ -140,6 +144,25 @@ def test_a_big_trace_goes_in_bounded_requests(tmp_path: Path, receiver: Receiver
     assert len(lines) == len(sizes)  # the file is split the same way, line by line
 
 
+def test_a_span_with_many_statements_goes_in_bounded_requests(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, sql=10_000)  # a command's loop of queries: 10,001 spans
+    w.request(2)
+    result = dm_explore("export", "otlp", str(folder), "--endpoint", receiver.url)
+    assert result.returncode == 0, result.stderr
+    assert "sent 2 traces (10003 spans" in result.stderr
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in receiver.decoded()]  # fmt: skip
+    assert max(sizes) <= MAX_ITEMS and sum(sizes) == 10_003
+    ids = Counter(s.span_id.hex() for _, s in receiver.spans())
+    assert len(ids) == 10_003 and set(ids.values()) == {1}
+    parents = Counter(s.parent_span_id.hex() for _, s in receiver.spans())
+    assert parents[f"{2:016x}"] == 10_000 and parents[f"{3:016x}"] == 1
+
+
 def test_no_span_is_exported_as_its_own_ancestor(tmp_path: Path, receiver: Receiver) -> None:
     folder = tmp_path / "logs"
     w = Writer(folder)
@@ -175,6 +198,10 @@ def test_templates_cache_and_profile_data_travel_with_their_spans(
     tpl = {"trace": trace, "span": "7" * 16, "parent": span}
     w.add("template.start", **tpl, name="items/row.html", origin="/srv/items/templates/row.html",
           context_keys=["item"], context={"item": "<Item pk=1>"})  # fmt: skip
+    w.add("sql", **tpl, sql="SELECT name FROM authors WHERE id = %s", params=[1], ms=0.3,
+          alias="default", vendor="sqlite", many=False,
+          site={"file": "/srv/items/views.py", "line": 14, "func": "item",
+                "template": {"name": "items/row.html", "line": 3}})  # fmt: skip
     w.add("template.end", **tpl, ms=0.8, outcome="ok")
     w.add("cache", **ids, op="get", key="item:1", hit=False, backend="default", ms=0.04,
           site={"file": "/srv/items/views.py", "line": 9, "func": "item"})  # fmt: skip
@@ -193,9 +220,20 @@ def test_templates_cache_and_profile_data_travel_with_their_spans(
     assert events["profile"]["dm.profile.samples"] == 12
     heaviest = str(events["profile"]["dm.profile.stacks"]).splitlines()[0]
     assert heaviest == "items.views:item;items.db:load 9"
-    assert events["db.query"]["db.query.text"] == "SELECT 0 FROM items WHERE id = %s"
-    assert events["db.query"]["db.system"] == "sqlite"
-    assert events["db.query"]["code.line.number"] == 12
+    assert set(events) == {"cache", "profile"}  # statements are spans, not events
+    # the view's statement, under the request; the included row's, under the template
+    in_view = spans[statement_id(trace, span, 0)]
+    assert in_view.parent_span_id.hex() == span and in_view.kind == Span.SPAN_KIND_CLIENT
+    assert _attrs(in_view)["db.query.text"] == "SELECT 0 FROM items WHERE id = %s"
+    assert _attrs(in_view)["db.system"] == "sqlite"
+    assert _attrs(in_view)["code.line.number"] == 12
+    assert "dm.template.name" not in _attrs(in_view)
+    in_row = spans[statement_id(trace, "7" * 16, 0)]
+    assert in_row.parent_span_id.hex() == "7" * 16 and in_row.name == "SELECT"
+    assert _attrs(in_row)["dm.template.name"] == "items/row.html"
+    assert _attrs(in_row)["dm.template.line"] == 3
+    assert _attrs(in_row)["code.function.name"] == "item"
+    assert len(spans) == 4  # request, template, and one statement each
 
 
 def test_the_export_json_is_unchanged_in_shape(tmp_path: Path) -> None:
@@ -204,8 +242,32 @@ def test_the_export_json_is_unchanged_in_shape(tmp_path: Path) -> None:
     assert main(["export", "otlp", str(folder), "-o", str(tmp_path / "o.jsonl")]) == 0
     (line,) = (tmp_path / "o.jsonl").read_bytes().splitlines()
     request = orjson.loads(line)
-    (span,) = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    span, statement = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert span["spanId"] == f"{4:016x}" and span["kind"] == 2
+    # the sql line's ts (the writer's third line), 1.5 ms after the request's start
+    end = str(unix_nanos(parse_time("2026-11-23T09:15:00.004500Z")))  # type: ignore[arg-type]
+    assert int(end) - int(span["startTimeUnixNano"]) == 1_500_000
+    assert statement == {
+        "traceId": f"{3:032x}",
+        "spanId": statement_id(f"{3:032x}", f"{4:016x}", 0),
+        "parentSpanId": f"{4:016x}",
+        "name": "SELECT",
+        "kind": 3,
+        "startTimeUnixNano": str(int(end) - 250_000),
+        "endTimeUnixNano": end,
+        "attributes": [
+            {"key": "db.system", "value": {"stringValue": "sqlite"}},
+            {"key": "db.query.text", "value": {"stringValue": "SELECT 0 FROM items WHERE id = %s"}},
+            {"key": "db.operation.name", "value": {"stringValue": "SELECT"}},
+            {"key": "dm.db.alias", "value": {"stringValue": "default"}},
+            {"key": "code.file.path", "value": {"stringValue": "/srv/items/views.py"}},
+            {"key": "code.line.number", "value": {"intValue": "12"}},
+            {"key": "code.function.name", "value": {"stringValue": "item"}},
+            {"key": "dm.kind", "value": {"stringValue": "sql"}},
+        ],
+        "events": [],
+        "status": {"code": 1},
+    }
 
 
 def test_gzip_compression_when_asked(
@@ -217,7 +279,7 @@ def test_gzip_compression_when_asked(
     assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
     encodings = {r.path: r.headers.get("Content-Encoding") for r in receiver.requests}
     assert encodings == {"/v1/traces": "gzip", "/v1/logs": None}  # the traces' own variable
-    assert len(receiver.spans()) == 11
+    assert len(receiver.spans()) == 23
 
 
 def test_export_needs_a_file_or_an_endpoint_not_both(

@@ -2,8 +2,9 @@
 
 ``export otlp --endpoint`` maps each span from its lines as they are read, without
 the model; the file export maps the model's spans. Both are decoded with the
-official protobuf classes and compared span by span on a folder with every kind
-of span and span event, ends without starts, spans cut short, retries and 4xx.
+official protobuf classes and compared span by span, field by field, on a folder
+with every kind of span, statement span and span event, ends without starts, spans
+cut short, retries and 4xx.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.ingest.raw_lines import folder_batches
 from dm_explore.outputs.otlp import MAX_ITEMS, write_otlp
 from dm_explore.outputs.otlp_stream import Stream
-from tests.ci_docs.test_otlp import _parse
+from tests.ci_docs.test_otlp import _parse, statement_id
 from tests.otlp.receiver import CLASSES
 from tests.otlp.writer import Writer
 
@@ -55,6 +56,7 @@ def write_kinds(folder: Path) -> None:
     w.add("deploy.end", **custom, outcome="ok")  # no ms: from the start
     alone = {"trace": "ef" * 16, "span": "5" * 16}
     w.add("sql", **alone, sql="SELECT 3", ms=1.0)
+    w.add("sql", **alone, sql="select 3", ms=-1.0)  # a duration no clock gives
     w.add("span.end", **alone, name="orphan end", ms=3.0, outcome="ok")  # its start never written
     span = {"trace": "ef" * 16, "span": "6" * 16}
     w.add("span.start", **span, name="import", fields={"rows": 10, "dry": True})
@@ -83,9 +85,26 @@ def test_the_stream_maps_every_span_as_the_model_does(tmp_path: Path) -> None:
     want = spans_of(_parse(out.getvalue().decode()))
     bodies = [body for signal, body, _ in Stream(folder_batches(folder), ("traces",))]
     got = spans_of([CLASSES["traces"].FromString(body) for body in bodies])
-    assert len(want) == 7 and set(got) == set(want)
+    # 7 spans and 5 statements: two in the request, two in the orphan end, one in the command
+    assert len(want) == 12 and set(got) == set(want)
     for span_id, span in want.items():
         assert got[span_id] == span, span.name
+    statements = [s for s in want.values() if s.kind == Span.SPAN_KIND_CLIENT]
+    assert sorted((s.parent_span_id.hex(), s.span_id.hex()) for s in statements) == sorted(
+        (parent, statement_id(trace, parent, i))
+        for trace, parent, count in (("ab" * 16, "1" * 16, 2), ("ef" * 16, "5" * 16, 2),
+                                     ("12" * 16, "7" * 16, 1))
+        for i in range(count)
+    )  # fmt: skip
+    ok, failed = (got[bytes.fromhex(statement_id("ab" * 16, "1" * 16, i))] for i in (0, 1))
+    assert ok.status.code == Status.STATUS_CODE_OK and ok.name == "SELECT"
+    assert ok.end_time_unix_nano - ok.start_time_unix_nano == 2_000_000
+    assert failed.status.code == Status.STATUS_CODE_ERROR and failed.status.message == "boom"
+    assert {a.key: a.value.string_value for a in failed.attributes}["dm.sql.error"] == "boom"
+    assert failed.start_time_unix_nano == failed.end_time_unix_nano  # no ms: no length
+    negative = got[bytes.fromhex(statement_id("ef" * 16, "5" * 16, 1))]
+    assert negative.name == "SELECT"  # the keyword in capitals
+    assert negative.start_time_unix_nano == negative.end_time_unix_nano  # never ends first
     cut = got[bytes.fromhex("7" * 16)]  # still open: ends at its last line, marked
     assert any(a.key == "dm.unfinished" for a in cut.attributes)
     assert cut.status.message == "no end: still running or killed"
@@ -98,10 +117,30 @@ def test_requests_stay_bounded_and_the_json_form_matches(tmp_path: Path) -> None
         w.request(n, sql=3)
     stream = Stream(folder_batches(folder), ("traces",), max_items=100)
     bodies = [body for _, body, _ in stream]
-    assert len(bodies) >= 16  # 399 spans with 3 events each: 4 items a span, 100 at most
+    assert len(bodies) >= 16  # 399 spans with 3 statements each: 4 items a span, 100 at most
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in (CLASSES["traces"].FromString(b) for b in bodies)]  # fmt: skip
+    assert max(sizes) < 100 + 4
     got = spans_of([CLASSES["traces"].FromString(b) for b in bodies])
     json_bodies = [b for _, b, _ in Stream(folder_batches(folder), ("traces",), json=("traces",))]
     from_json = spans_of(_parse(b"\n".join(json_bodies).decode()))
-    assert len(got) == 399 and got == from_json
+    assert len(got) == 399 * 4 and got == from_json
     assert len(stream.open) == 0 and len(stream.trace_ids) == 399
     assert MAX_ITEMS == 4096
+
+
+def test_a_span_with_more_statements_than_a_request_holds_is_spread(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    w.request(1, sql=2)
+    w.request(2, sql=350)  # a loop of queries: 351 spans, more than a request's 100
+    w.request(3, sql=2)
+    bodies = [body for _, body, _ in Stream(folder_batches(folder), ("traces",), max_items=100)]
+    requests = [CLASSES["traces"].FromString(b) for b in bodies]
+    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
+             for r in requests]  # fmt: skip
+    assert max(sizes) <= 100 and sum(sizes) == 3 + 2 + 350 + 2
+    out = io.BytesIO()
+    write_otlp(load_folder(folder, max_traces=ALL_TRACES).model, out)
+    want = spans_of(_parse(out.getvalue().decode()))
+    assert spans_of(requests) == want  # each once, mapped as the model does

@@ -138,7 +138,7 @@ async def test_every_view_shows_the_same_instant_for_any_offset(tmp_path: Path) 
     (page,) = [r for r in report["requests"] if r["name"] == "GET /page/"]
     assert [e["message"] for e in page["errors"]] == ["first", "later"]
 
-    # OTLP: span starts and exception events in unix nanoseconds
+    # OTLP: span starts, exception events and statements in unix nanoseconds
     (request,) = export_requests(model)
     spans = {
         s["spanId"]: s
@@ -157,5 +157,9 @@ async def test_every_view_shows_the_same_instant_for_any_offset(tmp_path: Path) 
         ("exception", 400_000_000),
         ("exception", 450_000_000),
     ]
-    assert api_events == [("db.query", 150_000_000), ("exception", 300_000_000)]
+    assert api_events == [("exception", 300_000_000)]
+    (statement,) = [s for s in spans.values() if s.get("parentSpanId") == API and s["kind"] == 3]
+    assert statement["name"] == "SELECT"  # ends at its line's instant, 1 ms long
+    assert int(statement["endTimeUnixNano"]) - start_ns == 150_000_000
+    assert int(statement["startTimeUnixNano"]) - start_ns == 149_000_000
     assert int(spans[API]["endTimeUnixNano"]) - start_ns == 350_000_000
