@@ -128,16 +128,20 @@ class Shipper:
                 if points:
                     self._points(key, progress, points, before)
                 if self._request_waits():
-                    self.flush()  # a folder read at once must not fill the queue first
+                    self.flush(full_only=True)  # a folder read at once must not fill the queue
 
     def _request_waits(self) -> bool:
         """Whether a queue holds a whole request's worth (:data:`MAX_ITEMS`), or is full."""
-        enough = min(MAX_ITEMS, self.queue_limit)
+        enough = self._whole()
         if self.waiting >= enough and "traces" in self.senders:
             return True
         return any(
             len(queue) >= enough and signal in self.senders for signal, queue in self.points.items()
         )
+
+    def _whole(self) -> int:
+        """What a queue holds when a request is worth sending before the end of a read."""
+        return min(MAX_ITEMS, self.queue_limit)
 
     def _points(
         self,
@@ -243,6 +247,8 @@ class Shipper:
         self.queue.append(Queued(key, span_id, after, span.process, spans))
         self.queued.add(span_id)
         self.waiting += len(spans)
+        if self.waiting > self.queue_limit:
+            self._flush_spans(wait=False, full_only=True)  # unless the receiver is down
         while self.waiting > self.queue_limit and len(self.queue) > 1:
             lost = self.queue.popleft()
             self.queued.discard(lost.span_id)
@@ -273,22 +279,23 @@ class Shipper:
 
     # -- sending ----------------------------------------------------------------
 
-    def flush(self, *, wait: bool = False) -> bool:
+    def flush(self, *, wait: bool = False, full_only: bool = False) -> bool:
         """Send the queues in bounded requests; False when the receiver could not take them.
 
         Raises :class:`~dm_explore.outputs.otlp_send.Refused` when the receiver refuses.
         Without ``wait``, a receiver found down is not tried again before its backoff ends.
+        With ``full_only``, only full requests are sent; the rest waits for more.
         """
-        if "traces" in self.senders and not self._flush_spans(wait):
+        if "traces" in self.senders and not self._flush_spans(wait, full_only):
             return False
         for signal in POINT_SIGNALS:
-            if signal in self.senders and not self._flush_points(signal, wait):
+            if signal in self.senders and not self._flush_points(signal, wait, full_only):
                 return False
         return True
 
-    def _flush_spans(self, wait: bool) -> bool:
+    def _flush_spans(self, wait: bool, full_only: bool = False) -> bool:
         sender = self.senders["traces"]
-        while self.queue:
+        while self.queue and (not full_only or self.waiting >= self._whole()):
             batch: list[tuple[ProcessKey, dict[str, Any]]] = []
             weight = whole = part = 0  # entries sent whole; spans of the next one sent
             for queued in self.queue:
@@ -316,10 +323,10 @@ class Shipper:
             self.save()
         return True
 
-    def _flush_points(self, signal: str, wait: bool) -> bool:
+    def _flush_points(self, signal: str, wait: bool, full_only: bool = False) -> bool:
         queue, sender = self.points[signal], self.senders[signal]
         build = logs_request if signal == "logs" else metrics_request
-        while queue:
+        while queue and (not full_only or len(queue) >= self._whole()):
             items = [queue[i] for i in range(min(len(queue), MAX_ITEMS))]
             request = build((q.process, item) for q in items for item in q.items)
             if not self._send(sender, request, wait):

@@ -251,3 +251,17 @@ def test_a_span_with_many_statements_is_shipped_in_bounded_requests(
     assert max(sizes) <= MAX_ITEMS and sum(sizes) == 10_003
     assert span_ids(receiver) == Counter(dict.fromkeys(ids_of(range(1, 2), 10_000) | ids_of(
         range(2, 3)), 1))  # fmt: skip
+
+
+def test_a_folder_bigger_than_the_queue_is_sent_whole_when_the_receiver_is_up(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 31):
+        w.request(n)
+    result = ship(folder, receiver.url, "--once", "--queue", "5")
+    _, err = result.communicate(timeout=60)
+    assert result.returncode == 0, err
+    assert span_ids(receiver) == Counter(dict.fromkeys(ids_of(range(1, 31)), 1))
+    assert "60 spans sent" in err and "0 dropped (queue full)" in err
