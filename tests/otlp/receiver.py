@@ -40,6 +40,11 @@ def values(attributes: Any) -> dict[str, Any]:
     return {a.key: getattr(a.value, a.value.WhichOneof("value")) for a in attributes}
 
 
+def span_count(request: Any) -> int:
+    """How many spans an ``ExportTraceServiceRequest`` holds."""
+    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+
+
 @dataclass
 class Received:
     path: str
@@ -119,6 +124,10 @@ class Receiver:
                 message.ParseFromString(body)
             found.append(message)
         return found
+
+    def request_sizes(self) -> list[int]:
+        """How many spans each traces request held, in arrival order."""
+        return [span_count(request) for request in self.decoded()]
 
     def spans(self) -> list[tuple[dict[str, Any], Span]]:
         """Every span received: (its resource's attributes, the span), in arrival order."""

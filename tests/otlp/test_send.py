@@ -134,8 +134,7 @@ def test_a_big_trace_goes_in_bounded_requests(tmp_path: Path, receiver: Receiver
     folder = tmp_path / "logs"
     _trace_of(10_000, folder)
     assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
-    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
-             for r in receiver.decoded()]  # fmt: skip
+    sizes = receiver.request_sizes()
     assert sum(sizes) == 10_000 and max(sizes) <= MAX_ITEMS and len(sizes) >= 3
     ids = Counter(s.span_id.hex() for _, s in receiver.spans())
     assert len(ids) == 10_000 and set(ids.values()) == {1}
@@ -154,8 +153,7 @@ def test_a_span_with_many_statements_goes_in_bounded_requests(
     result = dm_explore("export", "otlp", str(folder), "--endpoint", receiver.url)
     assert result.returncode == 0, result.stderr
     assert "sent 2 traces (10003 spans" in result.stderr
-    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
-             for r in receiver.decoded()]  # fmt: skip
+    sizes = receiver.request_sizes()
     assert max(sizes) <= MAX_ITEMS and sum(sizes) == 10_003
     ids = Counter(s.span_id.hex() for _, s in receiver.spans())
     assert len(ids) == 10_003 and set(ids.values()) == {1}

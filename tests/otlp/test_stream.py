@@ -19,7 +19,7 @@ from dm_explore.ingest.raw_lines import folder_batches
 from dm_explore.outputs.otlp import MAX_ITEMS, write_otlp
 from dm_explore.outputs.otlp_stream import Stream
 from tests.ci_docs.test_otlp import _parse, statement_id
-from tests.otlp.receiver import CLASSES
+from tests.otlp.receiver import CLASSES, span_count
 from tests.otlp.writer import Writer
 
 SITE = {"file": "/srv/app/views.py", "line": 12, "func": "view"}
@@ -118,8 +118,7 @@ def test_requests_stay_bounded_and_the_json_form_matches(tmp_path: Path) -> None
     stream = Stream(folder_batches(folder), ("traces",), max_items=100)
     bodies = [body for _, body, _ in stream]
     assert len(bodies) >= 16  # 399 spans with 3 statements each: 4 items a span, 100 at most
-    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
-             for r in (CLASSES["traces"].FromString(b) for b in bodies)]  # fmt: skip
+    sizes = [span_count(CLASSES["traces"].FromString(b)) for b in bodies]
     assert max(sizes) < 100 + 4
     got = spans_of([CLASSES["traces"].FromString(b) for b in bodies])
     json_bodies = [b for _, b, _ in Stream(folder_batches(folder), ("traces",), json=("traces",))]
@@ -137,8 +136,7 @@ def test_a_span_with_more_statements_than_a_request_holds_is_spread(tmp_path: Pa
     w.request(3, sql=2)
     bodies = [body for _, body, _ in Stream(folder_batches(folder), ("traces",), max_items=100)]
     requests = [CLASSES["traces"].FromString(b) for b in bodies]
-    sizes = [sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans)
-             for r in requests]  # fmt: skip
+    sizes = [span_count(r) for r in requests]
     assert max(sizes) <= 100 and sum(sizes) == 3 + 2 + 350 + 2
     out = io.BytesIO()
     write_otlp(load_folder(folder, max_traces=ALL_TRACES).model, out)
