@@ -125,11 +125,12 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
     files = list(folder_files(folder))
     jobs = jobs_for(files, jobs)
-    stream: Stream | Workers = (
-        Stream(file_batches(files), tuple(endpoints), json=json)
-        if jobs == 1
-        else Workers(share_files(files, jobs), tuple(endpoints), json=json)
-    )
+    stream: Stream | Workers
+    if jobs > 1:
+        stream = Workers(share_files(files, jobs), tuple(endpoints), json=json)
+        stream.start()  # before the posting thread
+    else:
+        stream = Stream(file_batches(files), tuple(endpoints), json=json)
     poster = _Poster({signal: Sender(endpoint) for signal, endpoint in endpoints.items()})
     began = time.perf_counter()
     # Parsed lines live from their span's start to its end and hold no cycles: collections

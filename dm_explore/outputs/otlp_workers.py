@@ -81,16 +81,27 @@ class Workers:
         self.json, self.max_items = tuple(json), max_items
         self.trace_ids: set[int] = set()
         self.bad_lines = 0
+        self._results: Queue[tuple[Any, ...]] | None = None
+        self._workers: list[multiprocessing.process.BaseProcess] = []
 
-    def __iter__(self) -> Iterator[tuple[str, bytes, int]]:
+    def start(self) -> None:
+        """Fork the workers now, before the caller starts threads of its own (a fork copies
+        only the thread that calls it). Iterating starts them if this was not called."""
+        if self._results is not None:
+            return
         context = multiprocessing.get_context("fork")
-        results: Queue[tuple[Any, ...]] = context.Queue(IN_FLIGHT)
-        workers = [
+        self._results = results = context.Queue(IN_FLIGHT)
+        self._workers = [
             context.Process(target=self._work, args=(share, results), daemon=True)
             for share in self.shares
         ]
-        for worker in workers:
+        for worker in self._workers:
             worker.start()
+
+    def __iter__(self) -> Iterator[tuple[str, bytes, int]]:
+        self.start()
+        results, workers = self._results, self._workers
+        assert results is not None
         try:
             running = len(workers)
             while running:
