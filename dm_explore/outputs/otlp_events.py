@@ -149,7 +149,9 @@ def sql_span_id(trace: str, span_id: str, index: int) -> bytes:
     return digest if any(digest) else b"\0\0\0\0\0\0\0\1"  # all zeros is no id in OTLP
 
 
-_OPERATION = re.compile(r"[\s(]*([A-Za-z]+)")
+# the first keyword, past blanks, parentheses and comments (/* ... */, -- to the line's end)
+_OPERATION = re.compile(r"(?:[\s(]|/\*.*?\*/|--[^\n]*(?:\n|$))*([A-Za-z]+)", re.DOTALL)
+_OPERATION_HEAD = 1000  # characters of a statement looked at for its keyword
 _OPERATIONS: dict[str, str | None] = {}
 
 
@@ -159,7 +161,7 @@ def sql_operation(text: Any) -> str | None:
         return None
     found = _OPERATIONS.get(text, "")
     if found == "":
-        match = _OPERATION.match(text)
+        match = _OPERATION.match(text, 0, _OPERATION_HEAD)
         found = match.group(1).upper() if match else None
         if len(_OPERATIONS) >= 4096:
             _OPERATIONS.clear()

@@ -240,3 +240,17 @@ def test_cli_refuses_an_unknown_format_and_a_missing_folder(tmp_path: Path) -> N
     with pytest.raises(SystemExit) as exc:
         main(["export", "otlp", str(tmp_path / "nope"), "-o", "-"])
     assert exc.value.code == 2
+
+
+def test_a_statement_is_named_by_its_first_keyword_past_comments() -> None:
+    from dm_explore.outputs.otlp_events import sql_operation
+
+    assert sql_operation('SELECT "a" FROM t') == "SELECT"
+    assert sql_operation("  (select 1) UNION (select 2)") == "SELECT"
+    assert sql_operation("/* controller='books' */ UPDATE t SET n = 1") == "UPDATE"
+    assert sql_operation("-- warm the cache\n  with x as (select 1) select * from x") == "WITH"
+    assert sql_operation("savepoint \"s1_x1\"") == "SAVEPOINT"
+    assert sql_operation("/* never closed SELECT") is None
+    assert sql_operation("") is None and sql_operation(5) is None
+    assert sql_operation(" " * 100_000 + "!") is None  # no backtracking without end
+    assert sql_operation("/*" * 50_000) is None
