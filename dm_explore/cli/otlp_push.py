@@ -24,7 +24,13 @@ import time
 from pathlib import Path
 from typing import IO
 
-from ..ingest.raw_lines import file_batches, folder_batches, folder_files
+from ..ingest.raw_lines import (
+    file_batches,
+    file_size,
+    folder_batches,
+    folder_files,
+    share_files,
+)
 from ..outputs.otlp_send import (
     JSON,
     PROTOBUF,
@@ -41,12 +47,25 @@ __all__ = [
     "add_endpoint_arguments",
     "endpoint_or_exit",
     "endpoints_or_exit",
+    "jobs_for",
     "push",
     "signals_of",
     "write_points",
 ]
 
 POINT_BATCH = 4096  # log records, or metric lines, in one request of a file
+MIN_BYTES_PER_JOB = 8 * 2**20  # below this a reading process costs more than it saves
+
+
+def jobs_for(files: list[Path], jobs: int | None = None) -> int:
+    """How many processes read ``files``: ``jobs`` if given (at most one per file), else
+    one per CPU, at most 4, and no more than one per :data:`MIN_BYTES_PER_JOB`."""
+    if jobs is None:
+        if not hasattr(os, "fork"):
+            return 1
+        size = sum(file_size(path) for path in files)
+        jobs = min(os.cpu_count() or 1, 4, max(size // MIN_BYTES_PER_JOB, 1))
+    return max(min(jobs, len(files)), 1)
 
 
 def _signals(text: str) -> tuple[str, ...]:
@@ -120,14 +139,15 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
     :func:`~dm_explore.outputs.otlp_workers.jobs_for`), each its share of the files.
     """
     from ..outputs.otlp_stream import Stream
-    from ..outputs.otlp_workers import WorkerFailed, Workers, jobs_for, share_files
+    from ..outputs.otlp_workers import WorkerFailed, Workers
 
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
     files = list(folder_files(folder))
     jobs = jobs_for(files, jobs)
     stream: Stream | Workers
     if jobs > 1:
-        stream = Workers(share_files(files, jobs), tuple(endpoints), json=json)
+        shares = [file_batches(share) for share in share_files(files, jobs)]
+        stream = Workers(shares, tuple(endpoints), json=json)
         stream.start()  # before the posting thread
     else:
         stream = Stream(file_batches(files), tuple(endpoints), json=json)

@@ -17,7 +17,7 @@ from pathlib import Path
 from .folder import PATTERNS
 from .tail import Tail
 
-__all__ = ["file_batches", "folder_batches", "folder_files"]
+__all__ = ["file_batches", "file_size", "folder_batches", "folder_files", "share_files"]
 
 
 def folder_files(folder: Path) -> Iterator[Path]:
@@ -44,3 +44,23 @@ def file_batches(paths: Iterable[Path]) -> Iterator[list[bytes]]:
             more = batch.more
             if batch.raws:
                 yield batch.raws
+
+
+def file_size(path: Path) -> int:
+    """A file's size in bytes; 0 if it cannot be read (gone since it was listed)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def share_files(files: list[Path], shares: int) -> list[list[Path]]:
+    """``files`` in ``shares`` of about equal size (the biggest first, each to the lightest
+    share), each in the given order; no share is empty."""
+    sizes = {path: file_size(path) for path in files}
+    order = {path: i for i, path in enumerate(files)}
+    taken: list[tuple[int, list[Path]]] = [(0, []) for _ in range(shares)]
+    for path in sorted(files, key=sizes.__getitem__, reverse=True):
+        i = min(range(shares), key=lambda j: taken[j][0])
+        taken[i] = (taken[i][0] + sizes[path], [*taken[i][1], path])
+    return [sorted(share, key=order.__getitem__) for _, share in taken if share]

@@ -2,63 +2,31 @@
 
 Every line of a span (its start, end and the lines that name it) is in the file of
 the process that wrote it, so the files of a folder can be read apart: each worker
-process runs a :class:`~dm_explore.outputs.otlp_stream.Stream` over its share
-(:func:`share_files`, the biggest files first, each to the lightest share) and hands
-the encoded requests back over a bounded queue; :class:`Workers` gives them in the
-order they come, as one ``Stream`` would give them. What differs from one stream:
-a parent link that closes a cycle through spans of two shares is not cut.
+process runs a :class:`~dm_explore.outputs.otlp_stream.Stream` over the lines of its
+share (:func:`dm_explore.ingest.raw_lines.share_files`) and hands the encoded
+requests back over a bounded queue; :class:`Workers` gives them in the order they
+come, as one ``Stream`` would give them. What differs from one stream: a parent link
+that closes a cycle through spans of two shares is not cut.
 
-Workers are forked (the encoder is loaded once), so this is for POSIX systems;
-:func:`jobs_for` says how many a folder is worth.
+Workers are forked (the encoder is loaded once, each share's lines are read by its
+own process), so this is for POSIX systems.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import traceback
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from multiprocessing.queues import Queue
-from pathlib import Path
 from typing import Any
 
-from ..ingest.raw_lines import file_batches
 from . import otlp
 from .otlp_stream import Stream
 
-__all__ = ["MIN_BYTES_PER_JOB", "WorkerFailed", "Workers", "jobs_for", "share_files"]
+__all__ = ["WorkerFailed", "Workers"]
 
-MIN_BYTES_PER_JOB = 8 * 2**20  # below this a worker costs more than it saves
 IN_FLIGHT = 4  # requests waiting in the queue, at most
-
-
-def jobs_for(files: list[Path], jobs: int | None = None) -> int:
-    """How many processes read ``files``: ``jobs`` if given (at most one per file), else
-    one per CPU, at most 4, and no more than one per :data:`MIN_BYTES_PER_JOB`."""
-    if jobs is None:
-        if not hasattr(os, "fork"):
-            return 1
-        size = sum(_size(path) for path in files)
-        jobs = min(os.cpu_count() or 1, 4, max(size // MIN_BYTES_PER_JOB, 1))
-    return max(min(jobs, len(files)), 1)
-
-
-def share_files(files: list[Path], jobs: int) -> list[list[Path]]:
-    """``files`` in ``jobs`` shares of about equal size, each in the folder's order."""
-    shares: list[tuple[int, list[Path]]] = [(0, []) for _ in range(jobs)]
-    order = {path: i for i, path in enumerate(files)}
-    for path in sorted(files, key=_size, reverse=True):
-        i = min(range(jobs), key=lambda j: shares[j][0])
-        shares[i] = (shares[i][0] + _size(path), [*shares[i][1], path])
-    return [sorted(share, key=order.__getitem__) for _, share in shares if share]
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 class WorkerFailed(Exception):
@@ -66,7 +34,9 @@ class WorkerFailed(Exception):
 
 
 class Workers:
-    """The requests of ``shares`` of a folder's files, each share read by its own process.
+    """The requests of ``shares`` of a folder's lines (each a file's batches after another's,
+    as :func:`~dm_explore.ingest.raw_lines.file_batches` gives them, not yet read), each
+    share read by its own process.
 
     Iterates ``(signal, body, items)`` as :class:`~dm_explore.outputs.otlp_stream.Stream`
     does; :attr:`trace_ids` and :attr:`bad_lines` are complete once it is exhausted.
@@ -74,7 +44,7 @@ class Workers:
     """
 
     def __init__(
-        self, shares: list[list[Path]], signals: Collection[str], *,
+        self, shares: Sequence[Iterable[list[bytes]]], signals: Collection[str], *,
         json: Collection[str] = (), max_items: int = otlp.MAX_ITEMS,
     ) -> None:  # fmt: skip
         self.shares, self.signals = shares, tuple(signals)
@@ -129,11 +99,9 @@ class Workers:
                     worker.join()
             results.close()
 
-    def _work(self, share: list[Path], results: Queue[tuple[Any, ...]]) -> None:
+    def _work(self, share: Iterable[list[bytes]], results: Queue[tuple[Any, ...]]) -> None:
         try:
-            stream = Stream(
-                file_batches(share), self.signals, json=self.json, max_items=self.max_items
-            )
+            stream = Stream(share, self.signals, json=self.json, max_items=self.max_items)
             for item in stream:
                 results.put(item)
             results.put(("done", stream.trace_ids, stream.bad_lines))

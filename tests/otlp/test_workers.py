@@ -17,13 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from dm_explore.outputs.otlp_workers import (
-    MIN_BYTES_PER_JOB,
-    WorkerFailed,
-    Workers,
-    jobs_for,
-    share_files,
-)
+from dm_explore.cli.otlp_push import MIN_BYTES_PER_JOB, jobs_for
+from dm_explore.ingest.raw_lines import file_batches, share_files
+from dm_explore.outputs.otlp_workers import WorkerFailed, Workers
 from tests.otlp.conftest import dm_explore
 from tests.otlp.receiver import Receiver
 from tests.otlp.writer import Writer
@@ -116,7 +112,7 @@ def test_a_reading_process_killed_is_reported_not_waited_for(tmp_path: Path) -> 
         for n in range(1 + 1000 * pid, 300 + 1000 * pid):
             w.request(n, sql=1)
         paths.append(w.path)
-    workers = Workers([[p] for p in paths], ("traces",), max_items=10)
+    workers = Workers([file_batches([p]) for p in paths], ("traces",), max_items=10)
     requests = iter(workers)
     next(requests)  # both are reading now, and soon wait for the queue to empty
     time.sleep(0.3)
