@@ -138,7 +138,7 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
     A big folder is read by several processes (``jobs``, default
     :func:`~dm_explore.outputs.otlp_workers.jobs_for`), each its share of the files.
     """
-    from ..outputs.otlp_stream import Stream
+    from ..outputs.otlp_stream import MAX_TRACE_IDS, Stream
     from ..outputs.otlp_workers import WorkerFailed, Workers
 
     json = [signal for signal, endpoint in endpoints.items() if endpoint.protocol == JSON]
@@ -184,8 +184,10 @@ def push(folder: Path, endpoints: dict[str, Endpoint], jobs: int | None = None) 
     retries = sum(sender.retries for sender in senders)
     where = ", ".join(safe_line(e.url) for e in endpoints.values())
     counts = poster.counts
+    seen = len(stream.trace_ids)
+    traces = f"at least {MAX_TRACE_IDS}" if seen >= MAX_TRACE_IDS else str(seen)
     print(
-        f"sent {len(stream.trace_ids)} traces ({counts['traces']} spans, {counts['logs']} log "
+        f"sent {traces} traces ({counts['traces']} spans, {counts['logs']} log "
         f"records, {counts['metrics']} metric points; {requests} requests, {sent_bytes} bytes, "
         f"{retries} retries) to {where} in {took:.1f}s",
         file=sys.stderr,

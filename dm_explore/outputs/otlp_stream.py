@@ -54,6 +54,7 @@ MAX_ROLES = 10_000  # kinds remembered: a hostile folder may hold a million
 SIGNALS = ("traces", "logs", "metrics")
 MAX_LINKS = 20_000  # parent links of the latest spans sent, kept to find cycles
 MAX_LINKS_WALKED = 256
+MAX_TRACE_IDS = 200_000  # traces counted one by one; past it, "at least" that many
 
 
 def _role(kind: Any) -> int:
@@ -167,7 +168,8 @@ class Stream:
         if mapped is None:
             return
         items, weight = mapped
-        self.trace_ids.add(hash(trace))
+        if len(self.trace_ids) < MAX_TRACE_IDS:
+            self.trace_ids.add(hash(trace))
         if len(items) > 1 and self.weight + weight > self.max_items:
             yield from self._spread(entry.process, items, weight)
             return

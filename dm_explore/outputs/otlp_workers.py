@@ -83,7 +83,7 @@ class Workers:
                         raise WorkerFailed(f"a reading process ended with {lost[0]}") from None
                     continue
                 if item[0] == "done":
-                    self.trace_ids |= item[1]
+                    self.trace_ids |= item[1]  # each capped: this one at most a few times
                     self.bad_lines += item[2]
                     running -= 1
                 elif item[0] == "failed":

@@ -122,3 +122,25 @@ def test_a_reading_process_killed_is_reported_not_waited_for(tmp_path: Path) -> 
         for _ in requests:
             pass
     assert not any(p.is_alive() for p in multiprocessing.active_children())
+
+
+def test_the_traces_counted_stay_bounded_and_the_count_says_so(
+    tmp_path: Path,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dm_explore.cli import main
+    from dm_explore.outputs import otlp_stream
+
+    folder = tmp_path / "logs"
+    w = Writer(folder)
+    for n in range(1, 31):
+        w.request(n)
+    monkeypatch.setattr(otlp_stream, "MAX_TRACE_IDS", 20)
+    assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
+    assert "sent at least 20 traces (60 spans" in capsys.readouterr().err
+    assert len(receiver.spans()) == 60  # every span sent all the same
+    monkeypatch.setattr(otlp_stream, "MAX_TRACE_IDS", 40)
+    assert main(["export", "otlp", str(folder), "--endpoint", receiver.url]) == 0
+    assert "sent 30 traces (60 spans" in capsys.readouterr().err
