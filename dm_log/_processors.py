@@ -288,8 +288,15 @@ def _stamped_line(ed: EventDict, stamp: Stamp) -> bytes | None:
     try:
         del ed["event"]  # written from the stamp, in its place
         body = orjson.dumps(ed, default=_default, option=_STR_KEYS)
-        head = envelope.head(kind)
-        span = _span_json(ctx) if ctx is not None else b""
+        head = envelope._heads.get(kind) or envelope.head(kind)
+        if ctx is None:
+            span = b""
+        else:
+            kept = ctx.rendered
+            if kept is not None and kept[0] is ctx.trace and kept[1] is ctx.span:
+                span = kept[3] if kept[2] is ctx.parent else _span_json(ctx)
+            else:
+                span = _span_json(ctx)
     except (TypeError, KeyError, orjson.JSONEncodeError):
         return None
     if len(body) == 3:  # b"{}\n": no field of its own
