@@ -145,11 +145,7 @@ def redact(logger: object, method: str, ed: EventDict) -> EventDict:
     Runs before :class:`Envelope`, on the fields the caller gave, with the secrets
     remembered by the event's span.
     """
-    ctx: SpanContext | None = ed.get("_dm_ctx")
-    if ctx is None:
-        ctx = current_span.get()
-        if ctx is not None:
-            ed["_dm_ctx"] = ctx  # looked up once: the envelope takes it from here
+    ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
     return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
 
 

@@ -424,7 +424,7 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
         plan = _plans.get(kind) or _plan(kind)
     except TypeError:  # an unhashable kind: validation refuses it
         plan = {}
-    plain_texts, scalars = _plain_texts, _SCALARS
+    plain_texts, scalars, walk, pass_ = _plain_texts, _SCALARS, _WALK, _PASS
     for key, value in ed.items():  # values replaced in place: the keys do not change
         try:
             action = plan[key]
@@ -432,14 +432,14 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
             if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
                 plan.clear()
             action = plan[key] = _action(kind, key)
-        if action == _WALK:
+        if action == walk:
             t = type(value)
             if t is str:
                 if secrets or value not in plain_texts:
                     ed[key] = _text(value, secrets)
             elif t not in scalars:
                 ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
-        elif action == _PASS:
+        elif action == pass_:
             continue
         elif action == _SECRET:
             if type(value) is str:
