@@ -32,7 +32,6 @@ from typing import Any
 from django.db.models import Model
 from django.db.models.query import QuerySet
 from django.template.base import Node, Template
-from django.template.context import ContextDict
 
 import dm_log
 
@@ -81,8 +80,6 @@ rendering: ContextVar[Rendering | None] = ContextVar("dm_log_django_rendering", 
 _SIMPLE = (str, int, float, bool, type(None), decimal.Decimal, uuid.UUID,
            datetime.date, datetime.time, datetime.timedelta)  # fmt: skip
 _BUILTINS = {"True": True, "False": False, "None": None}
-_ONLY_TEXT = frozenset({str})
-_PLAIN_LAYERS = frozenset({dict, ContextDict})  # iterated and sized as dicts are
 
 
 _REPR, _MODEL, _QUERYSET, _SIZED, _TYPE = range(5)
@@ -143,17 +140,6 @@ def _context_fields(layers: list[Any], described: int) -> tuple[list[str], dict[
         if layer is _BUILTINS or layer == _BUILTINS:
             continue
         new = i >= described
-        if (
-            not new
-            and type(layer) in _PLAIN_LAYERS
-            and count + len(layer) <= _MAX_KEYS
-            and set(map(type, layer)) <= _ONLY_TEXT
-        ):  # keys alone, all text, under the limit: taken in one step, in the same order
-            seen.update(dict.fromkeys(layer))
-            count = len(seen)
-            if count >= _MAX_KEYS:
-                return list(seen), values
-            continue
         for key in layer:
             if key in seen or (type(key) is not str and not isinstance(key, str)):
                 continue

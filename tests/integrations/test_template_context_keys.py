@@ -1,7 +1,6 @@
 """``context_keys`` of a template span: every key the template can see, innermost layer
-first, each once, text keys only, at most 40; values described for the new layers only.
-The layers an enclosing template already described are taken whole when they can be:
-the keys and their order are those of a walk key by key."""
+first, each once, text keys only, at most 40; values described for the new layers only
+(those an enclosing template has not described), secret-looking keys redacted."""
 
 from __future__ import annotations
 
