@@ -9,7 +9,8 @@ Bounding comes first, so validation and redaction never see more than an event's
 first few thousand values, whatever the caller passed.
 
 Keys starting with ``_dm_`` are instructions from the API to the chain (the span
-context, whether to validate) and never reach the file.
+context, whether to validate) or from one processor to the next (the envelope's stamp)
+and never reach the file.
 """
 
 from __future__ import annotations
