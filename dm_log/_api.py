@@ -58,15 +58,18 @@ class Span:
     __slots__ = ("_end_fields", "_ended", "_t0", "_token", "context", "kind")
 
     def __init__(self, kind: str, context: SpanContext | None, fields: dict[str, Any]) -> None:
+        """Open the span (``context`` None: a span that records nothing); ``fields``, the
+        start event's, are taken over, not copied."""
         self.kind = kind
         self.context = context
-        self._end_fields: dict[str, Any] = {}
+        self._end_fields: dict[str, Any] | None = None
         self._ended = context is None
         self._t0 = _perf()
         self._token = None
         if context is not None:
             self._token = current_span.set(context)
-            emit(kind + ".start", {"_dm_ctx": context, **fields})
+            fields["_dm_ctx"] = context  # the caller's own dict (``start_span``'s keywords)
+            emit(kind + ".start", fields)
 
     @property
     def trace_id(self) -> str | None:
@@ -88,6 +91,8 @@ class Span:
         ``set(password=...)`` writes ``[redacted]``, and the value is scrubbed from
         the end's ``error`` text and from later events of the request.
         """
+        if self._end_fields is None:
+            self._end_fields = {}
         self._end_fields.update(fields)
 
     def end(

@@ -32,15 +32,18 @@ class SpanContext:
     ``secrets`` holds values redacted from this span's own input (an Authorization
     token, a cookie, a password field) so that the same value is scrubbed anywhere
     else it turns up: a log message, an SQL parameter. Child spans share the set.
+
+    ``rendered`` is for the writer: the ids as JSON, with the values they were made from.
     """
 
-    __slots__ = ("parent", "secrets", "span", "trace")
+    __slots__ = ("parent", "rendered", "secrets", "span", "trace")
 
     def __init__(self, trace: str, span: str, parent: str | None, secrets: set[str] | None) -> None:
         self.trace = trace
         self.span = span
         self.parent = parent
         self.secrets = secrets
+        self.rendered: tuple[str, str, str | None, bytes] | None = None
 
 
 current_span: ContextVar[SpanContext | None] = ContextVar("dm_log_span", default=None)

@@ -83,6 +83,19 @@ def _is_std_or_own(filename: str) -> bool:
 
 Probe = tuple[CodeType, str, Callable[[FrameType], Any]]
 
+# Per ``extra_skip``, the files whose frames :func:`call_site` passes over (a library's,
+# dm_log's, or under one of those prefixes), as found by its walks.
+_passed: dict[tuple[str, ...], set[str]] = {}
+_MAX_PASSED = 10_000
+
+
+def _passed_for(extra_skip: tuple[str, ...]) -> set[str]:
+    if len(_passed) >= 16:
+        _passed.clear()
+    found: set[str] = set()
+    _passed[extra_skip] = found
+    return found
+
 
 def call_site(
     skip: int = 1,
@@ -120,8 +133,14 @@ def call_site(
     probe_code = probe[0] if probe is not None else None
     probed: Any = None
     known = _lib_cache  # looked up here: a call per frame costs more than the walk itself
+    passed = _passed.get(extra_skip)
+    if passed is None:
+        passed = _passed_for(extra_skip)
     while frame is not None:
         code = frame.f_code
+        if code.co_filename in passed and code is not probe_code:  # most frames: a library's
+            frame = frame.f_back
+            continue
         if code is probe_code and probed is None:
             assert probe is not None
             probed = probe[2](frame)
@@ -136,7 +155,10 @@ def call_site(
             library = known[filename]
         except KeyError:
             library = is_library_file(filename)
-        if not library and not (extra_skip and filename.startswith(extra_skip)):
+        if library or (extra_skip and filename.startswith(extra_skip)):
+            if len(passed) < _MAX_PASSED:
+                passed.add(filename)
+        else:
             if site is None:
                 site = {"file": filename, "line": frame.f_lineno, "func": code.co_name}
                 if frames is None and (probe_code is None or probed is not None):

@@ -9,7 +9,8 @@ Bounding comes first, so validation and redaction never see more than an event's
 first few thousand values, whatever the caller passed.
 
 Keys starting with ``_dm_`` are instructions from the API to the chain (the span
-context, whether to validate) and never reach the file.
+context, whether to validate) or from one processor to the next (the envelope's stamp)
+and never reach the file.
 """
 
 from __future__ import annotations
@@ -52,43 +53,91 @@ HOT_KINDS = frozenset(
 EventDict = MutableMapping[str, Any]
 
 
-class Envelope:
-    """Adds ``v ts event svc host pid seq trace span parent`` in contract order.
+# The envelope's names besides ``event``: an event whose own fields reuse one is
+# merged as a dict (its value replaces the envelope's in place), never written twice.
+_ENVELOPE_NAMES = frozenset({"v", "ts", "svc", "host", "pid", "seq", "trace", "span", "parent"})
 
-    ``next_seq`` is the sink's counter; the timestamp is :func:`now_ts`'s, made
-    here with the same once-a-second prefix (one call less per event).
+# What :class:`Envelope` leaves under ``_dm_env``: the envelope, the second's prefix
+# (text, bytes), the microseconds, the sequence number, the span context, the kind.
+Stamp = tuple["Envelope", tuple[str, bytes], int, int, "SpanContext | None", Any]
+
+
+class Envelope:
+    """Stamps the event with ``v ts event svc host pid seq trace span parent``.
+
+    The stamp (the time, the sequence number and the span context, taken here) is
+    kept under ``_dm_env``: :func:`merge` makes the enveloped dict, in contract order,
+    for :class:`Validate` when it checks the event, and :class:`Render` writes the
+    same line without making it, from bytes prepared once a second, per kind and per
+    span. The timestamp is :func:`now_ts`'s, with the same once-a-second prefix.
     """
 
-    __slots__ = ("_prefix", "_sec", "host", "next_seq", "pid", "svc")
+    __slots__ = ("_heads", "_prefix", "_sec", "host", "next_seq", "pid", "svc")
 
     def __init__(self, svc: str, host: str, pid: int, next_seq: Any) -> None:
         self.svc, self.host, self.pid, self.next_seq = svc, host, pid, next_seq
         self._sec = -1
-        self._prefix = ""
+        self._prefix = ("", b"")
+        self._heads: dict[Any, bytes] = {}
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> EventDict:
         ctx: SpanContext | None = ed.pop("_dm_ctx", None) or current_span.get()
         t = _time()
         sec = int(t)
         if sec != self._sec:
-            self._prefix = now_ts(t)[:19]
+            prefix = now_ts(t)[:19]
+            self._prefix = (prefix, prefix.encode())
             self._sec = sec
-        out: EventDict = {
-            "v": 1,
-            "ts": f"{self._prefix}.{int((t - sec) * 1_000_000):06d}Z",
-            "event": ed["event"],  # the update below keeps it in this place
-            "svc": self.svc,
-            "host": self.host,
-            "pid": self.pid,
-            "seq": self.next_seq(),
-        }
-        if ctx is not None:
-            out["trace"] = ctx.trace
-            out["span"] = ctx.span
-            if ctx.parent is not None:
-                out["parent"] = ctx.parent
-        out.update(ed)
-        return out
+        ed["_dm_env"] = (
+            self, self._prefix, int((t - sec) * 1_000_000), self.next_seq(), ctx, ed["event"],
+        )  # fmt: skip
+        return ed
+
+    def head(self, kind: Any) -> bytes:
+        """``Z","event":<kind>,"svc":…,"pid":…,"seq":`` as JSON bytes (kept per kind)."""
+        found = self._heads.get(kind)
+        if found is None:
+            found = b'Z","event":%s,"svc":%s,"host":%s,"pid":%s,"seq":' % (
+                orjson.dumps(kind), orjson.dumps(self.svc), orjson.dumps(self.host),
+                orjson.dumps(self.pid),
+            )  # fmt: skip
+            if len(self._heads) < 64:
+                self._heads[kind] = found
+        return found
+
+
+def merge(ed: EventDict, stamp: Stamp) -> EventDict:
+    """The event with its envelope first, in contract order (``ed`` without ``_dm_env``)."""
+    envelope, prefix, us, seq, ctx, kind = stamp
+    out: EventDict = {
+        "v": 1,
+        "ts": f"{prefix[0]}.{us:06d}Z",
+        "event": kind,  # the update below keeps it in this place
+        "svc": envelope.svc,
+        "host": envelope.host,
+        "pid": envelope.pid,
+        "seq": seq,
+    }
+    if ctx is not None:
+        out["trace"] = ctx.trace
+        out["span"] = ctx.span
+        if ctx.parent is not None:
+            out["parent"] = ctx.parent
+    out.update(ed)
+    return out
+
+
+def _span_json(ctx: SpanContext) -> bytes:
+    """``,"trace":…,"span":…[,"parent":…]`` for ``ctx``, kept on it while its ids stay."""
+    trace, span, parent = ctx.trace, ctx.span, ctx.parent
+    kept = ctx.rendered
+    if kept is not None and kept[0] is trace and kept[1] is span and kept[2] is parent:
+        return kept[3]
+    text = b',"trace":%s,"span":%s' % (orjson.dumps(trace), orjson.dumps(span))
+    if parent is not None:
+        text += b',"parent":%s' % orjson.dumps(parent)
+    ctx.rendered = (trace, span, parent, text)
+    return text
 
 
 def redact(logger: object, method: str, ed: EventDict) -> EventDict:
@@ -97,11 +146,7 @@ def redact(logger: object, method: str, ed: EventDict) -> EventDict:
     Runs before :class:`Envelope`, on the fields the caller gave, with the secrets
     remembered by the event's span.
     """
-    ctx: SpanContext | None = ed.get("_dm_ctx")
-    if ctx is None:
-        ctx = current_span.get()
-        if ctx is not None:
-            ed["_dm_ctx"] = ctx  # looked up once: the envelope takes it from here
+    ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
     return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
 
 
@@ -144,6 +189,9 @@ class Validate:
         kind = ed["event"]
         if not (forced or self.validate_all or kind not in HOT_KINDS):
             return ed
+        stamp = ed.pop("_dm_env", None)
+        if stamp is not None:
+            ed = merge(ed, stamp)
         if type(kind) is not str:
             return _invalid(ed, kind, ["the event kind must be a string"], ed)
         try:
@@ -167,6 +215,9 @@ def _default(value: Any) -> Any:
 
 
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+# Tried first: the same line for an event whose keys are all text (every event the
+# redaction pass has walked), without OPT_NON_STR_KEYS's slower path for every mapping.
+_STR_KEYS = orjson.OPT_APPEND_NEWLINE
 
 
 def _dumps(ed: Any) -> bytes:
@@ -187,10 +238,19 @@ class Render:
         self.max_line = max_line
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> bytes:
+        stamp = ed.pop("_dm_env", None)
+        if stamp is not None:
+            line = _stamped_line(ed, stamp)
+            if line is not None and len(line) <= self.max_line:
+                return line
+            ed = merge(ed, stamp)
         try:
-            line = orjson.dumps(ed, default=_default, option=_OPTIONS)
+            line = orjson.dumps(ed, default=_default, option=_STR_KEYS)
         except (TypeError, orjson.JSONEncodeError):
-            line = b""
+            try:  # a key that is not text (a number, a date) written as text
+                line = orjson.dumps(ed, default=_default, option=_OPTIONS)
+            except (TypeError, orjson.JSONEncodeError):
+                line = b""
         if not line:
             try:
                 line = _dumps(ed)
@@ -214,3 +274,28 @@ class Render:
 
 
 render = Render
+
+
+def _stamped_line(ed: EventDict, stamp: Stamp) -> bytes | None:
+    """The line of ``merge(ed, stamp)``, made without that dict; None when it must be made:
+    a field named like the envelope, or a value the first try of :class:`Render` refuses."""
+    envelope, prefix, us, seq, ctx, kind = stamp
+    if not _ENVELOPE_NAMES.isdisjoint(ed):
+        return None
+    try:
+        del ed["event"]  # written from the stamp, in its place
+        body = orjson.dumps(ed, default=_default, option=_STR_KEYS)
+        head = envelope._heads.get(kind) or envelope.head(kind)
+        if ctx is None:
+            span = b""
+        else:
+            kept = ctx.rendered
+            if kept is not None and kept[0] is ctx.trace and kept[1] is ctx.span:
+                span = kept[3] if kept[2] is ctx.parent else _span_json(ctx)
+            else:
+                span = _span_json(ctx)
+    except (TypeError, KeyError, orjson.JSONEncodeError):
+        return None
+    if len(body) == 3:  # b"{}\n": no field of its own
+        return b'{"v":1,"ts":"%s.%06d%s%d%s}\n' % (prefix[1], us, head, seq, span)
+    return b'{"v":1,"ts":"%s.%06d%s%d%s,%s' % (prefix[1], us, head, seq, span, body[1:])

@@ -81,6 +81,7 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     parts = [_BASE_PATTERN, *(re.escape(k) for k in extra if k)]
     _key_re = re.compile("|".join(parts), re.IGNORECASE)
     _verdicts.clear()
+    _safe_keys.clear()
     _plain_texts.clear()
     _sql_slots.clear()
     _plans.clear()
@@ -90,6 +91,9 @@ def set_extra_keys(extra: Iterable[str]) -> None:
 # keys the pass skips are kept in it too, as _SKIP, so one lookup decides a key.
 _verdicts: dict[str, Any] = {}
 _SKIP = object()
+# The keys found not secret (and short enough to be kept as they are): a mapping whose
+# keys all are in it, and whose values all are plain texts, is left as it is at once.
+_safe_keys: set[str] = set()
 
 
 def is_secret_key(key: str) -> bool:
@@ -99,8 +103,11 @@ def is_secret_key(key: str) -> bool:
         found = _key_re.search(key) is not None
         if len(_verdicts) >= 8192:
             _verdicts.clear()
+            _safe_keys.clear()
         if key not in _NOT_WALKED:
             _verdicts[key] = found
+        if not found and type(key) is str and len(key) <= MAX_STRING:
+            _safe_keys.add(key)
     return bool(found)
 
 
@@ -218,7 +225,7 @@ def _may_name_a_link(lowered: str) -> bool:
 
 # Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
 # names), so most strings are looked up here once instead of searched again.
-_plain_texts: dict[str, bool] = {}
+_plain_texts: set[str] = set()
 _PLAIN_MAX_LEN = 2048
 
 
@@ -239,7 +246,7 @@ def _text(text: str, secrets: set[str]) -> str:
     if shaped is text and len(text) <= _PLAIN_MAX_LEN:
         if len(_plain_texts) >= 4096:
             _plain_texts.clear()
-        _plain_texts[text] = True
+        _plain_texts.add(text)
     return shaped
 
 
@@ -248,6 +255,7 @@ def _text(text: str, secrets: set[str]) -> str:
 
 # Written as they are. An int past 64 bits is turned into text by the renderer's fallback.
 _SCALARS = frozenset({int, float, bool, type(None)})
+_ONLY_TEXT = frozenset({str})
 
 
 def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
@@ -273,6 +281,20 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
     budget[0] -= size if size < MAX_ITEMS else MAX_ITEMS
     depth -= 1
     plain_texts, scalars = _plain_texts, _SCALARS
+    # Nothing to change, decided in C: every item text (the exact type: no code of the
+    # caller's runs), each seen before to hold nothing secret, and no secret to scrub.
+    if not secrets and size <= MAX_ITEMS:
+        if t is list:
+            if set(map(type, value)) <= _ONLY_TEXT and plain_texts.issuperset(value):
+                return value
+        elif (
+            t is dict
+            and set(map(type, value)) <= _ONLY_TEXT
+            and set(map(type, value.values())) <= _ONLY_TEXT
+            and _safe_keys.issuperset(value)
+            and plain_texts.issuperset(value.values())
+        ):
+            return value
     if t is dict:
         verdicts = _verdicts
         out: dict[str, Any] | None = None  # the copy, made at the first change
@@ -402,7 +424,7 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
         plan = _plans.get(kind) or _plan(kind)
     except TypeError:  # an unhashable kind: validation refuses it
         plan = {}
-    plain_texts, scalars = _plain_texts, _SCALARS
+    plain_texts, scalars, walk, pass_ = _plain_texts, _SCALARS, _WALK, _PASS
     for key, value in ed.items():  # values replaced in place: the keys do not change
         try:
             action = plan[key]
@@ -410,14 +432,14 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
             if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
                 plan.clear()
             action = plan[key] = _action(kind, key)
-        if action == _WALK:
+        if action == walk:
             t = type(value)
             if t is str:
                 if secrets or value not in plain_texts:
                     ed[key] = _text(value, secrets)
             elif t not in scalars:
                 ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
-        elif action == _PASS:
+        elif action == pass_:
             continue
         elif action == _SECRET:
             if type(value) is str:

@@ -49,6 +49,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _CHECK_EVERY_S = 1.0
 _CAP_RESERVE = 4096
 _MAX_QUEUED = 256
+_monotonic = time.monotonic
+_write = os.write
 
 
 def _safe_name(text: str) -> str:
@@ -115,17 +117,18 @@ class FileSink:
         the locked slow path.
         """
         fd = self._fd
+        size = len(line)
         if (
             fd is not None
             and not self._dropped
-            and self._size + len(line) <= self._fast_limit
-            and time.monotonic() < self._next_check
+            and self._size + size <= self._fast_limit
+            and _monotonic() < self._next_check
         ):
             try:
-                n = os.write(fd, line)
+                n = _write(fd, line)
             except OSError:
                 n = -1  # retried, and counted if it fails again, on the slow path
-            if n == len(line):
+            if n == size:
                 self._size += n
                 self._lines_since_check += 1
                 return

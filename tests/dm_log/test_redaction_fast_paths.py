@@ -190,3 +190,49 @@ def test_a_list_changed_midway_keeps_every_item_in_place(log_dir: Path) -> None:
     ]  # fmt: skip
     assert panel["untouched"] == ["plain", 1, ["x"]]
     assert TOKEN.encode() not in _raw(log_dir)
+
+
+class _LooksPlain:
+    """Hashes and compares like a text already seen plain; its own text holds a secret."""
+
+    def __hash__(self) -> int:
+        return hash("GET /api/items/12/ 200")
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return f"password={TOKEN}"
+
+    __repr__ = __str__
+
+
+def test_containers_of_plain_texts_seen_before_are_written_as_given(log_dir: Path) -> None:
+    # The shortcut: a list or mapping of texts each already seen plain is left as it is.
+    seen = ["GET /api/items/12/ 200", "shop.views.index"]
+    tags = {"path": seen[0], "view": seen[1]}
+    dm_log.record("x.first", items=seen, tags=tags)
+    dm_log.record("x.again", items=seen, tags=tags)
+    (again,) = [e for e in read_events(log_dir) if e["event"] == "x.again"]
+    assert again["items"] == seen and again["tags"] == tags
+
+
+def test_containers_the_shortcut_must_not_take_are_still_walked(log_dir: Path) -> None:
+    plain = "GET /api/items/12/ 200"
+    dm_log.record("x.first", items=[plain], tags={"path": plain})
+    # An object equal to a plain text, a text subclass, a secret key among safe ones, a
+    # mapping nested after a text: each is walked, and its secret goes.
+    dm_log.record("x.hostile", items=[plain, _LooksPlain()], tags={"path": _LooksPlain()})
+    dm_log.record("x.subclass", items=[plain, type("Text", (str,), {})(f"token={TOKEN}")])
+    dm_log.record("x.key", tags={"path": plain, "token": TOKEN})
+    dm_log.record("x.nested", items=[plain, {"password": TOKEN}])
+    with dm_log.span("secret-first"):
+        dm_log.record("x.login", password=TOKEN)
+        dm_log.record("x.scrubbed", items=[plain, f"sent {TOKEN}"])
+    assert TOKEN.encode() not in _raw(log_dir)
+    events = {e["event"]: e for e in read_events(log_dir)}
+    assert events["x.hostile"]["items"] == [plain, f"password={REDACTED}"]
+    assert events["x.hostile"]["tags"] == {"path": f"password={REDACTED}"}
+    assert events["x.key"]["tags"] == {"path": plain, "token": REDACTED}
+    assert events["x.nested"]["items"] == [plain, {"password": REDACTED}]
+    assert events["x.scrubbed"]["items"] == [plain, f"sent {REDACTED}"]
