@@ -72,24 +72,25 @@ class Envelope:
     span. The timestamp is :func:`now_ts`'s, with the same once-a-second prefix.
     """
 
-    __slots__ = ("_heads", "_prefix", "_sec", "host", "next_seq", "pid", "svc")
+    __slots__ = ("_heads", "_second", "host", "next_seq", "pid", "svc")
 
     def __init__(self, svc: str, host: str, pid: int, next_seq: Any) -> None:
         self.svc, self.host, self.pid, self.next_seq = svc, host, pid, next_seq
-        self._sec = -1
-        self._prefix = ("", b"")
+        # (second, (its "YYYY-MM-DDTHH:MM:SS" text, as bytes)): one attribute, so a thread
+        # never pairs one second with another's prefix
+        self._second: tuple[int, tuple[str, bytes]] = (-1, ("", b""))
         self._heads: dict[Any, bytes] = {}
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> EventDict:
         ctx: SpanContext | None = ed.pop("_dm_ctx", None) or current_span.get()
         t = _time()
         sec = int(t)
-        if sec != self._sec:
+        second = self._second
+        if second[0] != sec:
             prefix = now_ts(t)[:19]
-            self._prefix = (prefix, prefix.encode())
-            self._sec = sec
+            second = self._second = (sec, (prefix, prefix.encode()))
         ed["_dm_env"] = (
-            self, self._prefix, int((t - sec) * 1_000_000), self.next_seq(), ctx, ed["event"],
+            self, second[1], int((t - sec) * 1_000_000), self.next_seq(), ctx, ed["event"],
         )  # fmt: skip
         return ed
 
