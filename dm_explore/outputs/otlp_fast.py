@@ -190,8 +190,9 @@ def trace_request(by_process: Mapping[ProcessKey, list[bytes]], scope: Mapping[s
 _SQL_HEADS: dict[Any, tuple[bytes, bytes]] = {}
 _SQL_TAILS: dict[Any, bytes] = {}  # (error, file, line, func, template) -> the rest, status
 MAX_SQL = 4096
-_CLIENT = _SP_KIND + _VARINTS[3]
-_STATUS_OK = _SP_STATUS + b"\x02" + _ST_CODE + _VARINTS[1]
+_CLIENT = _SP_KIND + _VARINTS[3]  # SpanKind CLIENT
+_STATUS_OK, _STATUS_ERROR = 1, 2  # StatusCode
+_STATUS_OK_FIELD = _SP_STATUS + b"\x02" + _ST_CODE + _VARINTS[_STATUS_OK]
 
 
 def sql_span_bytes(
@@ -234,7 +235,8 @@ def sql_span_bytes(
                       ("code.line.number", line), ("code.function.name", func),
                       ("dm.template.name", node_name), ("dm.template.line", node_line),
                       ("dm.kind", "sql"))  # fmt: skip
-        tail = attrs_bytes(_SPAN_ATTR, site_pairs) + (_status(2, error) if error else _STATUS_OK)
+        status = _status(_STATUS_ERROR, error) if error else _STATUS_OK_FIELD
+        tail = attrs_bytes(_SPAN_ATTR, site_pairs) + status
         if len(_SQL_TAILS) >= MAX_SQL:
             _SQL_TAILS.clear()
         _SQL_TAILS[tail_key] = tail
