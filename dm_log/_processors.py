@@ -83,16 +83,24 @@ class Envelope:
 
     def __call__(self, logger: object, method: str, ed: EventDict) -> EventDict:
         ctx: SpanContext | None = ed.pop("_dm_ctx", None) or current_span.get()
+        ed["_dm_env"] = self.stamp(ctx, ed["event"])
+        return ed
+
+    def stamp(self, ctx: SpanContext | None, kind: Any) -> Stamp:
+        """The time, the next sequence number and ``ctx``, taken now, for an event of ``kind``."""
         t = _time()
         sec = int(t)
         second = self._second
         if second[0] != sec:
-            prefix = now_ts(t)[:19]
-            second = self._second = (sec, (prefix, prefix.encode()))
-        ed["_dm_env"] = (
-            self, second[1], int((t - sec) * 1_000_000), self.next_seq(), ctx, ed["event"],
-        )  # fmt: skip
-        return ed
+            second = self.new_second(t)
+        return (self, second[1], int((t - sec) * 1_000_000), self.next_seq(), ctx, kind)
+
+    def new_second(self, t: float) -> tuple[int, tuple[str, bytes]]:
+        """The second of ``t`` and its prefix, kept for the events of that second."""
+        sec = int(t)
+        prefix = now_ts(t)[:19]
+        second = self._second = (sec, (prefix, prefix.encode()))
+        return second
 
     def head(self, kind: Any) -> bytes:
         """``Z","event":<kind>,"svc":…,"pid":…,"seq":`` as JSON bytes (kept per kind)."""
