@@ -56,6 +56,8 @@ EventDict = MutableMapping[str, Any]
 # The envelope's names besides ``event``: an event whose own fields reuse one is
 # merged as a dict (its value replaces the envelope's in place), never written twice.
 _ENVELOPE_NAMES = frozenset({"v", "ts", "svc", "host", "pid", "seq", "trace", "span", "parent"})
+# The same, with ``event``: fields given with their own ``event`` take the dict's way.
+_RESERVED_NAMES = _ENVELOPE_NAMES | {"event"}
 
 # What :class:`Envelope` leaves under ``_dm_env``: the envelope, the second's prefix
 # (text, bytes), the microseconds, the sequence number, the span context, the kind.
@@ -156,7 +158,7 @@ def redact(logger: object, method: str, ed: EventDict) -> EventDict:
     remembered by the event's span.
     """
     ctx: SpanContext | None = ed.get("_dm_ctx") or current_span.get()
-    return redact_event(ed, ctx.secrets if ctx is not None else None)  # type: ignore[arg-type]
+    return redact_event(ed, ctx.secrets if ctx is not None else None, ed.get("event"))  # type: ignore[arg-type]
 
 
 def _invalid(ed: EventDict, kind: str, errors: list[str], data: Any) -> EventDict:

@@ -85,6 +85,7 @@ def set_extra_keys(extra: Iterable[str]) -> None:
     _plain_texts.clear()
     _sql_slots.clear()
     _plans.clear()
+    _shapes.clear()
 
 
 # Verdicts per key, a plain dict (a lookup is cheaper than a cached call); the top-level
@@ -407,8 +408,50 @@ def _plan(kind: Any) -> dict[Any, int]:
     return plan
 
 
-def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]:
-    """Bound and redact every field of ``ed`` in place (given before the envelope is added).
+# What the pass does with each field of an event of a given shape (its kind, its keys in
+# order, their values' exact types): the fields to look at, in order, with the action
+# for each; a field under a walked key holding a number, a bool or None is left out, a
+# text gets _TEXT. Events of one kind from one place share a shape, so this is decided
+# once per shape, not once per field.
+_TEXT = 5
+_Entries = tuple[tuple[Any, int], ...]
+_shapes: dict[tuple[Any, ...], _Entries] = {}
+_MAX_SHAPES = 1024
+
+
+def _entries(kind: Any, ed: dict[str, Any], plan: dict[Any, int]) -> _Entries:
+    out: list[tuple[Any, int]] = []
+    for key, value in ed.items():
+        try:
+            action = plan[key]
+        except KeyError:
+            if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
+                plan.clear()
+            action = plan[key] = _action(kind, key)
+        if action == _PASS:
+            continue
+        if action == _WALK:
+            t = type(value)
+            if t is str:
+                action = _TEXT
+            elif t in _SCALARS:
+                continue
+        out.append((key, action))
+    return tuple(out)
+
+
+def _entries_of(shape: tuple[Any, ...], kind: Any, ed: dict[str, Any]) -> _Entries:
+    """The entries of ``ed``'s shape, kept for the next event of that shape."""
+    entries = _entries(kind, ed, _plans.get(kind) or _plan(kind))
+    if len(_shapes) >= _MAX_SHAPES:
+        _shapes.clear()
+    _shapes[shape] = entries
+    return entries
+
+
+def redact_event(ed: dict[str, Any], secrets: set[str] | None, kind: Any) -> dict[str, Any]:
+    """Bound and redact every field of ``ed``, an event of ``kind``, in place (given
+    before the envelope is added; ``ed`` may hold ``event`` or not).
 
     ``secrets`` is the current span's set of remembered values (None outside a
     span: the event then remembers for itself). The values are first bounded
@@ -418,29 +461,20 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
     if secrets is None:
         secrets = set()
     known = len(secrets)
-    budget = [MAX_NODES]
-    kind = ed.get("event")
     try:
-        plan = _plans.get(kind) or _plan(kind)
-    except TypeError:  # an unhashable kind: validation refuses it
-        plan = {}
-    plain_texts, scalars, walk, pass_ = _plain_texts, _SCALARS, _WALK, _PASS
-    for key, value in ed.items():  # values replaced in place: the keys do not change
-        try:
-            action = plan[key]
-        except KeyError:
-            if len(plan) >= _MAX_PLAN_KEYS:  # a kind with ever new field names (x.*)
-                plan.clear()
-            action = plan[key] = _action(kind, key)
-        if action == walk:
-            t = type(value)
-            if t is str:
-                if secrets or value not in plain_texts:
-                    ed[key] = _text(value, secrets)
-            elif t not in scalars:
-                ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
-        elif action == pass_:
-            continue
+        shape = (kind, tuple(ed), tuple(map(type, ed.values())))
+        entries = _shapes.get(shape) or _entries_of(shape, kind, ed)
+    except TypeError:  # an unhashable kind: validation refuses it; every field is walked
+        entries = _entries(None, ed, {})
+    budget = [MAX_NODES]
+    plain_texts = _plain_texts
+    for key, action in entries:  # values replaced in place: the keys do not change
+        value = ed[key]
+        if action == _TEXT:
+            if secrets or value not in plain_texts:
+                ed[key] = _text(value, secrets)
+        elif action == _WALK:
+            ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
         elif action == _SECRET:
             if type(value) is str:
                 _remember(secrets, value)
@@ -453,7 +487,7 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None) -> dict[str, Any]
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
     if len(secrets) > known:  # learnt in this event: look again at what came before
         for key in list(ed):
-            if plan.get(key, _WALK) != _PASS:
+            if _action(kind, key) != _PASS:
                 ed[key] = _rescrub(ed[key], secrets)
     return ed
 

@@ -23,7 +23,7 @@ from . import _config
 from ._config import Config
 from ._context import current_span
 from ._processors import (
-    _ENVELOPE_NAMES,
+    _RESERVED_NAMES,
     _STR_KEYS,
     HOT_KINDS,
     Envelope,
@@ -75,9 +75,8 @@ class _Writer:
         bytes, then the fields), made here in one go; anything else, or a value orjson
         refuses at first, goes through ``Validate`` and ``Render`` with the same stamp.
         """
-        ed["event"] = kind
         ctx = ed.pop("_dm_ctx", None) or current_span.get()
-        redact_event(ed, ctx.secrets if ctx is not None else None)
+        redact_event(ed, ctx.secrets if ctx is not None else None, kind)
         envelope = self.envelope
         t = _time()
         sec = int(t)
@@ -90,9 +89,8 @@ class _Writer:
             self.validate_all
             or kind not in HOT_KINDS
             or "_dm_validate" in ed
-            or not _ENVELOPE_NAMES.isdisjoint(ed)
+            or not _RESERVED_NAMES.isdisjoint(ed)
         ):
-            del ed["event"]  # written from the head, in its place
             try:
                 body = _dumps(ed, default=_default, option=_STR_KEYS)
             except (TypeError, _JSONEncodeError):
@@ -120,9 +118,9 @@ class _Writer:
                     )  # fmt: skip
                 if len(line) <= self.max_line:
                     return line
-            ed["event"] = kind
+        ed["event"] = kind
         ed["_dm_env"] = (envelope, second[1], us, seq, ctx, kind)
-        return self.render(None, "msg", self.validate(None, "msg", ed))  # type: ignore[no-any-return]
+        return self.render(None, "msg", self.validate(None, "msg", ed))
 
     def after_fork_in_child(self) -> None:
         """The child keeps the configuration and opens a file of its own."""

@@ -128,4 +128,3 @@ def write_once() -> None:
         ).start()
     except Exception:
         pass
-

@@ -236,3 +236,20 @@ def test_containers_the_shortcut_must_not_take_are_still_walked(log_dir: Path) -
     assert events["x.key"]["tags"] == {"path": plain, "token": REDACTED}
     assert events["x.nested"]["items"] == [plain, {"password": REDACTED}]
     assert events["x.scrubbed"]["items"] == [plain, f"sent {REDACTED}"]
+
+
+def test_a_fields_look_is_decided_per_shape_of_event_not_per_kind(log_dir: Path) -> None:
+    # What the pass looks at is kept per kind, keys and value types: the same field with
+    # a number, then a text, then a mapping is looked at as each; a secret key is
+    # redacted whatever its value's type.
+    dm_log.record("x.job", ref=1, note=None, pin=1234)
+    dm_log.record("x.job", ref=f"https://u:{TOKEN}@h/", note=None, pin=5678)
+    dm_log.record("x.job", ref={"token": TOKEN}, note=None, pin=9012)
+    dm_log.record("x.job", ref=2, note=f"password={TOKEN}", pin=3456)
+    jobs = [e for e in read_events(log_dir) if e["event"] == "x.job"]
+    assert TOKEN.encode() not in _raw(log_dir)
+    assert [j["pin"] for j in jobs] == [REDACTED] * 4
+    assert jobs[0]["ref"] == 1 and jobs[3]["ref"] == 2
+    assert jobs[1]["ref"] == f"https://u:{REDACTED}@h/"
+    assert jobs[2]["ref"] == {"token": REDACTED}
+    assert jobs[3]["note"] == f"password={REDACTED}"

@@ -83,3 +83,70 @@ def test_a_line_over_the_maximum_is_still_cut(log_dir: Path) -> None:
     (event,) = [e for e in read_events(log_dir) if e["event"] == "log"]
     assert len(event["msg"]) < 9000 and event["trace"] == "a" * 32
     assert list(event)[:9] == ["v", "ts", "event", "svc", "host", "pid", "seq", "trace", "span"]
+
+
+# The writer runs the processors as one call (``_Writer.line``): the same line as the
+# processors in turn, for every case above and for redaction's own.
+WRITER_EVENTS: list[dict[str, Any]] = [
+    *EVENTS,
+    {"msg": "login", "password": "hunter2hunter2", "note": "hunter2hunter2 again", "event": "log"},
+    {"sql": "SELECT 1 FROM u WHERE password = %s", "params": ["s3cr3t-value"], "event": "sql"},
+    {"argv": ["manage.py", "--password", "pw-on-the-line"], "event": "command.start"},
+    {"name": "p.html", "context_keys": ["a", "token"], "context": {"token": "t0k3n-value"},
+     "event": "template.start"},
+    {"event": "log", "msg": "x", "level": "info", "logger": "l", "fields": {"event": "mine"}},
+    {"ms": 1.5, "outcome": "ok", "event": "template.end"},
+    {"panel": "Settings", "op": "replace", "type": "kv", "content": {"SECRET_KEY": "abc123abc123"},
+     "event": "panel"},
+]  # fmt: skip
+
+
+def _writer_and_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Any, Any]:
+    from dm_log import _processors, _writer
+    from dm_log._config import Config
+
+    monkeypatch.setattr(_writer, "_time", lambda: 1_700_000_000.25)
+    monkeypatch.setattr(_processors, "_time", lambda: 1_700_000_000.25)
+    writer = _writer._Writer(Config(log_dir=tmp_path, service="svc", host="host"))
+    writer.envelope = Envelope("svc", "host", 4321, itertools.count(7).__next__)
+    chain = (
+        _processors.redact,
+        Envelope("svc", "host", 4321, itertools.count(7).__next__),
+        Validate(writer.validate_all),
+        Render(writer.max_line),
+    )
+    return writer, chain
+
+
+@pytest.mark.parametrize("ctx", CTXS, ids=["no-span", "root", "child"])
+@pytest.mark.parametrize("ed", WRITER_EVENTS, ids=range(len(WRITER_EVENTS)))
+def test_the_writers_one_call_is_the_processors_in_turn(
+    ed: dict[str, Any], ctx: SpanContext | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import copy
+
+    writer, chain = _writer_and_chain(monkeypatch, tmp_path)
+    kind = ed["event"]
+    fields = {k: v for k, v in copy.deepcopy(ed).items() if k != "event"}
+    expected: Any = dict(copy.deepcopy(fields), event=kind)
+    if ctx is not None:
+        fields["_dm_ctx"] = SpanContext(ctx.trace, ctx.span, ctx.parent, set())
+        expected["_dm_ctx"] = SpanContext(ctx.trace, ctx.span, ctx.parent, set())
+    for processor in chain:
+        expected = processor(None, "msg", expected)
+    assert writer.line(kind, fields) == expected
+    assert b"hunter2hunter2" not in expected and b"s3cr3t" not in expected
+    assert b"pw-on-the-line" not in expected and b"t0k3n" not in expected
+    assert b"abc123abc123" not in expected and b"dm.invalid" not in expected
+
+
+def test_a_field_named_event_gives_way_to_the_kind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    writer, chain = _writer_and_chain(monkeypatch, tmp_path)
+    expected: Any = {"event": "log", "msg": "x", "level": "info", "logger": "l"}
+    for processor in chain:
+        expected = processor(None, "msg", expected)
+    line = writer.line("log", {"event": "mine", "msg": "x", "level": "info", "logger": "l"})
+    assert line == expected
+    assert orjson.loads(line)["event"] == "log" and line.count(b'"event"') == 1
