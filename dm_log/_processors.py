@@ -56,8 +56,9 @@ EventDict = MutableMapping[str, Any]
 # The envelope's names besides ``event``: an event whose own fields reuse one is
 # merged as a dict (its value replaces the envelope's in place), never written twice.
 _ENVELOPE_NAMES = frozenset({"v", "ts", "svc", "host", "pid", "seq", "trace", "span", "parent"})
-# The same, with ``event``: fields given with their own ``event`` take the dict's way.
-_RESERVED_NAMES = _ENVELOPE_NAMES | {"event"}
+# The same, with ``event`` and the instruction to validate: fields given with either
+# take the dict's way.
+_RESERVED_NAMES = _ENVELOPE_NAMES | {"event", "_dm_validate"}
 
 # What :class:`Envelope` leaves under ``_dm_env``: the envelope, the second's prefix
 # (text, bytes), the microseconds, the sequence number, the span context, the kind.

@@ -415,11 +415,13 @@ def _plan(kind: Any) -> dict[Any, int]:
 # once per shape, not once per field.
 _TEXT = 5
 _Entries = tuple[tuple[Any, int], ...]
-_shapes: dict[tuple[Any, ...], _Entries] = {}
+# A shape's entries, the keys of its texts, and its entries but the texts.
+_Shape = tuple[_Entries, tuple[Any, ...], _Entries]
+_shapes: dict[tuple[Any, ...], _Shape] = {}
 _MAX_SHAPES = 1024
 
 
-def _entries(kind: Any, ed: dict[str, Any], plan: dict[Any, int]) -> _Entries:
+def _entries(kind: Any, ed: dict[str, Any], plan: dict[Any, int]) -> _Shape:
     out: list[tuple[Any, int]] = []
     for key, value in ed.items():
         try:
@@ -437,10 +439,12 @@ def _entries(kind: Any, ed: dict[str, Any], plan: dict[Any, int]) -> _Entries:
             elif t in _SCALARS:
                 continue
         out.append((key, action))
-    return tuple(out)
+    entries = tuple(out)
+    texts = tuple(key for key, action in entries if action == _TEXT)
+    return entries, texts, tuple(entry for entry in entries if entry[1] != _TEXT)
 
 
-def _entries_of(shape: tuple[Any, ...], kind: Any, ed: dict[str, Any]) -> _Entries:
+def _entries_of(shape: tuple[Any, ...], kind: Any, ed: dict[str, Any]) -> _Shape:
     """The entries of ``ed``'s shape, kept for the next event of that shape."""
     entries = _entries(kind, ed, _plans.get(kind) or _plan(kind))
     if len(_shapes) >= _MAX_SHAPES:
@@ -463,11 +467,16 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None, kind: Any) -> dic
     known = len(secrets)
     try:
         shape = (kind, tuple(ed), tuple(map(type, ed.values())))
-        entries = _shapes.get(shape) or _entries_of(shape, kind, ed)
+        entries, texts, rest = _shapes.get(shape) or _entries_of(shape, kind, ed)
     except TypeError:  # an unhashable kind: validation refuses it; every field is walked
-        entries = _entries(None, ed, {})
-    budget = [MAX_NODES]
+        entries, texts, rest = _entries(None, ed, {})
     plain_texts = _plain_texts
+    # Texts all seen before to hold nothing, and no secret to scrub: only the rest is
+    # looked at. (A secret learnt further on is scrubbed from them below, as from any
+    # field before it; the mark it leaves holds no shape of its own.)
+    if texts and not secrets and plain_texts.issuperset(map(ed.__getitem__, texts)):
+        entries = rest
+    budget = [MAX_NODES]
     for key, action in entries:  # values replaced in place: the keys do not change
         value = ed[key]
         if action == _TEXT:

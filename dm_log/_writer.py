@@ -45,12 +45,16 @@ __all__ = ["emit", "emit_kw", "enabled", "sink"]
 class _Writer:
     """The process's one writer: a sink and the processors feeding it."""
 
-    __slots__ = ("config", "envelope", "max_line", "render", "sink", "validate", "validate_all")
+    __slots__ = (
+        "config", "envelope", "max_line", "render", "sink", "unchecked", "validate", "validate_all",
+    )  # fmt: skip
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.sink: FileSink | None = None
         self.validate_all = config.validate_all
+        # The kinds written without validation (see ``Validate``).
+        self.unchecked = frozenset() if config.validate_all else HOT_KINDS
         self.max_line = config.max_line_bytes
         self.validate = Validate(config.validate_all)
         self.render = Render(config.max_line_bytes)
@@ -85,12 +89,7 @@ class _Writer:
             second = envelope.new_second(t)
         us = int((t - sec) * 1_000_000)
         seq = envelope.next_seq()
-        if not (
-            self.validate_all
-            or kind not in HOT_KINDS
-            or "_dm_validate" in ed
-            or not _RESERVED_NAMES.isdisjoint(ed)
-        ):
+        if kind in self.unchecked and _RESERVED_NAMES.isdisjoint(ed):
             try:
                 body = _dumps(ed, default=_default, option=_STR_KEYS)
             except (TypeError, _JSONEncodeError):
