@@ -128,3 +128,4 @@ def write_once() -> None:
         ).start()
     except Exception:
         pass
+

@@ -249,7 +249,7 @@ def test_a_statement_is_named_by_its_first_keyword_past_comments() -> None:
     assert sql_operation("  (select 1) UNION (select 2)") == "SELECT"
     assert sql_operation("/* controller='books' */ UPDATE t SET n = 1") == "UPDATE"
     assert sql_operation("-- warm the cache\n  with x as (select 1) select * from x") == "WITH"
-    assert sql_operation('savepoint "s1_x1"') == "SAVEPOINT"
+    assert sql_operation("savepoint \"s1_x1\"") == "SAVEPOINT"
     assert sql_operation("/* never closed SELECT") is None
     assert sql_operation("") is None and sql_operation(5) is None
     assert sql_operation(" " * 100_000 + "!") is None  # no backtracking without end

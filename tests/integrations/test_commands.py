@@ -108,7 +108,6 @@ def test_sigkill_is_system_kill(site, tmp_path: Path) -> None:
         DM_LOG_DIR=str(tmp_path), DM_COMMAND_PING="0.1",
     )  # fmt: skip
     try:
-
         def beating_with_progress() -> bool:
             evs = events(tmp_path)
             return len(of(evs, "command.heartbeat")) >= 2 and bool(of(evs, "progress"))

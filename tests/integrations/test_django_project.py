@@ -146,7 +146,7 @@ def test_every_statement_has_a_site_and_template_ones_name_the_include(site: Run
     assert len(user) == 1 and "template" not in user[0]["site"], (
         "describing the template context never loads the lazy request.user"
     )
-    library = [e for e in sql if e["sql"].startswith(("BEGIN", 'UPDATE "django_session"'))]
+    library = [e for e in sql if e["sql"].startswith(("BEGIN", "UPDATE \"django_session\""))]
     assert len(library) == 2, "the session saved by SessionMiddleware: no project frame"
     for e in library:
         assert e["site"]["in_app"] is False
@@ -351,3 +351,4 @@ def test_templates_off_explain_off_by_default_and_slow_profiles(tmp_path: Path) 
     authors = [e for e in sql if '"shop_author"' in e["sql"]]
     assert authors[0]["site"]["template"] == {"name": "shop/row.html", "line": 3}
     assert "stack" not in authors[0]["site"]
+

@@ -18,16 +18,9 @@ def book_list(request):
     cache.get_or_set("shop:count", lambda: 8, 60)
     cache.get_many(["shop:featured", "shop:none"])
     books = list(Book.objects.order_by("id"))  # the view's own statement
-    return render(
-        request,
-        "shop/list.html",
-        {
-            "books": books,
-            "featured": featured,
-            "api_token": "tok-9d8e7f6a5b",
-            "reader": request.user.get_username(),
-        },
-    )
+    return render(request, "shop/list.html", {"books": books, "featured": featured,
+                                              "api_token": "tok-9d8e7f6a5b",
+                                              "reader": request.user.get_username()})
 
 
 def book_detail(request, pk):
