@@ -26,11 +26,13 @@ per page; ``--clock cpu`` measures the process's CPU time instead of wall time, 
 other processes on a busy machine disturb less. Targets: recording <= 1.15x on
 ``/v/`` and <= 1.25x on ``/t/``, unset <= 1.02x.
 
-On a machine too loaded for either clock, count instead: the function calls per
-request under ``cProfile`` (exact, but builtins weigh as much as Python calls), or
-the instructions per request under ``valgrind --tool=callgrind`` (two processes per
-configuration, N and 0 requests, subtracted; the kernel's side of ``write()`` is
-not counted, so time ratios stay higher than instruction ratios).
+On a machine too loaded for either clock, ``--clock instructions`` counts instead:
+each configuration and page runs in processes of its own under ``valgrind
+--tool=cachegrind`` (Debian's ``valgrind``), once with N requests and once with none,
+with the garbage collector off after the warm-up; the difference over N is the
+instructions per request, the same whatever else the machine runs. The kernel's side
+of ``write()`` is not counted, and an instruction of ours costs more time than one of
+Django's (more cache and branch misses), so time ratios stay above instruction ratios.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import argparse
 import gc
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -202,24 +205,77 @@ def run(client: Client, page: str, n: int) -> float:
     return (CLOCK() - t0) / n * 1e6
 
 
+def child(name: str, page: str, n: int) -> int:
+    """Run ``n`` requests of ``page`` in configuration ``name`` (a counted process)."""
+    call_command("migrate", verbosity=0)
+    client = make_client(name)
+    for _ in range(30):
+        client.get(page)
+    gc.collect()
+    gc.disable()
+    for _ in range(n):
+        client.get(page)
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+def _instructions(name: str, page: str, n: int) -> int:
+    """Instructions of a child process running ``n`` requests, counted by cachegrind."""
+    out = WORK / f"cachegrind.{name}.{n}"
+    command = [
+        "valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+        sys.executable, __file__, "--child", name, page, str(n),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no summary in {out}")
+
+
+def count(n: int) -> int:
+    """``--clock instructions``: instructions per request, each count in two processes."""
+    if shutil.which("valgrind") is None:
+        print("--clock instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    print(f"Django {django.get_version()}, {n} requests per configuration and page, "
+          "instructions per request (cachegrind)")  # fmt: skip
+    for page, what in PAGES.items():
+        print(f"\n{page}: {what}")
+        print(f"{'configuration':<12} {'instructions':>13} {'x bare':>7}")
+        base = 0.0
+        for name in CONFIGS:
+            per = (_instructions(name, page, n) - _instructions(name, page, 0)) / n
+            base = base or per
+            print(f"{name:<12} {per:>13,.0f} {per / base:>7.3f}", flush=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="requests per configuration")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument(
-        "--clock", choices=("wall", "cpu"), default="wall",
-        help="wall time, or this process's CPU time (steadier on a machine others load)",
+        "--clock", choices=("wall", "cpu", "instructions"), default="wall",
+        help="wall time, this process's CPU time (steadier on a machine others load), or "
+        "instructions counted under cachegrind (load-independent; -n 200 is plenty)",
     )  # fmt: skip
     parser.add_argument(
         "--only", nargs="*", default=None, help="configurations to run (bare always)"
     )
+    parser.add_argument("--child", nargs=3, metavar=("CONFIG", "PAGE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return child(args.child[0], args.child[1], int(args.child[2]))
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.only:
         for name in list(CONFIGS):
             if name != "bare" and name not in args.only:
                 del CONFIGS[name]
+    if args.clock == "instructions":
+        return count(args.n)
     call_command("migrate", verbosity=0)
     clients = {name: make_client(name) for name in CONFIGS}
     per_round = max(1, args.n // args.rounds)
