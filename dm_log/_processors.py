@@ -95,15 +95,9 @@ class Envelope:
         sec = int(t)
         second = self._second
         if second[0] != sec:
-            second = self.new_second(t)
+            prefix = now_ts(t)[:19]
+            second = self._second = (sec, (prefix, prefix.encode()))
         return (self, second[1], int((t - sec) * 1_000_000), self.next_seq(), ctx, kind)
-
-    def new_second(self, t: float) -> tuple[int, tuple[str, bytes]]:
-        """The second of ``t`` and its prefix, kept for the events of that second."""
-        sec = int(t)
-        prefix = now_ts(t)[:19]
-        second = self._second = (sec, (prefix, prefix.encode()))
-        return second
 
     def head(self, kind: Any) -> bytes:
         """``Z","event":<kind>,"svc":…,"pid":…,"seq":`` as JSON bytes (kept per kind)."""
@@ -295,7 +289,7 @@ def _stamped_line(ed: EventDict, stamp: Stamp) -> bytes | None:
     if not _ENVELOPE_NAMES.isdisjoint(ed):
         return None
     try:
-        del ed["event"]  # written from the stamp, in its place
+        ed.pop("event", None)  # written from the stamp, in its place
         body = orjson.dumps(ed, default=_default, option=_STR_KEYS)
         head = envelope._heads.get(kind) or envelope.head(kind)
         if ctx is None:

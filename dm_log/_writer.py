@@ -5,7 +5,7 @@ The pipeline is ``redact -> Envelope -> Validate -> Render -> FileSink.msg`` (se
 dict :func:`emit` receives, with no bound logger between them (which would copy the
 dict and add call layers to every event). :meth:`_Writer.line` runs them as one call:
 an event of a hot kind, not validated, is stamped and rendered from the envelope's
-prepared bytes without the processors' dict keys passing the stamp along; any other
+prepared bytes without the stamp passing through the event's dict; any other
 event goes through the processors in turn, with the same stamp. :func:`emit` never
 raises: a failure anywhere in it, a ``RecursionError`` from a nested signal handler
 included, is counted as a dropped line and reported as ``dm.dropped``.
@@ -14,30 +14,22 @@ included, is counted as a dropped line and reported as ``dm.dropped``.
 from __future__ import annotations
 
 import os
-from time import time as _time
 from typing import Any
-
-import orjson
 
 from . import _config
 from ._config import Config
 from ._context import current_span
 from ._processors import (
     _RESERVED_NAMES,
-    _STR_KEYS,
     HOT_KINDS,
     Envelope,
     Render,
     Validate,
-    _default,
-    _span_json,
+    _stamped_line,
     redact,
 )
 from ._redact import redact_event, set_extra_keys
 from ._sink import FileSink
-
-_dumps = orjson.dumps
-_JSONEncodeError = orjson.JSONEncodeError
 
 __all__ = ["emit", "emit_kw", "enabled", "sink"]
 
@@ -45,17 +37,13 @@ __all__ = ["emit", "emit_kw", "enabled", "sink"]
 class _Writer:
     """The process's one writer: a sink and the processors feeding it."""
 
-    __slots__ = (
-        "config", "envelope", "max_line", "render", "sink", "unchecked", "validate", "validate_all",
-    )  # fmt: skip
+    __slots__ = ("config", "envelope", "render", "sink", "unchecked", "validate")
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.sink: FileSink | None = None
-        self.validate_all = config.validate_all
         # The kinds written without validation (see ``Validate``).
         self.unchecked = frozenset() if config.validate_all else HOT_KINDS
-        self.max_line = config.max_line_bytes
         self.validate = Validate(config.validate_all)
         self.render = Render(config.max_line_bytes)
         if config.enabled:
@@ -75,50 +63,20 @@ class _Writer:
         """The processors over ``ed`` (an event of ``kind``): its line, as bytes.
 
         A hot kind that is not validated, with no field named like the envelope, is
-        written as :class:`Render` writes a stamped event (the envelope from prepared
-        bytes, then the fields), made here in one go; anything else, or a value orjson
-        refuses at first, goes through ``Validate`` and ``Render`` with the same stamp.
+        written from the stamp's prepared bytes (``_stamped_line``, as :class:`Render`
+        writes it) without the stamp passing through the event's dict; anything else,
+        or a value orjson refuses at first, goes through ``Validate`` and ``Render`` with
+        the same stamp.
         """
         ctx = ed.pop("_dm_ctx", None) or current_span.get()
         redact_event(ed, ctx.secrets if ctx is not None else None, kind)
-        envelope = self.envelope
-        t = _time()
-        sec = int(t)
-        second = envelope._second
-        if second[0] != sec:
-            second = envelope.new_second(t)
-        us = int((t - sec) * 1_000_000)
-        seq = envelope.next_seq()
+        stamp = self.envelope.stamp(ctx, kind)
         if kind in self.unchecked and _RESERVED_NAMES.isdisjoint(ed):
-            try:
-                body = _dumps(ed, default=_default, option=_STR_KEYS)
-            except (TypeError, _JSONEncodeError):
-                body = b""
-            if body:
-                head = envelope._heads.get(kind) or envelope.head(kind)
-                if ctx is None:
-                    span = b""
-                else:
-                    kept = ctx.rendered
-                    if (
-                        kept is not None
-                        and kept[0] is ctx.trace
-                        and kept[1] is ctx.span
-                        and kept[2] is ctx.parent
-                    ):
-                        span = kept[3]
-                    else:
-                        span = _span_json(ctx)
-                if len(body) == 3:  # b"{}\n": no field of its own
-                    line = b'{"v":1,"ts":"%s.%06d%s%d%s}\n' % (second[1][1], us, head, seq, span)
-                else:
-                    line = b'{"v":1,"ts":"%s.%06d%s%d%s,%s' % (
-                        second[1][1], us, head, seq, span, body[1:],
-                    )  # fmt: skip
-                if len(line) <= self.max_line:
-                    return line
+            line = _stamped_line(ed, stamp)
+            if line is not None and len(line) <= self.render.max_line:
+                return line
         ed["event"] = kind
-        ed["_dm_env"] = (envelope, second[1], us, seq, ctx, kind)
+        ed["_dm_env"] = stamp
         return self.render(None, "msg", self.validate(None, "msg", ed))
 
     def after_fork_in_child(self) -> None:

@@ -105,15 +105,14 @@ def _writer_and_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[
     from dm_log import _processors, _writer
     from dm_log._config import Config
 
-    monkeypatch.setattr(_writer, "_time", lambda: 1_700_000_000.25)
     monkeypatch.setattr(_processors, "_time", lambda: 1_700_000_000.25)
     writer = _writer._Writer(Config(log_dir=tmp_path, service="svc", host="host"))
     writer.envelope = Envelope("svc", "host", 4321, itertools.count(7).__next__)
     chain = (
         _processors.redact,
         Envelope("svc", "host", 4321, itertools.count(7).__next__),
-        Validate(writer.validate_all),
-        Render(writer.max_line),
+        Validate(writer.validate.validate_all),
+        Render(writer.render.max_line),
     )
     return writer, chain
 
