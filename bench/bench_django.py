@@ -30,7 +30,8 @@ On a machine too loaded for either clock, ``--clock instructions`` counts instea
 each configuration and page runs in processes of its own under ``valgrind
 --tool=cachegrind`` (Debian's ``valgrind``), once with N requests and once with none,
 with the garbage collector off after the warm-up; the difference over N is the
-instructions per request, the same whatever else the machine runs. The kernel's side
+instructions per request, which the machine's load does not move (repeated runs
+still differ by a few percent, from each process's own start-up). The kernel's side
 of ``write()`` is not counted, and an instruction of ours costs more time than one of
 Django's (more cache and branch misses), so time ratios stay above instruction ratios.
 """
