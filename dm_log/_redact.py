@@ -25,15 +25,16 @@ applying three rules to what it meets:
   message. Values under 4 characters are redacted where found but not remembered,
   and a span tree remembers at most 1024 values (later ones are still redacted by
   key and by shape).
+
+This module walks whole events; the rules for one key or one text are in
+``_redact_text``, and the finding of secret columns in a statement in ``_redact_sql``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
-from urllib.parse import unquote_plus
 
 from ._bounds import (
     MAX_DEPTH,
@@ -44,22 +45,22 @@ from ._bounds import (
     clip_text,
     cut_mark,
     plain,
-    printable,
 )
+from ._redact_sql import NO_SLOTS, redact_sql_params, slots_of, sql_slots
+from ._redact_text import (
+    REDACTED,
+    is_secret_key,
+    redact_argv,
+    redact_text,
+    remember,
+    scrub,
+    set_key_pattern,
+)
+from ._redact_text import plain_texts as _plain_texts
+from ._redact_text import safe_keys as _safe_keys
+from ._redact_text import verdicts as _verdicts
 
 __all__ = ["REDACTED", "is_secret_key", "redact_argv", "redact_event", "scrub", "set_extra_keys"]
-
-REDACTED = "[redacted]"
-
-_BASE_PATTERN = (
-    r"passw|passphrase|^pass$|pwd|secret|token|api[-_]?key|apikey|^key$|session|csrf|xsrf"
-    r"|cookie|authori[sz]ation|^auth$|[-_]auth$|^auth[-_]|credential|private[-_]?key"
-    r"|signature|^sig$|bearer|otp$|^pin$"
-)
-_key_re = re.compile(_BASE_PATTERN, re.IGNORECASE)
-_MIN_SECRET = 4
-_MIN_PATH_SECRET = 8
-_MAX_REMEMBERED = 1024
 
 # The kind and the API's instructions to the pipeline.
 _NOT_WALKED = frozenset({"event", "_dm_ctx", "_dm_validate"})
@@ -77,178 +78,10 @@ _TEXT_FIELDS = {"cache": frozenset({"key"}), "request.end": frozenset({"session_
 
 def set_extra_keys(extra: Iterable[str]) -> None:
     """Add key fragments (plain text, case-insensitive) to what counts as secret."""
-    global _key_re
-    parts = [_BASE_PATTERN, *(re.escape(k) for k in extra if k)]
-    _key_re = re.compile("|".join(parts), re.IGNORECASE)
-    _verdicts.clear()
-    _safe_keys.clear()
-    _plain_texts.clear()
-    _sql_slots.clear()
+    set_key_pattern(extra)
+    sql_slots.clear()
     _plans.clear()
     _shapes.clear()
-
-
-# Verdicts per key, a plain dict (a lookup is cheaper than a cached call); the top-level
-# keys the pass skips are kept in it too, as _SKIP, so one lookup decides a key.
-_verdicts: dict[str, Any] = {}
-_SKIP = object()
-# The keys found not secret (and short enough to be kept as they are): a mapping whose
-# keys all are in it, and whose values all are plain texts, is left as it is at once.
-_safe_keys: set[str] = set()
-
-
-def is_secret_key(key: str) -> bool:
-    """True if a value stored under ``key`` must not be written."""
-    found = _verdicts.get(key)
-    if found is None or found is _SKIP:
-        found = _key_re.search(key) is not None
-        if len(_verdicts) >= 8192:
-            _verdicts.clear()
-            _safe_keys.clear()
-        if key not in _NOT_WALKED:
-            _verdicts[key] = found
-        if not found and type(key) is str and len(key) <= MAX_STRING:
-            _safe_keys.add(key)
-    return bool(found)
-
-
-def _remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
-    value = value.strip()
-    if len(value) < minimum or value == REDACTED or len(secrets) >= _MAX_REMEMBERED:
-        return
-    secrets.add(value)
-    if "%" in value or "+" in value:
-        secrets.add(unquote_plus(value))
-    # "Bearer abc", "Token abc", "Basic abc": the credential alone turns up elsewhere too.
-    scheme, _, rest = value.partition(" ")
-    if rest and len(rest) >= _MIN_SECRET and scheme.isalpha():
-        secrets.add(rest.strip())
-    # "a=1; b=2": each cookie value on its own.
-    if "=" in value and ";" in value:
-        for part in value.split(";"):
-            v = part.partition("=")[2].strip()
-            if len(v) >= _MIN_SECRET:
-                secrets.add(v)
-
-
-def scrub(text: str, secrets: set[str] | None) -> str:
-    """Replace every remembered secret value inside ``text``."""
-    if not secrets or not text:
-        return text
-    for secret in tuple(secrets):  # a copy: a signal handler may add to the set meanwhile
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-# -- by shape --------------------------------------------------------------------------
-
-_USERINFO = re.compile(r"://([^\s/?#@'\"<>]+)@")
-# Found from the "=" (a literal the engine jumps to), the name then read backwards:
-# scanning for names at every position would cost more than the rest of the event.
-_VALUE = re.compile(r"""=([^&\s#;,'"<>]+)|=(\s*)'([^']*)'""")
-_NAME_BACK = re.compile(r"[A-Za-z0-9_.\-\[\]]+")  # name=value: nothing between
-_SQL_NAME_BACK = re.compile(r"\s*[\"`\]]?([A-Za-z0-9_.]+)")  # "column" = 'literal'
-_PATH = re.compile(
-    r"(/(?:password[-_])?(?:reset|activate|activation|confirm|verify|verification|invite"
-    r"|invitation|magic[-_]?link|unsubscribe)s?/)([^\s?#'\"<>]+)",
-    re.IGNORECASE,
-)
-
-
-def _userinfo(text: str, secrets: set[str]) -> str:
-    def hide(m: re.Match[str]) -> str:
-        user, colon, password = m.group(1).partition(":")
-        if colon:
-            _remember(secrets, password)
-            return f"://{user}:{REDACTED}@"
-        _remember(secrets, user)
-        return f"://{REDACTED}@"
-
-    return _USERINFO.sub(hide, text)
-
-
-def _name_values(text: str, secrets: set[str]) -> str:
-    pieces: list[str] = []
-    last = 0
-    for m in _VALUE.finditer(text):
-        at = m.start()
-        before = text[max(0, at - 100) : at][::-1]
-        if m.group(1) is not None:
-            name_m = _NAME_BACK.match(before)
-            name = name_m.group(0)[::-1] if name_m else ""
-            value, hidden = m.group(1), "=" + REDACTED
-        else:
-            name_m = _SQL_NAME_BACK.match(before)
-            name = name_m.group(1)[::-1] if name_m else ""
-            value, hidden = m.group(3), f"={m.group(2)}'{REDACTED}'"
-        if not name or not is_secret_key(name):
-            continue
-        _remember(secrets, value)
-        pieces.append(text[last:at])
-        pieces.append(hidden)
-        last = m.end()
-    if not pieces:
-        return text
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def _path(text: str, secrets: set[str]) -> str:
-    def hide(m: re.Match[str]) -> str:
-        out = []
-        for segment in m.group(2).split("/"):
-            if segment:
-                _remember(secrets, segment, _MIN_PATH_SECRET)
-                out.append(REDACTED)
-            else:
-                out.append("")
-        return m.group(1) + "/".join(out)
-
-    return _PATH.sub(hide, text)
-
-
-def _may_name_a_link(lowered: str) -> bool:
-    """False when an ASCII text (lowered) cannot hold a :data:`_PATH` link: a few substring
-    tests instead of the case-blind regex, which costs several times more on every path.
-    Text that is not ASCII always goes to the regex (its case folding is wider than
-    ``lower()``: ``\\u017f`` matches ``s``)."""
-    return (
-        "reset" in lowered
-        or "activat" in lowered
-        or "confirm" in lowered
-        or "verif" in lowered
-        or "invit" in lowered
-        or "magic" in lowered
-        or "unsubscri" in lowered
-    )
-
-
-# Texts seen to hold no secret by shape. Hot-path text repeats (SQL, paths, logger
-# names), so most strings are looked up here once instead of searched again.
-_plain_texts: set[str] = set()
-_PLAIN_MAX_LEN = 2048
-
-
-def _text(text: str, secrets: set[str]) -> str:
-    if secrets:
-        text = scrub(text, secrets)
-    if text in _plain_texts:
-        return text
-    if len(text) > MAX_STRING:
-        text = clip_text(text, MAX_STRING)
-    shaped = text
-    if "@" in shaped:
-        shaped = _userinfo(shaped, secrets)
-    if "=" in shaped:
-        shaped = _name_values(shaped, secrets)
-    if "/" in shaped and (not shaped.isascii() or _may_name_a_link(shaped.lower())):
-        shaped = _path(shaped, secrets)
-    if shaped is text and len(text) <= _PLAIN_MAX_LEN:
-        if len(_plain_texts) >= 4096:
-            _plain_texts.clear()
-        _plain_texts.add(text)
-    return shaped
 
 
 # -- the walk --------------------------------------------------------------------------
@@ -266,14 +99,14 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
     """
     t = type(value)
     if t is str:
-        return _text(value, secrets)
+        return redact_text(value, secrets)
     if t in _SCALARS:
         return value
     if t is not dict and t is not list and t is not tuple:
         value = plain(value)
         t = type(value)
         if t is str:
-            return _text(value, secrets)
+            return redact_text(value, secrets)
         if t is not dict and t is not list:
             return value
     if depth <= 0 or budget[0] <= 0:
@@ -308,22 +141,20 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
                 break
             key = k
             if type(k) is not str:
-                key = _text(str(k), secrets)
+                key = redact_text(str(k), secrets)
             elif len(k) > MAX_STRING:  # a key is text like any other (a folded stack)
                 key = clip_text(k, MAX_STRING)
             try:
                 secret = verdicts[key]
             except KeyError:
                 secret = is_secret_key(key)
-            if secret is _SKIP:
-                secret = is_secret_key(key)
             tv = type(v)
             if secret:
                 if tv is str:
-                    _remember(secrets, v)
+                    remember(secrets, v)
                 new: Any = REDACTED
             elif tv is str:
-                new = v if not secrets and v in plain_texts else _text(v, secrets)
+                new = v if not secrets and v in plain_texts else redact_text(v, secrets)
             elif tv in scalars:
                 new = v
             else:
@@ -343,7 +174,7 @@ def _walk(value: Any, secrets: set[str], depth: int, budget: list[int]) -> Any:
     for v in value[:MAX_ITEMS] if size > MAX_ITEMS else value:
         tv = type(v)
         if tv is str:
-            new = v if not secrets and v in plain_texts else _text(v, secrets)
+            new = v if not secrets and v in plain_texts else redact_text(v, secrets)
         elif tv in scalars:
             new = v
         else:
@@ -453,6 +284,23 @@ def _entries_of(shape: tuple[Any, ...], kind: Any, ed: dict[str, Any]) -> _Shape
     return entries
 
 
+def _sql_params(sql: Any, params: Any, secrets: set[str], budget: list[int]) -> Any:
+    """The ``params`` field of an ``sql`` event: bounded, then redacted by column."""
+    if type(params) is list and len(params) <= 16:
+        for v in params:
+            if type(v) not in _SCALARS:  # a string, a row, a date: walked (and copied)
+                params = _walk(params, secrets, MAX_DEPTH, budget)
+                break
+    else:
+        params = _walk(params, secrets, MAX_DEPTH, budget)
+    slots = sql_slots.get(sql) if type(sql) is str else None  # seen before: no call
+    if slots is None:
+        slots = slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
+    if slots is NO_SLOTS:
+        return params
+    return redact_sql_params(slots, params, secrets)
+
+
 def redact_event(ed: dict[str, Any], secrets: set[str] | None, kind: Any) -> dict[str, Any]:
     """Bound and redact every field of ``ed``, an event of ``kind``, in place (given
     before the envelope is added; ``ed`` may hold ``event`` or not).
@@ -481,12 +329,12 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None, kind: Any) -> dic
         value = ed[key]
         if action == _TEXT:
             if secrets or value not in plain_texts:
-                ed[key] = _text(value, secrets)
+                ed[key] = redact_text(value, secrets)
         elif action == _WALK:
             ed[key] = _walk(value, secrets, MAX_DEPTH, budget)
         elif action == _SECRET:
             if type(value) is str:
-                _remember(secrets, value)
+                remember(secrets, value)
             ed[key] = REDACTED
         elif action == _SQL_PARAMS:
             ed[key] = _sql_params(ed.get("sql"), value, secrets, budget)
@@ -499,126 +347,3 @@ def redact_event(ed: dict[str, Any], secrets: set[str] | None, kind: Any) -> dic
             if _action(kind, key) != _PASS:
                 ed[key] = _rescrub(ed[key], secrets)
     return ed
-
-
-# -- SQL parameters and command lines --------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"%s|%\((\w+)\)s|\?|:(\w+)|\$\d+")
-_LHS = re.compile(r"""["`\[]?(\w+)["`\]]?\s*(?:=|<>|!=|<|>|<=|>=|\bLIKE|\bIN\s*\(\s*)\s*$""", re.I)
-_INSERT = re.compile(r"INSERT\s+INTO\s+\S+\s*\(([^)]*)\)\s*VALUES", re.I)
-
-
-_NO_SLOTS: tuple[frozenset[int], frozenset[str]] = (frozenset(), frozenset())
-# Per SQL text, the secret placeholders found in it: statements repeat, so the scan of
-# each text runs once (bounded; cleared when full).
-_sql_slots: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
-_MAX_SQL_TEXTS = 2048
-
-
-def _slots_of(sql: str) -> tuple[frozenset[int], frozenset[str]]:
-    found = _sql_slots.get(sql)
-    if found is None:
-        found = _sql_secret_slots(sql[:MAX_STRING])
-        if not found[0] and not found[1]:
-            found = _NO_SLOTS
-        if len(_sql_slots) >= _MAX_SQL_TEXTS:
-            _sql_slots.clear()
-        if len(sql) <= MAX_STRING:
-            _sql_slots[sql] = found
-    return found
-
-
-def _sql_params(sql: Any, params: Any, secrets: set[str], budget: list[int]) -> Any:
-    """The ``params`` field of an ``sql`` event: bounded, then redacted by column."""
-    if type(params) is list and len(params) <= 16:
-        for v in params:
-            if type(v) not in _SCALARS:  # a string, a row, a date: walked (and copied)
-                params = _walk(params, secrets, MAX_DEPTH, budget)
-                break
-    else:
-        params = _walk(params, secrets, MAX_DEPTH, budget)
-    slots = _sql_slots.get(sql) if type(sql) is str else None  # seen before: no call
-    if slots is None:
-        slots = _slots_of(sql if type(sql) is str else str(sql if sql is not None else ""))
-    if slots is _NO_SLOTS:
-        return params
-    return _redact_sql_params(slots, params, secrets)
-
-
-def _sql_secret_slots(sql: str) -> tuple[frozenset[int], frozenset[str]]:
-    """Positions (and names, for named styles) of placeholders bound to secret columns."""
-    positions: set[int] = set()
-    names: set[str] = set()
-    insert = _INSERT.search(sql)
-    columns = (
-        [c.strip().strip('"`[]') for c in insert.group(1).split(",")] if insert is not None else []
-    )
-    values_at = insert.end() if insert is not None else -1
-    for index, m in enumerate(_PLACEHOLDER.finditer(sql)):
-        name = m.group(1) or m.group(2)
-        column: str | None = None
-        if values_at >= 0 and m.start() > values_at and columns:
-            column = columns[index % len(columns)]
-        else:
-            lhs = _LHS.search(sql, max(0, m.start() - 120), m.start())
-            column = lhs.group(1) if lhs is not None else None
-        if (column and is_secret_key(column)) or (name and is_secret_key(name)):
-            positions.add(index)
-            if name:
-                names.add(name)
-    return frozenset(positions), frozenset(names)
-
-
-def _hide(value: Any, secrets: set[str]) -> str:
-    if type(value) is str:
-        _remember(secrets, value)
-    return REDACTED
-
-
-def _redact_sql_params(
-    slots: tuple[frozenset[int], frozenset[str]], params: Any, secrets: set[str]
-) -> Any:
-    """Bounded SQL parameters with the values bound to secret-looking columns redacted.
-
-    ``params`` is a list (``%s``/``?`` styles), a list of lists (executemany), or
-    a mapping (named styles), already walked by :func:`_walk`; ``slots`` are the
-    statement's secret positions and names.
-    """
-    positions, names = slots
-    if type(params) is dict:
-        return {k: _hide(v, secrets) if k in names else v for k, v in params.items()}
-    if type(params) is list:
-        if params and type(params[0]) in (list, dict):  # executemany: rows
-            return [_redact_sql_params(slots, row, secrets) for row in params]
-        return [_hide(v, secrets) if i in positions else v for i, v in enumerate(params)]
-    return params
-
-
-def redact_argv(argv: Iterable[Any], secrets: set[str] | None = None) -> list[str]:
-    """Command-line arguments with secret options redacted: ``--password=x``, ``--token x``.
-
-    Each argument is also cleaned like any other text (``postgres://u:PW@h/db``
-    loses its password); undecodable bytes become U+FFFD.
-    """
-    if secrets is None:
-        secrets = set()
-    out: list[str] = []
-    hide_next = False
-    for arg in list(argv)[:64]:
-        arg = _text(printable(str(plain(arg)))[:500], secrets)
-        if hide_next:
-            _remember(secrets, arg)
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        key, eq, value = arg.partition("=")
-        if key.startswith("-") and is_secret_key(key.lstrip("-")):
-            if eq:
-                _remember(secrets, value)
-                out.append(f"{key}={REDACTED}")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(arg)
-    return out
