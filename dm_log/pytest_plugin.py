@@ -8,8 +8,12 @@ pytest-xdist the ``worker`` id) when its setup begins, ``test.end`` (``ms``
 covering setup, call and teardown, ``result`` and, for a failure, ``message``)
 after its teardown. The span is the current span while fixtures and the test
 body run, so requests made through Django's test client (sync or async), SQL,
-log records and exceptions recorded meanwhile hang under it. The exception that
-failed a test is recorded too, with ``mechanism`` ``pytest``.
+log records and exceptions recorded meanwhile hang under it, provided the
+project's settings install the Django integration (``"dm_log.django"`` in
+``INSTALLED_APPS`` for SQL, templates, cache and logs, its middleware for
+requests); when they do not, the run's summary says what went unrecorded and
+which setting adds it. The exception that failed a test is recorded too, with
+``mechanism`` ``pytest``.
 
 The service name is ``pytest`` unless ``DM_SERVICE`` says otherwise. Under
 pytest-xdist each worker is its own process and so writes its own file; the
@@ -19,6 +23,7 @@ controller runs no test and writes nothing.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +35,8 @@ import dm_log
 __all__ = ["pytest_addoption", "pytest_configure"]
 
 _MAX_MESSAGE = 2000
+_APP = "dm_log.django"
+_MIDDLEWARE = "dm_log.django.DebugMonitorMiddleware"
 
 
 @dataclass(slots=True)
@@ -141,3 +148,52 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(
         f"debug-monitor: recorded {what} into {folder} (open it with: dm-explore {folder})"
     )
+    for line in _django_unrecorded():
+        terminalreporter.write_line(f"debug-monitor: {line}", yellow=True)
+
+
+def _django_unrecorded() -> list[str]:
+    """What a configured Django project left unrecorded, each with the setting that records it.
+
+    Empty when Django was not used, is not configured, or installs the integration.
+    """
+    if "django.apps" not in sys.modules:
+        return []
+    try:
+        from django.apps import apps
+        from django.conf import settings
+
+        if not settings.configured or not apps.ready:
+            return []
+        lines = []
+        if not apps.is_installed(_APP):
+            lines.append(
+                f"no SQL, templates, cache calls or logs were recorded: add {_APP!r} "
+                "to INSTALLED_APPS"
+            )
+        if not _has_middleware(list(getattr(settings, "MIDDLEWARE", None) or [])):
+            lines.append(
+                "no requests made through Django's test client were recorded: "
+                f"add {_MIDDLEWARE!r} to MIDDLEWARE"
+            )
+        return lines
+    except Exception:  # a summary line is never worth failing the run's output
+        return []
+
+
+def _has_middleware(paths: list[str]) -> bool:
+    """Whether MIDDLEWARE names the debug-monitor middleware or a subclass of it."""
+    if _MIDDLEWARE in paths:
+        return True
+    from django.utils.module_loading import import_string
+
+    from dm_log.django.middleware import DebugMonitorMiddleware
+
+    for path in paths:
+        try:
+            found = import_string(path)
+        except Exception:
+            continue
+        if isinstance(found, type) and issubclass(found, DebugMonitorMiddleware):
+            return True
+    return False

@@ -31,6 +31,7 @@ def test_one_span_per_test_with_requests_sql_and_errors_under_it(
     result = run_sample("--dm-log-dir", str(folder))
     assert result.returncode == 1, result.stdout + result.stderr  # one test fails on purpose
     assert f"debug-monitor: recorded 6 tests into {folder}" in result.stdout
+    assert "were recorded: add" not in result.stdout  # the sample installs the integration
     events = assert_all_valid(folder, event_validator)
     assert {e["svc"] for e in events} == {"pytest"}
     ends = _tests(events)
@@ -97,3 +98,32 @@ def test_inert_without_a_folder(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "debug-monitor" not in result.stdout
     assert not list(tmp_path.rglob("*.jsonl"))
+
+
+def test_a_project_without_the_integration_is_told_what_went_unrecorded(
+    tmp_path: Path, event_validator: Draft202012Validator
+) -> None:
+    folder = tmp_path / "run"
+    result = run_sample("--ds", "shop.settings_plain", "--dm-log-dir", str(folder))
+    assert f"debug-monitor: recorded 6 tests into {folder}" in result.stdout
+    assert (
+        "debug-monitor: no SQL, templates, cache calls or logs were recorded: "
+        "add 'dm_log.django' to INSTALLED_APPS" in result.stdout
+    ), result.stdout
+    assert (
+        "debug-monitor: no requests made through Django's test client were recorded: "
+        "add 'dm_log.django.DebugMonitorMiddleware' to MIDDLEWARE" in result.stdout
+    ), result.stdout
+    events = assert_all_valid(folder, event_validator)
+    kinds = {e["event"] for e in events}
+    assert "test.end" in kinds and not kinds & {"sql", "request.start", "log"}
+
+
+def test_a_subclass_of_the_middleware_counts_as_the_middleware(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    result = run_sample(
+        "--ds", "shop.settings_subclass", "-k", "items_page", "--dm-log-dir", str(folder)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "debug-monitor: recorded 1 tests" in result.stdout
+    assert "were recorded: add" not in result.stdout
