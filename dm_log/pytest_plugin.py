@@ -144,7 +144,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not folder:
         return
     count = config.stash.get(_COUNT_KEY, [0])[0]
-    what = f"{count} tests" if count else "the tests"
+    what = f"{count} test{'' if count == 1 else 's'}" if count else "the tests"
     terminalreporter.write_line(
         f"debug-monitor: recorded {what} into {folder} (open it with: dm-explore {folder})"
     )

@@ -125,5 +125,5 @@ def test_a_subclass_of_the_middleware_counts_as_the_middleware(tmp_path: Path) -
         "--ds", "shop.settings_subclass", "-k", "items_page", "--dm-log-dir", str(folder)
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "debug-monitor: recorded 1 tests" in result.stdout
+    assert "debug-monitor: recorded 1 test into" in result.stdout
     assert "were recorded: add" not in result.stdout
