@@ -70,10 +70,23 @@ def is_secret_key(key: str) -> bool:
     return found
 
 
+# HTTP authentication schemes: a header holding one alone (``Authorization: Basic ``) holds
+# no credential, and the word turns up in the span's later text (``WWW-Authenticate``).
+_AUTH_SCHEMES = frozenset(
+    {"basic", "bearer", "digest", "token", "negotiate", "ntlm", "hoba", "mutual", "jwt", "apikey"}
+)
+
+
 def remember(secrets: set[str], value: str, minimum: int = _MIN_SECRET) -> None:
-    """Add ``value`` (and the parts of it that turn up on their own) to ``secrets``."""
+    """Add ``value`` (and the parts of it that turn up on their own) to ``secrets``.
+
+    A value shorter than ``minimum``, or only an authentication scheme's name, is not
+    remembered: scrubbing it from later text would hide words, not secrets.
+    """
     value = value.strip()
     if len(value) < minimum or value == REDACTED or len(secrets) >= _MAX_REMEMBERED:
+        return
+    if value.lower() in _AUTH_SCHEMES:
         return
     secrets.add(value)
     if "%" in value or "+" in value:

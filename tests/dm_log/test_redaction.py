@@ -195,3 +195,32 @@ def test_code_locations_are_not_judged_by_their_names(log_dir: Path) -> None:
     assert events["profile"]["stacks"] == {stack: 7}
     assert events["cache"]["key"] == "session:42"
     assert events["cache"]["site"]["func"] == "password_reset"
+
+
+def test_an_auth_scheme_without_a_credential_is_not_scrubbed_from_later_text(
+    log_dir: Path,
+) -> None:
+    """``Authorization: Basic `` (a client that sent no credential) is redacted where it
+    stands, but the word stays readable in the 401's ``WWW-Authenticate`` challenge; a
+    real credential is still scrubbed from later text."""
+    with dm_log.span("no-credential"):
+        req = dm_log.start_span(
+            "request", method="GET", path="/api/", headers={"Authorization": "Basic "}
+        )
+        req.end(status=401, headers={"WWW-Authenticate": 'Basic realm="api"'})
+    with dm_log.span("credential"):
+        req = dm_log.start_span(
+            "request", method="GET", path="/api/", headers={"Authorization": "Token 7f3c9a1b2e"}
+        )
+        dm_log.record("log", level="warning", logger="api", msg="token 7f3c9a1b2e refused")
+        req.end(status=401, headers={"WWW-Authenticate": 'Token realm="api"'})
+    events = read_events(log_dir)
+    starts = [e for e in events if e["event"] == "request.start"]
+    ends = [e for e in events if e["event"] == "request.end"]
+    assert [e["headers"]["Authorization"] for e in starts] == [REDACTED, REDACTED]
+    assert [e["headers"]["WWW-Authenticate"] for e in ends] == [
+        'Basic realm="api"',
+        'Token realm="api"',
+    ]
+    (log,) = [e for e in events if e["event"] == "log"]
+    assert log["msg"] == f"token {REDACTED} refused"
