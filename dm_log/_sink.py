@@ -49,6 +49,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _CHECK_EVERY_S = 1.0
 _CAP_RESERVE = 4096
 _MAX_QUEUED = 256
+_OPENING_KINDS = frozenset({"process.start", "dm.config"})
 _monotonic = time.monotonic
 _write = os.write
 
@@ -67,7 +68,10 @@ class FileSink:
 
     def _reset_state(self) -> None:
         self.pid = os.getpid()
-        self._seq = itertools.count()
+        # The first file's own opening lines (``process.start``, ``dm.config``) come first in
+        # it, so they get the first numbers, kept for them: events count on from there.
+        self._opening_seqs = list(range(1 + bool(self.config.refused)))
+        self._seq = itertools.count(len(self._opening_seqs))
         self._fd: int | None = None
         self._path: Path | None = None
         svc, host = _safe_name(self.config.service), _safe_name(self.config.host)
@@ -305,6 +309,7 @@ class FileSink:
         self.count_drop("short write (disk full?)")
 
     def _own_line(self, kind: str, fields: dict[str, Any]) -> bytes:
+        opening = self._opening_seqs
         event = {
             "v": 1,
             "ts": now_ts(),
@@ -312,7 +317,7 @@ class FileSink:
             "svc": self.config.service,
             "host": self.config.host,
             "pid": self.pid,
-            "seq": self.next_seq(),
+            "seq": opening.pop(0) if opening and kind in _OPENING_KINDS else self.next_seq(),
             **fields,
         }
         try:

@@ -72,6 +72,9 @@ def test_every_api_call_writes_lines_that_validate(log_dir: Path, event_validato
         "span.end",
     ):
         assert kind in kinds, kind
+    # The file opens with process.start, numbered first: the file's order is the count's.
+    assert kinds[0] == "process.start"
+    assert [e["seq"] for e in events] == list(range(len(events)))
     assert len(_by_kind(events, "panel")) == 7
     # logger.exception wrote a log line and the exception; capturing it again adds nothing.
     assert len(_by_kind(events, "exception")) == 1

@@ -111,6 +111,7 @@ def test_import_never_raises_and_says_so_once_in_stderr_and_the_file(
         assert done.stderr.count(f"dm_log: {name}=") == 1, done.stderr
     events = read_events(folder)
     assert [e["event"] for e in events[:2]] == ["process.start", "dm.config"]
+    assert [e["seq"] for e in events] == list(range(len(events)))  # no line out of order
     refused = {r["name"]: r for r in events[1]["refused"]}
     assert set(refused) == set(ALL)
     assert refused["DM_LOG_MAX_MB"]["using"] == "256"
