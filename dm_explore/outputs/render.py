@@ -42,6 +42,28 @@ def _code(value: Any, limit: int = 100) -> str:
     return f"`{text}`"
 
 
+def _subject_limits(findings: list[dict[str, Any]], limit: int = 100) -> list[int]:
+    """How much of each finding's subject to show: ``limit`` characters, or past the first
+    character where it differs from another subject that has the same first ``limit``
+    (two N+1 statements differing only in ``<`` and ``>`` near their end)."""
+    texts = [str(f["subject"]) for f in findings]
+    alike: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        alike.setdefault(text[:limit], []).append(i)
+    limits = [limit] * len(texts)
+    for group in alike.values():
+        for i in group:
+            for j in group:
+                a, b = texts[i], texts[j]
+                if a != b:
+                    differs = next(
+                        (k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                        min(len(a), len(b)),
+                    )
+                    limits[i] = min(max(limits[i], differs + 20), 1000)
+    return limits
+
+
 def _per_unit(finding: dict[str, Any]) -> str:
     low, high = finding["min_per_unit"], finding["max_per_unit"]
     return f"{low}x" if low == high else f"{low}-{high}x"
@@ -135,6 +157,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         )
     if report["findings"]:
         out += ["### Findings (grouped: one row however many requests showed it)", ""]
+        shown = report["findings"][:_ROWS]
         out += _table(
             ["kind", "where", "runs", "per run", "site", "what", "example trace"],
             [
@@ -144,10 +167,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                     f["units"],
                     _per_unit(f),
                     _cell(f["site"], 120),
-                    _code(f["subject"]),
+                    _code(f["subject"], limit),
                     _code(f["example_trace"]),
                 ]
-                for f in report["findings"][:_ROWS]
+                for f, limit in zip(shown, _subject_limits(shown), strict=True)
             ],
         )
     if report["slowest_requests"]:
@@ -224,8 +247,10 @@ def render_text(report: dict[str, Any]) -> str:
             f"  {KIND_TITLES.get(f['kind'], f['kind'])}: {_cell(f['where'])} [{_cell(f['svc'])}]"
             f" runs {f['units']}, {_per_unit(f)} per run"
             + (f" at {_cell(f['site'], 120)}" if f["site"] else "")
-            + f": {_cell(f['subject'], 100)}  (trace {f['example_trace'][:12]})"
-            for f in report["findings"]
+            + f": {_cell(f['subject'], limit)}  (trace {f['example_trace'][:12]})"
+            for f, limit in zip(
+                report["findings"], _subject_limits(report["findings"]), strict=True
+            )
         ]
     if report["slowest_requests"]:
         out += ["", "Slowest requests:"]

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+import dm_log
 from dm_explore.cli import main
 from dm_explore.ingest import ALL_TRACES, load_folder
 from dm_explore.model import trace_rows
@@ -296,3 +297,24 @@ def test_report_and_export_end_on_hostile_parent_links(
         (0, True),
         (1, True),
     ]
+
+
+def test_findings_whose_statements_differ_past_the_cut_are_told_apart(log_dir: Path) -> None:
+    """Two N+1 statements alike in their first 100 characters (``<`` against ``>`` near the
+    end) are shown far enough to see the difference, in text and in markdown."""
+    head = (
+        'SELECT "shop_order"."id", "shop_order"."total", "shop_order"."customer_id" '
+        'FROM "shop_order" WHERE "shop_order"."total"'
+    )
+    lower, upper = f"{head} < %s", f"{head} > %s"
+    assert lower[:100] == upper[:100]
+    request = dm_log.start_span("request", method="GET", path="/orders/")
+    for sql in (lower, upper):
+        for n in range(6):
+            dm_log.record("sql", sql=sql, params=[n], ms=0.1, alias="default", vendor="sqlite")
+    request.end(status=200)
+    report = build_report(load_folder(log_dir, max_traces=ALL_TRACES).model)
+    subjects = {f["subject"] for f in report["findings"] if f["kind"] == "n_plus_one"}
+    assert subjects == {lower, upper}
+    for rendered in (render_text(report), render_markdown(report)):
+        assert '"total" <' in rendered and '"total" >' in rendered, rendered
