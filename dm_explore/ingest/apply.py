@@ -162,6 +162,8 @@ def _started(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
         applier.model.add_request(span)
     elif span.kind == "command":
         applier.model.command_started(span)
+    elif span.kind == "test":
+        applier.model.add_test(span)
 
 
 def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
@@ -199,6 +201,8 @@ def _ended(applier: Applier, e: Any, raw: bytes, span: Any) -> None:
     model = applier.model
     if outcome == "error":
         model.count("errors")
+    if span.kind == "test":  # its result is in: the test list changed
+        model.add_test(span)
     if ms is None:
         return
     if span.kind == "request":

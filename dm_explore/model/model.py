@@ -1,4 +1,4 @@
-"""The model: every file's events merged into traces, requests, issues, commands and metrics.
+"""The model: every file's events merged into traces, requests, tests, issues, commands, metrics.
 
 Pure state and the operations that keep it consistent: it imports nothing of
 the reader, the command line or the UI. :mod:`dm_explore.ingest` applies decoded
@@ -107,6 +107,8 @@ class Model:
         self.traces: OrderedDict[str, Trace] = OrderedDict()
         self.spans: dict[SpanKey, Span] = {}  # by (trace id, span id)
         self.requests: dict[SpanKey, Span] = {}  # request spans in arrival order
+        self.tests: dict[SpanKey, Span] = {}  # test spans in arrival order
+        self.tests_version = 0  # moves when a test starts, ends, is killed or evicted
         self._by_span_id: dict[str, Span] = {}  # the latest span of each bare span id
         self.issues: dict[str, Issue] = {}
         self.command_runs: dict[tuple[str, str], deque[Span]] = {}  # (host, command) -> runs
@@ -156,6 +158,8 @@ class Model:
             for span in self.spans.values():
                 if span.process == key and span.end_ts is None:
                     span.killed = True
+                    if span.kind == "test":
+                        self.tests_version += 1
         self.version += 1
 
     def process(self, key: ProcessKey) -> ProcessInfo:
@@ -283,6 +287,12 @@ class Model:
         """``span`` is a request: listed in :attr:`requests` (counted per batch)."""
         self.requests[span.trace, span.span_id] = span
 
+    def add_test(self, span: Span) -> None:
+        """``span`` is a test that started or ended: listed in :attr:`tests` (kept in
+        arrival order), and :attr:`tests_version` moves."""
+        self.tests[span.trace, span.span_id] = span
+        self.tests_version += 1
+
     def set_parent(self, span: Span, parent_id: str) -> None:
         """A span first met without its parent learns it: it leaves the trace's roots."""
         if parent_id.rstrip(HEX_DIGITS):
@@ -334,6 +344,8 @@ class Model:
             if self.spans.get(key) is span:
                 del self.spans[key]
                 self.requests.pop(key, None)
+                if self.tests.pop(key, None) is not None:
+                    self.tests_version += 1
             if by_span_id.get(span.span_id) is span:
                 del by_span_id[span.span_id]
         self.totals["evicted_traces"] += 1

@@ -36,12 +36,13 @@ from .widgets.issues import IssuesTable
 from .widgets.metrics import MetricsView
 from .widgets.nav import NavScroll
 from .widgets.request_list import RequestList
+from .widgets.tests import TestsTable
 
 __all__ = ["ExplorerApp", "run"]
 
 W = TypeVar("W", bound=Widget)
 
-TABS = ("requests", "issues", "commands", "metrics", "files", "endpoints")
+TABS = ("requests", "issues", "commands", "metrics", "files", "endpoints", "tests")
 PALETTE = (  # command palette entries beyond the views: title, help, action
     ("Filter requests", "svc:, status:, slow:, errors (ctrl+f)", "filter"),
     ("Errors only on/off", "requests with an error (E)", "toggle_word('errors')"),
@@ -134,6 +135,9 @@ class ExplorerApp(App[int]):
                 yield FilesTable(id="files-table")
             with TabPane("6 Endpoints", id="endpoints"):
                 yield EndpointsTable(id="endpoints-table")
+            with TabPane("7 Tests", id="tests"):
+                yield Static(id="tests-summary")
+                yield TestsTable(id="tests-table")
         yield Input(
             placeholder="search (Enter; n / N for the next and previous match)",
             id="search",
@@ -214,6 +218,8 @@ class ExplorerApp(App[int]):
                 )
             elif active == "endpoints":
                 self._main("#endpoints-table", EndpointsTable).refresh_from(self.model, force)
+            elif active == "tests":
+                self._main("#tests-table", TestsTable).refresh_from(self.model, force)
             self._draw_status()
         finally:
             self.loader.lock.release()
@@ -264,6 +270,14 @@ class ExplorerApp(App[int]):
     def on_commands_table_chosen(self, message: CommandsTable.Chosen) -> None:
         self.open_span(message.span_id)
 
+    def on_tests_table_chosen(self, message: TestsTable.Chosen) -> None:
+        """A test's trace, the cursor on the test (its ref names both)."""
+        trace_id, _, span_id = message.span_id.rpartition("-")
+        self.open_trace(trace_id, span_id)
+
+    def on_tests_table_counted(self, message: TestsTable.Counted) -> None:
+        self._main("#tests-summary", Static).update(message.summary)
+
     def on_files_table_chosen(self, message: FilesTable.Chosen) -> None:
         self.push_screen(FileScreen(self.model, self.loader.holding, message.file_id))
 
@@ -297,6 +311,7 @@ class ExplorerApp(App[int]):
             "metrics": "#metrics-scroll",
             "files": "#files-table",
             "endpoints": "#endpoints-table",
+            "tests": "#tests-table",
         }.get(active)
         if target:  # at once, so that a focus asked for after this one wins
             widget = self._main(target, Widget)

@@ -1,0 +1,145 @@
+"""The tests view: every recorded test, failures first, then newest first.
+
+One row per ``test`` span the model holds (:attr:`~dm_explore.model.Model.tests`),
+whether or not the test made a request: result, node id, duration, statements
+and requests under it, worker and host, start time. Enter opens the test's
+trace; ``e`` opens where a failed test raised.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets.data_table import RowDoesNotExist
+
+from dm_log.contract import format_time
+
+from ...model import Model
+from ...model.suite import FAILURES, Suite, SuiteRow, suite_rows
+from ..editor import Location, frame_location
+from ..text import cell, duration
+from .keyed import KeyedTable
+
+__all__ = ["MAX_ROWS", "RESULT_STYLE", "TestsTable", "suite_summary"]
+
+MAX_ROWS = 5000  # rows drawn: every failure first, then the newest
+RESULT_STYLE = {
+    "failed": "bold red",
+    "error": "bold red",
+    "killed": "bold red",
+    "passed": "green",
+    "skipped": "yellow",
+    "xfailed": "dim yellow",
+    "xpassed": "yellow",
+    "running": "italic cyan",
+}
+_ORDER = ("failed", "error", "killed", "running", "passed", "skipped", "xfailed", "xpassed")
+
+
+def suite_summary(suite: Suite, shown: int) -> Text:
+    """``12 tests: 2 failed, 9 passed, 1 skipped · failures first, then newest``, and how
+    many rows are shown when not all are."""
+    if not suite.total:
+        return Text("no tests recorded (a pytest run with --dm-log-dir records them)", end="")
+    out = Text(f"{suite.total} test{'' if suite.total == 1 else 's'}: ", style="bold", end="")
+    known = [r for r in _ORDER if r in suite.results]
+    others = sorted(r for r in suite.results if r not in _ORDER)
+    for n, result in enumerate(known + others):
+        if n:
+            out.append(", ")
+        out.append(str(suite.results[result]), style="bold")
+        out.append(" ")
+        out.append_text(cell(result, 20, RESULT_STYLE.get(result, "")))
+    out.append(" · failures first, then newest", style="dim")
+    if shown < suite.total:
+        out.append(f" · showing the first {shown} of {suite.total}", style="bold yellow")
+    return out
+
+
+class TestsTable(KeyedTable):
+    """One row per test, failures (failed, error, killed) first, then newest first.
+
+    Rebuilt only when the model's test list changed (:attr:`Model.tests_version`),
+    at most every :attr:`EVERY` seconds and :attr:`COST_FACTOR` times what the last
+    rebuild took; at most :data:`MAX_ROWS` rows are drawn. Each rebuild posts
+    :class:`TestsTable.Counted`; Enter posts :class:`TestsTable.Chosen`.
+    """
+
+    __test__ = False  # a widget, not a test class, to pytest
+
+    EVERY = 0.5
+    BINDINGS = [Binding("enter", "choose", "Trace")]
+
+    class Chosen(Message):
+        """The user asked for a test's trace: ``span_id`` is the test span's ref."""
+
+        def __init__(self, span_id: str) -> None:
+            super().__init__()
+            self.span_id = span_id
+
+    class Counted(Message):
+        """The list was rebuilt: ``summary`` says how many tests ended how."""
+
+        def __init__(self, summary: Text) -> None:
+            super().__init__()
+            self.summary = summary
+
+    def on_mount(self) -> None:
+        self.zebra_stripes = True
+        self.add_columns("result", "test", "duration", "sql", "requests", "worker", "started")
+
+    def refresh_from(self, model: Model, force: bool = False) -> None:
+        """Rebuild when a test started, ended, was killed or evicted since the last time."""
+        version = model.tests_version
+        if not self.compute_due(version, force):
+            return
+        began = time.monotonic()
+        suite = suite_rows(model, MAX_ROWS)
+        self._locations = {
+            row.ref: where
+            for row in suite.rows
+            if row.failed
+            and (span := model.span(row.ref)) is not None
+            and (where := _raised_at(span.exceptions)) is not None
+        }
+        self._draw(suite.rows)
+        self.computed(version, began)
+        self.post_message(self.Counted(suite_summary(suite, len(suite.rows))))
+
+    def _draw(self, rows: list[SuiteRow]) -> None:
+        keep = self.current_key()
+        keep_row = self.cursor_row
+        self.clear()
+        for row in rows:
+            self.add_row(
+                Text(row.result, style=RESULT_STYLE.get(row.result, ""), end=""),
+                cell(row.nodeid, 100, "bold red" if row.result in FAILURES else ""),
+                duration(row.ms) if row.ms is not None else "…",
+                str(row.sql),
+                str(row.requests),
+                cell(f"{row.worker} {row.host}" if row.worker else row.host, 30),
+                format_time(row.start_ts, date=True) if row.start_ts is not None else "?",
+                key=row.ref,
+            )
+        if not self.row_count:
+            return
+        try:  # the cursor stays on its test, wherever the test moved
+            index = self.get_row_index(keep) if keep is not None else None
+        except RowDoesNotExist:
+            index = None
+        self.move_cursor(row=index if index is not None else min(keep_row, self.row_count - 1))
+
+    def open_key(self, key: str) -> None:
+        """The test's trace, the cursor on the test."""
+        self.post_message(self.Chosen(key))
+
+
+def _raised_at(exceptions: object) -> Location | None:
+    """Where the last exception with usable frames was raised."""
+    for event in reversed(exceptions if isinstance(exceptions, list) else []):
+        if isinstance(event, dict) and (found := frame_location(event.get("frames"))):
+            return found
+    return None
