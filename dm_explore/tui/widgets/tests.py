@@ -18,14 +18,15 @@ from textual.widgets.data_table import RowDoesNotExist
 from dm_log.contract import format_time
 
 from ...model import Model
-from ...model.suite import FAILURES, Suite, SuiteRow, suite_rows
+from ...model.suite import Suite, SuiteRow, suite_rows
 from ..editor import Location, frame_location
 from ..text import cell, duration
 from .keyed import KeyedTable
 
 __all__ = ["MAX_ROWS", "RESULT_STYLE", "TestsTable", "suite_summary"]
 
-MAX_ROWS = 5000  # rows drawn: every failure first, then the newest
+MAX_ROWS = 2000  # rows drawn: every failure first, then the newest
+_REBUILD_AT = 200  # more rows to remove than this: clear the table and add every row
 RESULT_STYLE = {
     "failed": "bold red",
     "error": "bold red",
@@ -70,7 +71,7 @@ class TestsTable(KeyedTable):
 
     __test__ = False  # a widget, not a test class, to pytest
 
-    EVERY = 0.5
+    EVERY = 1.0
     BINDINGS = [Binding("enter", "choose", "Trace")]
 
     class Chosen(Message):
@@ -89,7 +90,10 @@ class TestsTable(KeyedTable):
 
     def on_mount(self) -> None:
         self.zebra_stripes = True
-        self.add_columns("result", "test", "duration", "sql", "requests", "worker", "started")
+        self._shown: dict[str, tuple[SuiteRow, Text]] = {}  # ref -> its row, its result cell
+        for name in ("result", "test", "duration", "sql", "requests", "worker", "started"):
+            self.add_column(name, key=name)
+        self.add_column("message", key="message")
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
         """Rebuild when a test started, ended, was killed or evicted since the last time."""
@@ -110,20 +114,38 @@ class TestsTable(KeyedTable):
         self.post_message(self.Counted(suite_summary(suite, len(suite.rows))))
 
     def _draw(self, rows: list[SuiteRow]) -> None:
+        """Show ``rows`` in their order, touching only what changed.
+
+        Rows of tests still listed stay (their cells updated if the test changed),
+        rows of new tests are added, the others removed, then the rows are put in
+        order: a few new tests cost a few rows' measuring, not the whole table's.
+        Past :data:`_REBUILD_AT` removals the table is rebuilt instead.
+        """
         keep = self.current_key()
         keep_row = self.cursor_row
-        self.clear()
+        shown = self._shown
+        wanted = {row.ref: row for row in rows}
+        gone = [ref for ref in shown if ref not in wanted]
+        if len(gone) > _REBUILD_AT:
+            self.clear()
+            shown.clear()
+        else:
+            for ref in gone:
+                self.remove_row(ref)
+                del shown[ref]
         for row in rows:
-            self.add_row(
-                Text(row.result, style=RESULT_STYLE.get(row.result, ""), end=""),
-                cell(row.nodeid, 100, "bold red" if row.result in FAILURES else ""),
-                duration(row.ms) if row.ms is not None else "…",
-                str(row.sql),
-                str(row.requests),
-                cell(f"{row.worker} {row.host}" if row.worker else row.host, 30),
-                format_time(row.start_ts, date=True) if row.start_ts is not None else "?",
-                key=row.ref,
-            )
+            before = shown.get(row.ref)
+            if before is not None and before[0] == row:
+                continue
+            cells = _cells(row)
+            if before is None:
+                self.add_row(*cells, key=row.ref)
+            else:
+                for column, value in zip(self.ordered_columns, cells, strict=True):
+                    self.update_cell(row.ref, column.key, value)
+            shown[row.ref] = (row, cells[0])
+        position = {id(shown[row.ref][1]): n for n, row in enumerate(rows)}
+        self.sort("result", key=lambda result: position[id(result)])
         if not self.row_count:
             return
         try:  # the cursor stays on its test, wherever the test moved
@@ -135,6 +157,20 @@ class TestsTable(KeyedTable):
     def open_key(self, key: str) -> None:
         """The test's trace, the cursor on the test."""
         self.post_message(self.Chosen(key))
+
+
+def _cells(row: SuiteRow) -> tuple[Text, ...]:
+    """A row's cells, all :class:`Text` (a ``str`` cell would be parsed as markup)."""
+    return (
+        Text(row.result, style=RESULT_STYLE.get(row.result, ""), end=""),
+        cell(row.nodeid, 100, "bold red" if row.failed else ""),
+        Text(duration(row.ms) if row.ms is not None else "…", end=""),
+        Text(str(row.sql), end=""),
+        Text(str(row.requests), end=""),
+        cell(f"{row.worker} {row.host}" if row.worker else row.host, 30),
+        Text(format_time(row.start_ts, date=True) if row.start_ts else "?", end=""),
+        cell(row.message.partition("\n")[0] if row.failed else "", 80, "red"),
+    )
 
 
 def _raised_at(exceptions: object) -> Location | None:
