@@ -3,7 +3,7 @@
 One "rich" request (``RICH``) carries 40 statements (some rendered by a template),
 40 log lines, an exception with 8 frames, 3 templates, 30 cache calls, 40 child
 spans and 40 request headers; 60 more requests on 8 routes, some failing with
-one of 6 errors; 6 command runs; 60 metric series; a file with 60 bad lines.
+one of 6 errors; 6 command runs; 40 tests; 60 metric series; a file with 60 bad lines.
 Every file and line is under ``/app`` (a container path, mapped in the tests).
 """
 
@@ -117,6 +117,15 @@ def keys_folder(folder: Path) -> Path:
         jobs.ev("command.end", second + 0.5, trace, span, ms=500.0, outcome="ok",
                 status="FINISHED")  # fmt: skip
     jobs.write(folder / "jobs.h1.22.jsonl")
+
+    run = Writer("pytest", 23)
+    for n in range(40):  # a test run for the Tests view, none of them making a request
+        trace, span, second = _trace(0xA00 + n), _span(0xA00 + n), 1.0 + n * 0.1
+        nodeid = f"tests/test_shop.py::test_{n:02d}"
+        run.ev("test.start", second, trace, span, nodeid=nodeid)
+        run.ev("test.end", second + 0.05, trace, span, nodeid=nodeid, ms=50.0, outcome="ok",
+               result="passed")  # fmt: skip
+    run.write(folder / "pytest.h1.23.jsonl")
 
     for n in range(4):  # more files for the Files view
         Writer(f"svc{n}", 30 + n).ev("process.start", 0.0, argv=["x"]).write(

@@ -121,6 +121,7 @@ async def test_every_view_and_screen_answers_every_navigation_key(folder: Path) 
             "4": "#metrics-scroll",
             "5": "#files-table",
             "6": "#endpoints-table",
+            "7": "#tests-table",
         }
         for key, selector in views.items():
             await press(pilot, key)

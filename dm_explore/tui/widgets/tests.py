@@ -91,7 +91,7 @@ class TestsTable(KeyedTable):
     def on_mount(self) -> None:
         self.zebra_stripes = True
         self._shown: dict[str, tuple[SuiteRow, Text]] = {}  # ref -> its row, its result cell
-        for name in ("result", "test", "duration", "sql", "requests", "worker", "started"):
+        for name in ("result", "test", "duration", "sql", "requests", "worker/host", "started"):
             self.add_column(name, key=name)
         self.add_column("message", key="message")
 
