@@ -37,7 +37,7 @@ class SuiteRow:
     worker: str | None  # the pytest-xdist worker (``gw0``), if any
     host: str
     start_ts: float | None
-    message: str  # the failure's or skip's reason, or ""
+    message: str  # a failure's reason (the ``test.end`` message), else ""
     failed: bool
 
 
@@ -73,9 +73,9 @@ def _row(span: Span) -> SuiteRow:
     result = suite_result(span)
     sql, requests = suite_counts(span)
     start = span.start
-    end = span.end or {}
+    failed = result in FAILURES
+    message = (span.end or {}).get("message") if failed else None  # decoded for failures only
     worker = start.get("worker")
-    message = end.get("message")
     return SuiteRow(
         ref=span.ref,
         trace=span.trace,
@@ -88,7 +88,7 @@ def _row(span: Span) -> SuiteRow:
         host=span.process[1],
         start_ts=span.start_ts if span.start_ts is not None else span.end_ts,
         message=message if isinstance(message, str) else "",
-        failed=result in FAILURES,
+        failed=failed,
     )
 
 

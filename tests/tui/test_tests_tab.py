@@ -207,3 +207,38 @@ async def test_tests_arriving_while_open_take_their_place(tmp_path: Path) -> Non
         await _until(pilot, lambda: _rows(app)[1][0] == "skipped")
         assert _rows(app)[1][1:4] == ["t.py::test_6", "400.0ms", "1"]
         assert len(_rows(app)) == 6 and table.cursor_row == 4  # still on test_2
+
+
+async def test_a_full_list_gives_the_oldest_rows_to_new_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "logs"
+    w = Writer("pytest", 43)
+    for n in range(1, 4):
+        _test(w, n, float(n), f"t.py::test_{n}", "passed")
+    path = w.write(folder / "pytest.h1.43.jsonl")
+    w.lines.clear()
+    monkeypatch.setattr(tests_widget, "MAX_ROWS", 3)
+    app = ExplorerApp(folder, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("7")
+        await _until(pilot, lambda: len(_rows(app)) == 3)
+        for n in (4, 5):
+            _test(w, n, 10.0 + n, f"t.py::test_{n}", "failed" if n == 4 else "passed")
+        with open(path, "ab") as f:
+            f.write(b"".join(w.lines))
+        await _until(pilot, lambda: _rows(app)[0][1] == "t.py::test_4")
+        assert [row[:2] for row in _rows(app)] == [
+            ["failed", "t.py::test_4"],
+            ["passed", "t.py::test_5"],
+            ["passed", "t.py::test_3"],
+        ]
+        await _until(pilot, lambda: "showing the first 3 of 5" in _summary(app))
+        table = app.query_one("#tests-table", DataTable)
+        assert table.cursor_row == 2  # the cursor was on test_3, the newest: it still is
+        await pilot.press("up", "enter")  # test_5 (a new test took test_1's row: keys follow)
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, TraceScreen) and screen.trace_id == f"{0x7005:032x}"
+        lines = screen.query_one(TraceLines)
+        assert lines.current is not None and lines.current.span.name == "t.py::test_5"

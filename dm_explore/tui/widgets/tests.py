@@ -9,11 +9,11 @@ trace; ``e`` opens where a failed test raised.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets.data_table import RowDoesNotExist
 
 from dm_log.contract import format_time
 
@@ -26,7 +26,7 @@ from .keyed import KeyedTable
 __all__ = ["MAX_ROWS", "RESULT_STYLE", "TestsTable", "suite_summary"]
 
 MAX_ROWS = 2000  # rows drawn: every failure first, then the newest
-_REBUILD_AT = 200  # more rows to remove than this: clear the table and add every row
+_REBUILD_AT = 200  # more rows left over than this: clear the table and add every row
 RESULT_STYLE = {
     "failed": "bold red",
     "error": "bold red",
@@ -90,7 +90,9 @@ class TestsTable(KeyedTable):
 
     def on_mount(self) -> None:
         self.zebra_stripes = True
-        self._shown: dict[str, tuple[SuiteRow, Text]] = {}  # ref -> its row, its result cell
+        self._shown: dict[str, _Shown] = {}  # test ref -> what its table row shows
+        self._refs: dict[str, str] = {}  # row key -> the test ref it shows
+        self._keys = 0  # row keys made so far
         for name in ("result", "test", "duration", "sql", "requests", "worker/host", "started"):
             self.add_column(name, key=name)
         self.add_column("message", key="message")
@@ -102,61 +104,80 @@ class TestsTable(KeyedTable):
             return
         began = time.monotonic()
         suite = suite_rows(model, MAX_ROWS)
+        self._draw(suite.rows)
+        shown = self._shown
         self._locations = {
-            row.ref: where
+            shown[row.ref].key: where
             for row in suite.rows
             if row.failed
             and (span := model.span(row.ref)) is not None
             and (where := _raised_at(span.exceptions)) is not None
         }
-        self._draw(suite.rows)
         self.computed(version, began)
         self.post_message(self.Counted(suite_summary(suite, len(suite.rows))))
 
     def _draw(self, rows: list[SuiteRow]) -> None:
         """Show ``rows`` in their order, touching only what changed.
 
-        Rows of tests still listed stay (their cells updated if the test changed),
-        rows of new tests are added, the others removed, then the rows are put in
-        order: a few new tests cost a few rows' measuring, not the whole table's.
-        Past :data:`_REBUILD_AT` removals the table is rebuilt instead.
+        A test still listed keeps its table row (its cells updated if the test
+        changed); a new test takes over the row of a test no longer listed, else a
+        new row; then the rows are put in order. A few tests arriving on a full list
+        cost a few rows' cells, not the whole table (removing a DataTable row costs
+        the whole table). Past :data:`_REBUILD_AT` rows left over, the table is
+        cleared and filled again instead.
         """
         keep = self.current_key()
+        keep_ref = self._refs.get(keep) if keep is not None else None
         keep_row = self.cursor_row
-        shown = self._shown
-        wanted = {row.ref: row for row in rows}
-        gone = [ref for ref in shown if ref not in wanted]
-        if len(gone) > _REBUILD_AT:
+        shown, refs = self._shown, self._refs
+        wanted = {row.ref for row in rows}
+        free = [shown.pop(ref).key for ref in list(shown) if ref not in wanted]
+        if len(free) - max(len(rows) - len(shown), 0) > _REBUILD_AT:
             self.clear()
             shown.clear()
-        else:
-            for ref in gone:
-                self.remove_row(ref)
-                del shown[ref]
+            refs.clear()
+            free = []
         for row in rows:
             before = shown.get(row.ref)
-            if before is not None and before[0] == row:
+            if before is not None and before.row == row:
                 continue
             cells = _cells(row)
-            if before is None:
-                self.add_row(*cells, key=row.ref)
+            if before is None and not free:
+                self._keys += 1
+                key = f"row{self._keys}"
+                self.add_row(*cells, key=key)
             else:
+                key = before.key if before is not None else free.pop()
                 for column, value in zip(self.ordered_columns, cells, strict=True):
-                    self.update_cell(row.ref, column.key, value)
-            shown[row.ref] = (row, cells[0])
-        position = {id(shown[row.ref][1]): n for n, row in enumerate(rows)}
+                    self.update_cell(key, column.key, value)
+            shown[row.ref] = _Shown(row, key, cells[0])
+            refs[key] = row.ref
+        for key in free:  # fewer tests than rows
+            self.remove_row(key)
+            del refs[key]
+        position = {id(shown[row.ref].result): n for n, row in enumerate(rows)}
         self.sort("result", key=lambda result: position[id(result)])
         if not self.row_count:
             return
-        try:  # the cursor stays on its test, wherever the test moved
-            index = self.get_row_index(keep) if keep is not None else None
-        except RowDoesNotExist:
-            index = None
+        index = None
+        if keep_ref is not None and keep_ref in shown:  # the cursor stays on its test
+            index = self.get_row_index(shown[keep_ref].key)
         self.move_cursor(row=index if index is not None else min(keep_row, self.row_count - 1))
 
     def open_key(self, key: str) -> None:
         """The test's trace, the cursor on the test."""
-        self.post_message(self.Chosen(key))
+        ref = self._refs.get(key)
+        if ref is not None:
+            self.post_message(self.Chosen(ref))
+
+
+@dataclass(slots=True)
+class _Shown:
+    """A test's table row: the row it shows, the row's key, the row's result cell."""
+
+    row: SuiteRow
+    key: str
+    result: Text
 
 
 def _cells(row: SuiteRow) -> tuple[Text, ...]:
