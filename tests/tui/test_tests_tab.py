@@ -14,8 +14,9 @@ from dm_explore.tui.screens.detail import DetailScreen
 from dm_explore.tui.screens.trace import TraceScreen
 from dm_explore.tui.widgets import tests as tests_widget
 from dm_explore.tui.widgets.trace_lines import TraceLines
-from tests.ci_docs.sample import RESULTS, run_sample
+from tests.ci_docs.sample import RESULTS, SAMPLE, run_sample
 from tests.explore.fixtures import Writer
+from tests.tui.test_editor_everywhere import Editor
 
 pytestmark = [pytest.mark.tui, pytest.mark.anyio]
 SIZE = (160, 40)
@@ -59,8 +60,12 @@ async def _until(pilot: Pilot[int], check: Callable[[], bool], timeout: float = 
 
 @pytest.mark.django
 async def test_every_test_listed_failures_first_and_enter_opens_its_trace(
-    recorded: Path,
+    recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    editor = Editor(tmp_path)
+    for name in ("VISUAL", "DM_EDITOR", "DM_PATH_MAP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EDITOR", str(editor.script))
     app = ExplorerApp(recorded, follow_files=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.1)
@@ -84,8 +89,17 @@ async def test_every_test_listed_failures_first_and_enter_opens_its_trace(
         assert "6 tests: 1 failed, 1 error, 3 passed, 1 skipped" in summary
         assert "failures first, then newest" in summary and "showing" not in summary
 
-        # Enter on the failing test: its trace, the cursor on the test, its SQL counted.
-        await pilot.press("down", "enter")
+        # e on the failing test: the assertion that failed it, in the editor.
+        await pilot.press("down", "e")
+        await pilot.pause(0.2)
+        source = SAMPLE / "tests" / "test_shop.py"
+        line = (
+            source.read_text().splitlines().index('    assert len(response.json()["items"]) == 4')
+        )
+        assert editor.opened() == [f"+{line + 1}", str(source)]
+
+        # Enter on it: its trace, the cursor on the test, its SQL counted.
+        await pilot.press("enter")
         await pilot.pause(0.2)
         screen = app.screen
         assert isinstance(screen, TraceScreen)
