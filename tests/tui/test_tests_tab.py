@@ -156,6 +156,7 @@ async def test_hostile_node_ids_stay_literal_and_a_capped_list_says_so(
     for n in range(2, 8):
         _test(w, n, float(n), f"t.py::test_{n}", "passed")
     _test(w, 8, 0.5, "t.py::test_old_failure", "error", message="setup broke")
+    _test(w, 9, 0.1, "t.py::test_odd", "[bold]odd\x1b[0m")  # a result no plugin writes
     w.write(folder / "pytest.h1.41.jsonl")
     monkeypatch.setattr(tests_widget, "MAX_ROWS", 4)
     app = ExplorerApp(folder, follow_files=False)
@@ -171,10 +172,10 @@ async def test_hostile_node_ids_stay_literal_and_a_capped_list_says_so(
             "t.py::test_6",
         ]
         assert rows[0][7] == "[red]boom[/red]" and rows[0][5] == "gw1 h1"
-        await _until(pilot, lambda: "8 tests" in _summary(app))
+        await _until(pilot, lambda: "9 tests" in _summary(app))
         summary = _summary(app)
-        assert "8 tests: 1 failed, 1 error, 6 passed" in summary
-        assert "showing the first 4 of 8" in summary
+        assert "9 tests: 1 failed, 1 error, 6 passed, 1 [bold]odd\\x1b[0m" in summary
+        assert "showing the first 4 of 9" in summary
 
 
 async def test_tests_arriving_while_open_take_their_place(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 One row per ``test`` span the model holds (:attr:`~dm_explore.model.Model.tests`),
 whether or not the test made a request: result, node id, duration, statements
-and requests under it, worker and host, start time. Enter opens the test's
-trace; ``e`` opens where a failed test raised.
+and requests under it, worker and host, start time, and a failure's message.
+Enter opens the test's trace; ``e`` opens where a failed test raised. Every
+text from the files (node ids, results, messages, hosts) is shown literally.
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ def suite_summary(suite: Suite, shown: int) -> Text:
 class TestsTable(KeyedTable):
     """One row per test, failures (failed, error, killed) first, then newest first.
 
-    Rebuilt only when the model's test list changed (:attr:`Model.tests_version`),
+    Refreshed only when the model's test list changed (:attr:`Model.tests_version`),
     at most every :attr:`EVERY` seconds and :attr:`COST_FACTOR` times what the last
-    rebuild took; at most :data:`MAX_ROWS` rows are drawn. Each rebuild posts
-    :class:`TestsTable.Counted`; Enter posts :class:`TestsTable.Chosen`.
+    refresh took, and then only the rows that changed are touched (:meth:`_draw`);
+    at most :data:`MAX_ROWS` rows are drawn, the summary saying so. Each refresh
+    posts :class:`TestsTable.Counted`; Enter posts :class:`TestsTable.Chosen`.
     """
 
     __test__ = False  # a widget, not a test class, to pytest
@@ -82,7 +84,7 @@ class TestsTable(KeyedTable):
             self.span_id = span_id
 
     class Counted(Message):
-        """The list was rebuilt: ``summary`` says how many tests ended how."""
+        """The list was refreshed: ``summary`` says how many tests ended how."""
 
         def __init__(self, summary: Text) -> None:
             super().__init__()
@@ -98,7 +100,7 @@ class TestsTable(KeyedTable):
         self.add_column("message", key="message")
 
     def refresh_from(self, model: Model, force: bool = False) -> None:
-        """Rebuild when a test started, ended, was killed or evicted since the last time."""
+        """Refresh when a test started, ended, was killed or evicted since the last time."""
         version = model.tests_version
         if not self.compute_due(version, force):
             return
@@ -183,7 +185,7 @@ class _Shown:
 def _cells(row: SuiteRow) -> tuple[Text, ...]:
     """A row's cells, all :class:`Text` (a ``str`` cell would be parsed as markup)."""
     return (
-        Text(row.result, style=RESULT_STYLE.get(row.result, ""), end=""),
+        cell(row.result, 12, RESULT_STYLE.get(row.result, "")),  # from the file: literal
         cell(row.nodeid, 100, "bold red" if row.failed else ""),
         Text(duration(row.ms) if row.ms is not None else "…", end=""),
         Text(str(row.sql), end=""),
