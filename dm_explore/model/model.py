@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, defaultdict, deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from dm_log.contract import HEX_DIGITS
@@ -19,76 +18,13 @@ from .command_runs import STATUSES, command_status
 from .issues import Issue, is_control_flow
 from .metrics import Series
 from .problems import InvalidEvent, Problem, check_ids
-from .records import MAX_DEPTH, LogRec, ProcessKey, Span, SpanKey, SqlRec
+from .records import MAX_DEPTH, ProcessKey, Span, SpanKey
+from .sources import MAX_PROBLEMS, FileInfo, ProcessInfo
+from .traces import Trace
 
-__all__ = ["FileInfo", "Model", "Trace"]
+__all__ = ["FileInfo", "Model", "ProcessInfo", "Trace"]
 
-MAX_PROBLEMS = 1000
-MAX_PROCESS_ITEMS = 2000
 MAX_REFUSED_KINDS = 50
-
-
-@dataclass(slots=True)
-class FileInfo:
-    """One file of the folder: who wrote it and what was wrong with it."""
-
-    id: int
-    path: str
-    process: ProcessKey | None = None
-    events: int = 0
-    invalid: int = 0
-    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS
-    gone: bool = False
-    partial: bool = False
-    capped: str | None = None  # "stop" or "rotate" once dm.capped was seen
-    dropped: int = 0  # events the writer reported it could not write
-
-
-@dataclass(slots=True)
-class ProcessInfo:
-    """What a process reported outside any span."""
-
-    key: ProcessKey
-    alive: bool | None = None  # None: unknown (another host)
-    argv: list[str] = field(default_factory=list)
-    runtime: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
-    panels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    logs: deque[LogRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
-    sql: deque[SqlRec] = field(default_factory=lambda: deque(maxlen=MAX_PROCESS_ITEMS))
-    invalid_events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
-
-
-class Trace:
-    """The spans of one request chain, across services and hosts."""
-
-    __slots__ = ("orphans", "roots", "spans", "trace_id")
-
-    def __init__(self, trace_id: str) -> None:
-        self.trace_id = trace_id
-        self.spans: list[Span] = []  # in arrival order
-        self.roots: list[Span] = []  # spans whose parent is absent (root or still waiting)
-        self.orphans: dict[str, list[Span]] | None = None  # parent id -> waiting children
-
-    @property
-    def first_ts(self) -> float | None:
-        """When the earliest span started."""
-        return min((s.start_ts for s in self.spans if s.start_ts is not None), default=None)
-
-    @property
-    def last_ts(self) -> float | None:
-        """When the last span ended (or started, if none ended after it)."""
-        times = [t for s in self.spans for t in (s.start_ts, s.end_ts) if t is not None]
-        return max(times, default=None)
-
-    @property
-    def services(self) -> set[str]:
-        """The services the trace's spans ran in."""
-        return {span.process[0] for span in self.spans}
-
-    def root(self) -> Span | None:
-        """The earliest span with no parent in the trace."""
-        real = [s for s in self.roots if s.parent is None] or self.roots
-        return min(real, key=lambda s: (s.start_ts or float("inf"), s.seq)) if real else None
 
 
 class Model:
