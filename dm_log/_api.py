@@ -145,16 +145,33 @@ def _describe(error: BaseException | str) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def start_span(kind: str, /, *, traceparent: str | bytes | None = None, **fields: Any) -> Span:
+def start_span(
+    kind: str,
+    /,
+    *,
+    root: bool = False,
+    traceparent: str | bytes | None = None,
+    **fields: Any,
+) -> Span:
     """Open a span of ``kind`` (``request``, ``http``, ``task``, ``command``, ``test``, ``span``).
 
     With ``traceparent`` (a W3C header value) the span continues that trace as a
     child of the caller's span; an invalid value starts a new trace. Otherwise
     it is a child of the current span, or the root of a new trace.
+
+    With ``root=True`` the span is the root of a new trace, with no parent,
+    whatever span is current (``traceparent`` is then ignored). It is the current
+    span while open, and ending it makes the span that was current before it
+    current again. Values redacted in that span are still scrubbed in it. This is
+    for work that runs inside one span but is not part of it, such as a test
+    session's shared setup running in whichever test needs it first.
     """
     if not enabled():
         return _OFF
     parent = current_span.get()
+    if root:
+        secrets = parent.secrets if parent is not None else set()
+        return Span(kind, SpanContext(new_trace_id(), new_span_id(), None, secrets), fields)
     remote = parse_traceparent(traceparent) if traceparent is not None else None
     if remote is not None:
         ctx = SpanContext(remote[0], new_span_id(), remote[1], set())

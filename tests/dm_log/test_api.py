@@ -101,6 +101,35 @@ def test_spans_nest_and_events_hang_under_the_current_span(log_dir: Path) -> Non
     assert all(e["outcome"] == "ok" and e["ms"] >= 0 for e in ends)
 
 
+def test_a_root_span_inside_another_span_has_its_own_trace_until_it_ends(log_dir: Path) -> None:
+    with dm_log.span("outer") as outer:
+        dm_log.metric("m", 1)
+        setup = dm_log.start_span("span", root=True, name="fixture db", fields={"scope": "session"})
+        dm_log.metric("m", 2)
+        assert dm_log.traceparent() == setup.traceparent()
+        setup.end(name="fixture db")
+        dm_log.metric("m", 3)
+        with dm_log.span("inner") as inner:
+            pass
+    events = read_events(log_dir)
+    assert setup.trace_id not in (None, outer.trace_id)
+    starts = {e["name"]: e for e in _by_kind(events, "span.start")}
+    assert starts["fixture db"]["trace"] == setup.trace_id
+    assert "parent" not in starts["fixture db"]
+    assert starts["fixture db"]["fields"] == {"scope": "session"}
+    ends = {e["name"]: e for e in _by_kind(events, "span.end")}
+    assert ends["fixture db"]["trace"] == setup.trace_id and ends["fixture db"]["outcome"] == "ok"
+    metrics = _by_kind(events, "metric")
+    assert [(m["value"], m["trace"], m["span"]) for m in metrics] == [
+        (1, outer.trace_id, outer.span_id),
+        (2, setup.trace_id, setup.span_id),
+        (3, outer.trace_id, outer.span_id),
+    ]
+    assert "parent" not in metrics[1]
+    assert starts["inner"]["trace"] == outer.trace_id
+    assert starts["inner"]["parent"] == outer.span_id
+
+
 def test_span_decorator_sync_and_async_and_error_outcome(log_dir: Path) -> None:
     @dm_log.span("sync-work", kind_of="sync")
     def work(x: int) -> int:
