@@ -15,6 +15,18 @@ requests); when they do not, the run's summary says what went unrecorded and
 which setting adds it. The exception that failed a test is recorded too, with
 ``mechanism`` ``pytest``.
 
+Fixtures shared between tests (scope ``class``, ``module``, ``package`` or
+``session``) are set up in whichever test needs them first and torn down in
+whichever comes last, so their work is recorded apart from both: the setup as
+the root of its own trace, a ``span`` named ``fixture <name>`` with ``fields``
+``fixture``, ``scope``, ``phase`` ``setup`` (and ``worker``), ending with
+outcome ``error`` and the error when the setup raised; the teardown, for a
+fixture that has one, as ``fixture <name> teardown`` with ``phase``
+``teardown``. pytest-django's ``django_db_setup`` (creating the test database
+and migrating it) is one. A shared fixture set up inside another one's setup is
+a child span of it. The test that happened to trigger them holds none of their
+SQL or logs.
+
 The service name is ``pytest`` unless ``DM_SERVICE`` says otherwise. Under
 pytest-xdist each worker is its own process and so writes its own file; the
 controller runs no test and writes nothing.
@@ -24,8 +36,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Generator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -47,8 +59,27 @@ class _TestState:
     message: str = ""
 
 
+@dataclass(slots=True)
+class _FixtureSpan:
+    """An open span of a shared fixture's setup or teardown, and what its teardown raised."""
+
+    span: dm_log.Span
+    name: str
+    errors: list[BaseException] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _FixtureSpans:
+    """The shared fixtures' spans open in a run: ``open`` innermost last, ``teardowns`` by
+    the ``id`` of the fixture definition being torn down."""
+
+    open: list[_FixtureSpan] = field(default_factory=list)
+    teardowns: dict[int, _FixtureSpan] = field(default_factory=dict)
+
+
 _STATE_KEY = pytest.StashKey[_TestState]()
 _COUNT_KEY = pytest.StashKey[list[int]]()
+_FIXTURES_KEY = pytest.StashKey[_FixtureSpans]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +99,7 @@ def _worker_id(config: pytest.Config) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_COUNT_KEY] = [0]
+    config.stash[_FIXTURES_KEY] = _FixtureSpans()
     folder = config.getoption("--dm-log-dir", default=None)
     service = os.environ.get("DM_SERVICE") or "pytest"
     if folder:
@@ -98,6 +130,107 @@ def pytest_runtest_protocol(
             end["message"] = state.message
         span.end(outcome="error" if state.result in ("failed", "error") else "ok", **end)
         item.config.stash[_COUNT_KEY][0] += 1
+
+
+def _fixture_span(
+    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, spans: _FixtureSpans, phase: str
+) -> _FixtureSpan:
+    """Open the span of a shared fixture's setup or teardown and push it on ``spans.open``.
+
+    The root of a new trace, unless it opens inside another shared fixture's span.
+    """
+    fields: dict[str, Any] = {
+        "fixture": fixturedef.argname,
+        "scope": fixturedef.scope,
+        "phase": phase,
+    }
+    worker = _worker_id(config)
+    if worker is not None:
+        fields["worker"] = worker
+    name = f"fixture {fixturedef.argname}{' teardown' if phase == 'teardown' else ''}"[:200]
+    opened = _FixtureSpan(
+        dm_log.start_span("span", root=not spans.open, name=name, fields=fields), name
+    )
+    spans.open.append(opened)
+    return opened
+
+
+def _end_fixture_span(opened: _FixtureSpan, spans: _FixtureSpans) -> None:
+    """End the span with the first error, if any: outcome ``error``, unless it is a skip."""
+    if opened in spans.open:
+        spans.open.remove(opened)
+    error = opened.errors[0] if opened.errors else None
+    if error is None or isinstance(error, pytest.skip.Exception):
+        opened.span.end(name=opened.name, outcome="ok")
+    else:
+        opened.span.end(name=opened.name, error=error)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    """Run the setup of a fixture shared between tests in its own span; mark its teardown."""
+    spans = request.config.stash.get(_FIXTURES_KEY, None)
+    if spans is None or fixturedef.scope == "function" or not dm_log.enabled():
+        return (yield)
+    opened = _fixture_span(fixturedef, request.config, spans, "setup")
+    try:
+        result = yield
+    except BaseException as exc:
+        opened.errors.append(exc)
+        raise
+    finally:
+        _end_fixture_span(opened, spans)
+    _watch_teardown(fixturedef, request.config, spans)
+    return result
+
+
+def _watch_teardown(
+    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, spans: _FixtureSpans
+) -> None:
+    """Have the fixture's teardown, if it has one, run in a span of its own.
+
+    pytest runs a fixture's finalizers last added first, then calls
+    ``pytest_fixture_post_finalizer``: a finalizer added once the setup is done
+    runs just before the fixture's own teardown, and opens the span that hook
+    ends. It wraps the teardown's finalizers to see what they raise, where this
+    pytest keeps them as a list (otherwise the span ends ``ok`` whatever they raise).
+    """
+    own = getattr(fixturedef, "_finalizers", None)
+    if isinstance(own, list) and not own:
+        return  # a fixture without teardown: nothing to time
+
+    def begin_teardown() -> None:
+        if not dm_log.enabled() or id(fixturedef) in spans.teardowns:
+            return
+        opened = _fixture_span(fixturedef, config, spans, "teardown")
+        spans.teardowns[id(fixturedef)] = opened
+        if isinstance(own, list):
+            own[:] = [_noting_errors(fin, opened.errors) for fin in own]
+
+    fixturedef.addfinalizer(begin_teardown)
+
+
+def _noting_errors(fin: Callable[[], object], errors: list[BaseException]) -> Callable[[], object]:
+    def run() -> object:
+        try:
+            return fin()
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    return run
+
+
+def pytest_fixture_post_finalizer(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> None:
+    """End the span of a shared fixture's teardown, which has just run."""
+    spans = request.config.stash.get(_FIXTURES_KEY, None)
+    opened = spans.teardowns.pop(id(fixturedef), None) if spans is not None else None
+    if opened is not None and spans is not None:
+        _end_fixture_span(opened, spans)
 
 
 @pytest.hookimpl(hookwrapper=True)

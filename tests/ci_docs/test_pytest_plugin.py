@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -127,3 +130,128 @@ def test_a_subclass_of_the_middleware_counts_as_the_middleware(tmp_path: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
     assert "debug-monitor: recorded 1 test into" in result.stdout
     assert "were recorded: add" not in result.stdout
+
+
+# The sample's fixture_tests/ share fixtures wider than a test (see its conftest.py).
+SHARED = "fixture_tests/test_shared.py::"
+
+
+def _sql_by_trace(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in events:
+        if e["event"] == "sql":
+            out.setdefault(e["trace"], []).append(e["sql"])
+    return out
+
+
+def _fixture_spans(events: list[dict[str, Any]]) -> dict[str, tuple[dict, dict]]:
+    """``fixture …`` span name -> (its start, its end); each name once in these runs."""
+    starts = {e["span"]: e for e in events if e["event"] == "span.start"}
+    return {
+        e["name"]: (starts[e["span"]], e)
+        for e in events
+        if e["event"] == "span.end" and e["name"].startswith("fixture ")
+    }
+
+
+def test_shared_fixtures_are_recorded_in_traces_of_their_own_not_in_the_first_test(
+    tmp_path: Path, event_validator: Draft202012Validator
+) -> None:
+    folder = tmp_path / "run"
+    result = run_sample("fixture_tests", "-k", "first or second", "--dm-log-dir", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    events = assert_all_valid(folder, event_validator)
+    tests = _tests(events)
+    assert set(tests) == {SHARED + "test_first", SHARED + "test_second"}
+    fixtures = _fixture_spans(events)
+    sql = _sql_by_trace(events)
+
+    # pytest-django's database setup, the session fixture catalogue's N+1 and the module
+    # fixture stock_audit's teardown: each the root of its own trace, holding its SQL.
+    setup_start, setup_end = fixtures["fixture django_db_setup"]
+    assert "parent" not in setup_start and setup_end["outcome"] == "ok"
+    assert setup_start["fields"] == {
+        "fixture": "django_db_setup", "scope": "session", "phase": "setup"
+    }  # fmt: skip
+    assert any(s.startswith('CREATE TABLE "shop_item"') for s in sql[setup_start["trace"]])
+    catalogue, _ = fixtures["fixture catalogue"]
+    assert "parent" not in catalogue
+    assert [s.split(" WHERE ")[0] for s in sql[catalogue["trace"]]] == [
+        'SELECT "shop_category"."id", "shop_category"."name" FROM "shop_category"'
+    ] * 5
+    audit, audit_end = fixtures["fixture stock_audit teardown"]
+    assert audit["fields"] == {"fixture": "stock_audit", "scope": "module", "phase": "teardown"}
+    assert "parent" not in audit and audit_end["outcome"] == "ok"
+    assert [s.split(" FROM ")[0] for s in sql[audit["trace"]]] == ['SELECT COUNT(*) AS "__count"']
+    assert "fixture catalogue teardown" not in fixtures  # nothing to tear down: no span
+
+    # The tests hold their own statements only: the first as few as the second.
+    fixture_traces = {start["trace"] for start, _ in fixtures.values()}
+    assert not fixture_traces & {t["trace"] for t in tests.values()}
+    first = sql.get(tests[SHARED + "test_first"]["trace"], [])
+    second = sql.get(tests[SHARED + "test_second"]["trace"], [])
+    assert first == second  # the db fixture's transaction and its closing constraint check
+    assert not any("shop_" in s or "sqlite_master" in s for s in first)
+
+    # The report counts two tests, passes --fail-on-error, and gives the fixtures their findings.
+    report = _report(folder, "--fail-on-error")
+    assert report["failed"] is False and report["summary"]["tests"] == 2
+    assert all(t["queries"] == len(first) for t in report["tests"])
+    by_where = {(f["kind"], f["where"]): f for f in report["findings"]}
+    n_plus_one = by_where[("n_plus_one", "fixture catalogue")]
+    assert n_plus_one["max_per_unit"] == 5 and n_plus_one["example_trace"] == catalogue["trace"]
+    assert not any(f["where"].startswith(SHARED) for f in report["findings"])
+
+    # Under xdist each worker sets the database up for its own first test: the same
+    # tests, compared with the serial run, run the same queries.
+    parallel = tmp_path / "parallel"
+    run_sample("fixture_tests", "-k", "first or second", "-n", "2", "--dm-log-dir", str(parallel))
+    diff = _cli_json("diff", str(folder), str(parallel), "--max-query-increase", "0",
+                     "--fail-on-new-findings")  # fmt: skip
+    assert diff["failed"] is False, diff["crossed"]
+    figures = ("queries_per_request", "queries_max", "n_plus_one", "duplicates")
+    for test in diff["tests"]:  # times are the machine's: compared in tests/explore
+        assert [test["base"][f] for f in figures] == [test["head"][f] for f in figures], test
+    assert len(diff["tests"]) == 2 and diff["new_findings"] == []
+
+
+def test_a_shared_fixture_that_fails_ends_its_span_with_the_error(
+    tmp_path: Path, event_validator: Draft202012Validator
+) -> None:
+    folder = tmp_path / "run"
+    result = run_sample("fixture_tests", "-k", "payments or cache", "--dm-log-dir", str(folder))
+    assert result.returncode == 1, result.stdout + result.stderr
+    events = assert_all_valid(folder, event_validator)
+    assert {n: e["result"] for n, e in _tests(events).items()} == {
+        SHARED + "test_needs_payments": "error", SHARED + "test_leaves_a_cache": "error"
+    }  # fmt: skip
+    fixtures = _fixture_spans(events)
+    _, setup = fixtures["fixture payment_service"]
+    assert setup["outcome"] == "error"
+    assert setup["error"] == "ConnectionError: payment service down"
+    _, opened = fixtures["fixture leaky_cache"]
+    assert opened["outcome"] == "ok" and "error" not in opened
+    _, teardown = fixtures["fixture leaky_cache teardown"]
+    assert teardown["outcome"] == "error"
+    assert teardown["error"] == "RuntimeError: cache would not close"
+    # The exception is the erroring test's, as for a fixture of its own.
+    failed = _tests(events)[SHARED + "test_needs_payments"]
+    assert [e["message"] for e in _under(events, failed["span"], "exception")] == [
+        "payment service down"
+    ]
+    assert _report(folder, "--fail-on-error")["failed"] is True
+
+
+def _cli_json(*args: str) -> dict[str, Any]:
+    """``dm-explore ARGS --format json`` in a subprocess, as CI runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dm_explore.cli", *args, "--format", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def _report(folder: Path, *args: str) -> dict[str, Any]:
+    return _cli_json("report", str(folder), *args)

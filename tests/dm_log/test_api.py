@@ -126,7 +126,7 @@ def test_a_root_span_inside_another_span_has_its_own_trace_until_it_ends(log_dir
         (3, outer.trace_id, outer.span_id),
     ]
     assert "parent" not in metrics[1]
-    assert starts["inner"]["trace"] == outer.trace_id
+    assert starts["inner"]["span"] == inner.span_id and starts["inner"]["trace"] == outer.trace_id
     assert starts["inner"]["parent"] == outer.span_id
 
 
