@@ -25,10 +25,10 @@ from ..ingest.live import LiveFolder
 from ..model import Model, Problem
 from ..model.findings import (
     MAX_TRACES_PER_FINDING,
-    UNIT_KINDS,
     Finding,
     FindingOptions,
     find_findings,
+    is_unit,
 )
 from ..model.records import Span
 from ..outputs.capping import DEFAULT_MAX_CHARS, cap
@@ -148,7 +148,7 @@ class FindingsCache:
         units: list[Span] = []
         deadline = time.perf_counter() + _SEARCH_SLICE
         for trace in list(model.traces.values()):
-            units.extend(span for span in trace.spans if span.kind in UNIT_KINDS)
+            units.extend(span for span in trace.spans if is_unit(span))
             if len(units) < _UNITS_PER_CALL:
                 continue
             _merge(merged, find_findings(model, self.options, spans=units))

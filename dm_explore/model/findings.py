@@ -1,8 +1,10 @@
 """Findings: performance problems grouped by fingerprint, the way errors are grouped into issues.
 
-A *unit* is a request, task, command or test span with the spans under it in its
-own process, down to (not into) the next unit: a request made through Django's
-test client is its own unit, not part of its test's. Each unit is examined alone;
+A *unit* is a request, task, command or test span, or a custom ``span`` at the
+root of its trace (a test run's shared fixture setup, a script's own top-level
+span), with the spans under it in its own process, down to (not into) the next
+unit: a request made through Django's test client is its own unit, not part of
+its test's. Each unit is examined alone;
 what it shows is grouped across units into :class:`Finding` rows, one per
 ``(kind, service, where, call site, subject)``:
 
@@ -44,6 +46,7 @@ __all__ = [
     "Finding",
     "FindingOptions",
     "find_findings",
+    "is_unit",
     "unit_spans",
     "unit_where",
     "url_pattern",
@@ -124,6 +127,12 @@ def url_pattern(url: str) -> str:
     )
     host = match.group("host")
     return f"{match.group('scheme')}://{host}{path}" if host is not None else path
+
+
+def is_unit(span: Span) -> bool:
+    """Whether findings examine ``span`` as a unit: a request, task, command or test, or
+    a custom span without a parent (a remote parent counts: that span is the caller's)."""
+    return span.kind in UNIT_KINDS or (span.kind == "span" and span.parent is None)
 
 
 def unit_where(span: Span) -> str:
@@ -247,7 +256,7 @@ def find_findings(
     api_calls: dict[tuple[str, str, str, str], list[Span]] = defaultdict(list)
     api_unit: dict[tuple[str, str, str, str], Span] = {}
     for unit in model.spans.values() if spans is None else spans:
-        if unit.kind not in UNIT_KINDS:
+        if not is_unit(unit):
             continue
         where = unit_where(unit)
         own = list(unit_spans(unit))

@@ -3,7 +3,9 @@
 :func:`run_stats` reduces one model to the figures compared: per endpoint (``svc
 METHOD route``, ``svc task NAME``, ``svc command NAME``) and per test (its node
 id): runs, queries per run (median and most), N+1 and duplicate-query findings,
-p50 and p95 ms; and the fingerprints of its findings and errors.
+p50 and p95 ms (a test's without the shared fixtures set up or torn down in it,
+:mod:`~dm_explore.model.shared_fixtures`); and the fingerprints of its findings
+and errors.
 :func:`compare` lines two of them up and applies the thresholds; the result is
 one JSON-ready dict (what ``--format json`` prints)::
 
@@ -36,7 +38,8 @@ from typing import Any
 
 from ..model import Model, Span, percentile, subtree
 from ..model.endpoints import endpoint_stats
-from ..model.findings import UNIT_KINDS, Finding, FindingOptions, find_findings
+from ..model.findings import Finding, FindingOptions, find_findings, is_unit
+from ..model.shared_fixtures import shared_fixture_ms
 from .report import finding_row
 
 __all__ = ["DEFAULT_MIN_MS", "NOTICE_SLOWDOWN", "RunStats", "Thresholds", "compare", "run_stats"]
@@ -89,20 +92,23 @@ def _figures(
 
 def _tests(model: Model, options: FindingOptions) -> dict[str, dict[str, Any]]:
     """Per test node id: its runs, every query under it (fixtures, requests, other
-    services), the requests it made, and the findings of the units under it."""
+    services), the requests it made, and the findings of the units under it. Its time
+    leaves out the shared fixtures set up or torn down in it: they are not its own,
+    and which test meets them first depends on the order and the workers."""
     runs: dict[str, list[Span]] = {}
     for span in model.spans.values():
         if span.kind == "test" and span.end_ts is not None:
             runs.setdefault(span.name, []).append(span)
+    shared = shared_fixture_ms(model.spans.values(), (t for ts in runs.values() for t in ts))
     out = {}
     for nodeid, spans in runs.items():
         queries, ms, found, requests = [], [], [], 0
         for test in spans:
             under = list(subtree(test, same_process=False))
             queries.append(sum(len(s.sql) for s in under))
-            ms.append(test.ms or 0.0)
+            ms.append(max((test.ms or 0.0) - shared.get(test.key, 0.0), 0.0))
             requests += sum(s.kind == "request" for s in under)
-            found += find_findings(model, options, spans=[s for s in under if s.kind in UNIT_KINDS])
+            found += find_findings(model, options, spans=[s for s in under if is_unit(s)])
         entry = _figures(len(spans), queries, ms, found)
         entry["requests"] = requests
         entry["runs"] = len(spans)
