@@ -195,7 +195,7 @@ class _CustomSpan:
         self._open: list[Span] = []
 
     def _start(self) -> Span:
-        extra = {"fields": self._fields} if self._fields else {}
+        extra: dict[str, Any] = {"fields": self._fields} if self._fields else {}
         return start_span("span", traceparent=self._traceparent, name=self._name, **extra)
 
     def _finish(self, exc: BaseException | None) -> None:
