@@ -213,6 +213,12 @@ def test_shared_fixtures_are_recorded_in_traces_of_their_own_not_in_the_first_te
     for test in diff["tests"]:  # times are the machine's: compared in tests/explore
         assert [test["base"][f] for f in figures] == [test["head"][f] for f in figures], test
     assert len(diff["tests"]) == 2 and diff["new_findings"] == []
+    setups = [
+        e["fields"]
+        for e in assert_all_valid(parallel, event_validator)
+        if e["event"] == "span.start" and e["name"] == "fixture django_db_setup"
+    ]
+    assert sorted(f["worker"] for f in setups) == ["gw0", "gw1"]
 
 
 def test_a_shared_fixture_that_fails_ends_its_span_with_the_error(
