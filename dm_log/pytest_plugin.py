@@ -20,12 +20,13 @@ Fixtures shared between tests (scope ``class``, ``module``, ``package`` or
 whichever comes last, so their work is recorded apart from both: the setup as
 the root of its own trace, a ``span`` named ``fixture <name>`` with ``fields``
 ``fixture``, ``scope``, ``phase`` ``setup`` (and ``worker``), ending with
-outcome ``error`` and the error when the setup raised; the teardown, for a
-fixture that has one, as ``fixture <name> teardown`` with ``phase``
-``teardown``. pytest-django's ``django_db_setup`` (creating the test database
-and migrating it) is one. A shared fixture set up inside another one's setup is
-a child span of it. The test that happened to trigger them holds none of their
-SQL or logs.
+outcome ``error`` and the error when the setup raised (a skip is no error);
+the teardown, for a fixture that has one, as ``fixture <name> teardown`` with
+``phase`` ``teardown``. pytest-django's ``django_db_setup`` (creating the test
+database and migrating it) is one. The fixtures a fixture takes as arguments
+are set up before it, each in its own trace; one its setup asks for while it
+runs (``request.getfixturevalue``) is a child span of it. The test that
+happened to trigger them holds none of their SQL or logs.
 
 The service name is ``pytest`` unless ``DM_SERVICE`` says otherwise. Under
 pytest-xdist each worker is its own process and so writes its own file; the
@@ -59,9 +60,9 @@ class _TestState:
     message: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _FixtureSpan:
-    """An open span of a shared fixture's setup or teardown, and what its teardown raised."""
+    """An open span of a shared fixture's setup or teardown, and what that code raised."""
 
     span: dm_log.Span
     name: str
