@@ -19,14 +19,16 @@ Fixtures shared between tests (scope ``class``, ``module``, ``package`` or
 ``session``) are set up in whichever test needs them first and torn down in
 whichever comes last, so their work is recorded apart from both: the setup as
 the root of its own trace, a ``span`` named ``fixture <name>`` with ``fields``
-``fixture``, ``scope``, ``phase`` ``setup`` (and ``worker``), ending with
+``fixture``, ``scope``, ``phase`` ``setup``, ``node`` (the class, module or
+package the value is for; none for the session) and ``worker``, ending with
 outcome ``error`` and the error when the setup raised (a skip is no error);
 the teardown, for a fixture that has one, as ``fixture <name> teardown`` with
 ``phase`` ``teardown``. pytest-django's ``django_db_setup`` (creating the test
-database and migrating it) is one. The fixtures a fixture takes as arguments
-are set up before it, each in its own trace; one its setup asks for while it
-runs (``request.getfixturevalue``) is a child span of it. The test that
-happened to trigger them holds none of their SQL or logs.
+database and migrating it) is one. Every shared fixture is a trace of its own,
+even one that another one's setup asks for while it runs (pytest-django's
+``_django_setup_unittest`` asks for the database that way), so its statements
+and findings are under its own name. The test that happened to trigger them
+holds none of their SQL or logs.
 
 The service name is ``pytest`` unless ``DM_SERVICE`` says otherwise. Under
 pytest-xdist each worker is its own process and so writes its own file; the
@@ -71,10 +73,8 @@ class _FixtureSpan:
 
 @dataclass(slots=True)
 class _FixtureSpans:
-    """The shared fixtures' spans open in a run: ``open`` innermost last, ``teardowns`` by
-    the ``id`` of the fixture definition being torn down."""
+    """The spans of shared fixtures' teardowns begun, by the ``id`` of the fixture definition."""
 
-    open: list[_FixtureSpan] = field(default_factory=list)
     teardowns: dict[int, _FixtureSpan] = field(default_factory=dict)
 
 
@@ -134,32 +134,26 @@ def pytest_runtest_protocol(
 
 
 def _fixture_span(
-    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, spans: _FixtureSpans, phase: str
+    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, node: str, phase: str
 ) -> _FixtureSpan:
-    """Open the span of a shared fixture's setup or teardown and push it on ``spans.open``.
-
-    The root of a new trace, unless it opens inside another shared fixture's span.
-    """
+    """Open the span of a shared fixture's setup or teardown, the root of a new trace;
+    ``node`` is the id of the class, module or package the fixture's value is for."""
     fields: dict[str, Any] = {
         "fixture": fixturedef.argname,
         "scope": fixturedef.scope,
         "phase": phase,
     }
+    if node:
+        fields["node"] = node
     worker = _worker_id(config)
     if worker is not None:
         fields["worker"] = worker
     name = f"fixture {fixturedef.argname}{' teardown' if phase == 'teardown' else ''}"[:200]
-    opened = _FixtureSpan(
-        dm_log.start_span("span", root=not spans.open, name=name, fields=fields), name
-    )
-    spans.open.append(opened)
-    return opened
+    return _FixtureSpan(dm_log.start_span("span", root=True, name=name, fields=fields), name)
 
 
-def _end_fixture_span(opened: _FixtureSpan, spans: _FixtureSpans) -> None:
+def _end_fixture_span(opened: _FixtureSpan) -> None:
     """End the span with the first error, if any: outcome ``error``, unless it is a skip."""
-    if opened in spans.open:
-        spans.open.remove(opened)
     error = opened.errors[0] if opened.errors else None
     if error is None or isinstance(error, pytest.skip.Exception):
         opened.span.end(name=opened.name, outcome="ok")
@@ -175,20 +169,21 @@ def pytest_fixture_setup(
     spans = request.config.stash.get(_FIXTURES_KEY, None)
     if spans is None or fixturedef.scope == "function" or not dm_log.enabled():
         return (yield)
-    opened = _fixture_span(fixturedef, request.config, spans, "setup")
+    node = str(getattr(request.node, "nodeid", ""))
+    opened = _fixture_span(fixturedef, request.config, node, "setup")
     try:
         result = yield
     except BaseException as exc:
         opened.errors.append(exc)
         raise
     finally:
-        _end_fixture_span(opened, spans)
-    _watch_teardown(fixturedef, request.config, spans)
+        _end_fixture_span(opened)
+    _watch_teardown(fixturedef, request.config, spans, node)
     return result
 
 
 def _watch_teardown(
-    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, spans: _FixtureSpans
+    fixturedef: pytest.FixtureDef[Any], config: pytest.Config, spans: _FixtureSpans, node: str
 ) -> None:
     """Have the fixture's teardown, if it has one, run in a span of its own.
 
@@ -205,7 +200,7 @@ def _watch_teardown(
     def begin_teardown() -> None:
         if not dm_log.enabled() or id(fixturedef) in spans.teardowns:
             return
-        opened = _fixture_span(fixturedef, config, spans, "teardown")
+        opened = _fixture_span(fixturedef, config, node, "teardown")
         spans.teardowns[id(fixturedef)] = opened
         if isinstance(own, list):
             own[:] = [_noting_errors(fin, opened.errors) for fin in own]
@@ -230,8 +225,8 @@ def pytest_fixture_post_finalizer(
     """End the span of a shared fixture's teardown, which has just run."""
     spans = request.config.stash.get(_FIXTURES_KEY, None)
     opened = spans.teardowns.pop(id(fixturedef), None) if spans is not None else None
-    if opened is not None and spans is not None:
-        _end_fixture_span(opened, spans)
+    if opened is not None:
+        _end_fixture_span(opened)
 
 
 @pytest.hookimpl(hookwrapper=True)

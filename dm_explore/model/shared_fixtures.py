@@ -6,7 +6,9 @@ trace of its own: a ``span`` whose ``fields`` name the ``fixture``. It runs in
 whichever test needed it first (or came last, for a teardown), in that test's
 process and while that test's span is open, and that test's duration includes
 it. :func:`shared_fixture_ms` gives that time per test, so that a test's own
-time can be compared between runs that ordered the tests differently.
+time can be compared between runs that ordered the tests differently. A shared
+fixture that another one's setup asked for runs inside that one's time, and is
+counted once.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def is_shared_fixture(span: Span) -> bool:
 
 def shared_fixture_ms(spans: Iterable[Span], tests: Iterable[Span]) -> dict[SpanKey, float]:
     """Per test of ``tests``: milliseconds of the shared fixtures among ``spans`` that ran
-    inside it (same process, between its start and its end). Tests without any are left out."""
+    inside it (same process, between its start and its end; one inside another counted
+    once). Tests without any are left out."""
     by_process: dict[ProcessKey, list[tuple[float, float, float]]] = defaultdict(list)
     for span in spans:
         if span.start_ts is None or span.end_ts is None or not is_shared_fixture(span):
@@ -43,12 +46,13 @@ def shared_fixture_ms(spans: Iterable[Span], tests: Iterable[Span]) -> dict[Span
         inside = by_process.get(test.process)
         if not inside or test.start_ts is None or test.end_ts is None:
             continue
-        total = 0.0
+        total, counted_until = 0.0, test.start_ts
         for start, end, ms in inside[bisect_left(inside, (test.start_ts,)) :]:
             if start > test.end_ts:
                 break
-            if end <= test.end_ts:
+            if end <= test.end_ts and end > counted_until:  # not one that ran inside another
                 total += ms
+                counted_until = end
         if total:
             out[test.key] = total
     return out

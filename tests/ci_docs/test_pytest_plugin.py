@@ -175,12 +175,15 @@ def test_shared_fixtures_are_recorded_in_traces_of_their_own_not_in_the_first_te
     }  # fmt: skip
     assert any(s.startswith('CREATE TABLE "shop_item"') for s in sql[setup_start["trace"]])
     catalogue, _ = fixtures["fixture catalogue"]
-    assert "parent" not in catalogue
+    assert "parent" not in catalogue  # asked for the database while it ran: two traces
+    assert catalogue["trace"] != setup_start["trace"]
+    assert setup_start["ts"] > catalogue["ts"]
     assert [s.split(" WHERE ")[0] for s in sql[catalogue["trace"]]] == [
         'SELECT "shop_category"."id", "shop_category"."name" FROM "shop_category"'
     ] * 5
     audit, audit_end = fixtures["fixture stock_audit teardown"]
-    assert audit["fields"] == {"fixture": "stock_audit", "scope": "module", "phase": "teardown"}
+    assert audit["fields"] == {"fixture": "stock_audit", "scope": "module", "phase": "teardown",
+                               "node": "fixture_tests/test_shared.py"}  # fmt: skip
     assert "parent" not in audit and audit_end["outcome"] == "ok"
     assert [s.split(" FROM ")[0] for s in sql[audit["trace"]]] == ['SELECT COUNT(*) AS "__count"']
     assert "fixture catalogue teardown" not in fixtures  # nothing to tear down: no span

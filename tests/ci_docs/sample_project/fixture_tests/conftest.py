@@ -7,14 +7,16 @@ from shop.models import Category, Item
 
 
 @pytest.fixture(scope="session")
-def catalogue(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> list[object]:
+def catalogue(request: pytest.FixtureRequest, django_db_blocker: object) -> list[object]:
+    # The database asked for while this setup runs, as pytest-django's unittest support does.
+    request.getfixturevalue("django_db_setup")
     # One query per name: an N+1 of the fixture's own, not of the test that needed it first.
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         return [Category.objects.filter(name=f"shelf{n}").first() for n in range(5)]
 
 
 @pytest.fixture(scope="module")
-def stock_audit(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def stock_audit(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         Item.objects.filter(name="audit").count()
