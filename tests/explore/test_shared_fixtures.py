@@ -49,6 +49,11 @@ def _test(w: Writer, nodeid: str, trace: str, at: float, fixture: str | None) ->
 
 @pytest.fixture
 def runs(tmp_path: Path) -> tuple[Path, Path]:
+    return write_runs(tmp_path)
+
+
+def write_runs(tmp_path: Path) -> tuple[Path, Path]:
+    """The ``serial`` and ``parallel`` folders under ``tmp_path``."""
     serial = Writer("pytest", 10)
     serial.ev("process.start", 0.0, argv=["pytest"])
     _test(serial, A, "a1" * 16, 1.0, "f1" * 16)
