@@ -111,11 +111,15 @@ def test_a_root_span_inside_another_span_has_its_own_trace_until_it_ends(log_dir
         dm_log.metric("m", 3)
         with dm_log.span("inner") as inner:
             pass
+    header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    detached = dm_log.start_span("span", root=True, traceparent=header, name="detached")
+    detached.end(name="detached")
+    assert detached.trace_id not in (None, "4bf92f3577b34da6a3ce929d0e0e4736")
     events = read_events(log_dir)
     assert setup.trace_id not in (None, outer.trace_id)
     starts = {e["name"]: e for e in _by_kind(events, "span.start")}
     assert starts["fixture db"]["trace"] == setup.trace_id
-    assert "parent" not in starts["fixture db"]
+    assert "parent" not in starts["fixture db"] and "parent" not in starts["detached"]
     assert starts["fixture db"]["fields"] == {"scope": "session"}
     ends = {e["name"]: e for e in _by_kind(events, "span.end")}
     assert ends["fixture db"]["trace"] == setup.trace_id and ends["fixture db"]["outcome"] == "ok"
